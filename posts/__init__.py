@@ -1,0 +1,1 @@
+"""The domain of postsched: what a post is, how it is stored, rendered, planned and published."""

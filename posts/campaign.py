@@ -1,0 +1,146 @@
+"""The campaign as values: what config.toml says, once it has been read and checked.
+
+scheduler/config.py builds these from TOML; tests build them in code. Nothing here reads files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+Anchor = Literal["start", "expires"]
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str
+    role: str = ""
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One moment of the article's campaign, placed relative to the start or to the expiry."""
+
+    name: str
+    anchor: Anchor
+    offset: timedelta = timedelta(0)
+    at: time | None = None  # preferred local time; the first window time when None
+
+    def target_day(self, start: date, expires: date) -> date:
+        base = start if self.anchor == "start" else expires
+        return base + timedelta(days=self.offset.days)
+
+
+@dataclass(frozen=True)
+class Article:
+    title: str
+    authors: tuple[Author, ...]
+    journal: str
+    issue: str
+    publisher: str
+    url: str
+    expires: date  # the last day the link works, inclusive, in the campaign timezone
+    phases: tuple[Phase, ...]
+    subtitle: str = ""
+    platform: str = ""
+    pages: int | None = None
+    topics: tuple[str, ...] = ()
+    hashtags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Course:
+    key: str
+    title: str
+    formats: tuple[str, ...]
+    url: str | None = None
+    summary: str = ""
+    hashtags: tuple[str, ...] = ()
+    posts: int = 1  # how many times each channel promotes it
+
+
+@dataclass(frozen=True)
+class Contact:
+    email: str
+    phone: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Windows:
+    weekdays: tuple[int, ...]  # 0 = Monday
+    times: tuple[time, ...]  # local wall-clock times, sorted
+
+
+@dataclass(frozen=True)
+class Campaign:
+    name: str
+    timezone: ZoneInfo
+    language: str
+    start: date
+    windows: Windows
+    holidays: str | None = None  # ISO country code for the `holidays` package
+    review: bool = True
+    safety_margin: timedelta = timedelta(hours=12)
+    max_per_day: int = 1
+    min_gap: timedelta = timedelta(0)
+    hashtags: tuple[str, ...] = ()
+
+    def start_instant(self) -> datetime:
+        return datetime.combine(self.start, time(0), tzinfo=self.timezone).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """One account on one network. `options` keeps the network-specific keys as written."""
+
+    name: str
+    type: str
+    mode: str
+    outbox: Path
+    token_env: str | None = None
+    options: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class DaemonSettings:
+    poll: timedelta = timedelta(seconds=15)
+    grace: timedelta = timedelta(hours=2)
+    claim_timeout: timedelta = timedelta(minutes=10)
+    max_attempts: int = 5
+
+
+@dataclass(frozen=True)
+class Config:
+    campaign: Campaign
+    article: Article | None
+    courses: tuple[Course, ...]
+    contact: Contact
+    channels: dict[str, ChannelConfig] = field(hash=False, compare=False)
+    daemon: DaemonSettings
+    database_url: str
+    templates_dir: Path
+    path: Path | None = None
+
+    def link_deadline(self) -> datetime | None:
+        """The last instant a post carrying the article's link may go out (expiry minus margin)."""
+        if self.article is None:
+            return None
+        return link_deadline(self.article.expires, self.campaign)
+
+    def course(self, key: str) -> Course | None:
+        return next((c for c in self.courses if c.key == key), None)
+
+
+def link_deadline(expires: date, campaign: Campaign) -> datetime:
+    """The last instant a post carrying the link may go out: its end minus the safety margin."""
+    return link_end(expires, campaign) - campaign.safety_margin
+
+
+def link_end(expires: date, campaign: Campaign) -> datetime:
+    """The first instant the link no longer works."""
+    end = datetime.combine(expires + timedelta(days=1), time(0), tzinfo=campaign.timezone)
+    return end.astimezone(UTC)

@@ -1,0 +1,57 @@
+"""One root exception for everything postsched refuses or fails at.
+
+Each subclass builds its own one-sentence message, so the command line can print it as is.
+"""
+
+from __future__ import annotations
+
+
+class PostschedError(Exception):
+    """Something the officer can act on; its message is one sentence."""
+
+
+class ConfigError(PostschedError):
+    """config.toml is unreadable, incomplete or inconsistent."""
+
+
+class TemplateError(PostschedError):
+    """A template does not parse, uses an undefined variable, or breaks the sandbox."""
+
+    def __init__(self, message: str, *, filename: str | None = None, lineno: int | None = None):
+        where = ""
+        if filename:
+            where = f"{filename}, line {lineno}: " if lineno else f"{filename}: "
+        super().__init__(f"{where}{message}")
+        self.filename = filename
+        self.lineno = lineno
+
+
+class InputError(PostschedError):
+    """A command-line value the officer gave cannot be used (a date, a channel, a text)."""
+
+
+class TooLongError(InputError):
+    """A text is longer than its network accepts."""
+
+    def __init__(self, what: str, length: int, limit: int, network: str):
+        super().__init__(
+            f"{what} is {length} characters as {network} counts them, over its limit of {limit}."
+        )
+        self.length = length
+        self.limit = limit
+
+
+class NotFoundError(PostschedError):
+    """A post id that is not in the database."""
+
+    def __init__(self, post_id: int):
+        super().__init__(f"There is no post with id {post_id}.")
+        self.post_id = post_id
+
+
+class StateError(PostschedError):
+    """A verb that does not apply to a post in its current status."""
+
+
+class DatabaseError(PostschedError):
+    """The database cannot be opened, or is not at the schema this version needs."""

@@ -1,0 +1,185 @@
+"""The database tables: posts, their events (the post log), and daemon heartbeats.
+
+Every datetime is stored timezone-aware in UTC. Rows are never deleted by normal commands:
+the post log is append-only, and a post's life is read from its events.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Status(enum.StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    MISSED = "missed"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+    CANCELLED = "cancelled"
+
+
+FINAL = frozenset(
+    {
+        Status.PUBLISHED,
+        Status.FAILED,
+        Status.MISSED,
+        Status.EXPIRED,
+        Status.UNKNOWN,
+        Status.CANCELLED,
+    }
+)
+PENDING = frozenset({Status.DRAFT, Status.SCHEDULED, Status.PUBLISHING})
+# Statuses a person may send back to `scheduled` with `retry`.
+RETRYABLE = frozenset({Status.FAILED, Status.MISSED, Status.EXPIRED, Status.UNKNOWN})
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime in, an aware UTC datetime out, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("postsched stores aware datetimes only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("campaign", "plan_key", name="uq_posts_campaign_plan_key"),
+        Index("ix_posts_status_due", "status", "due_at"),
+        Index("ix_posts_channel_due", "channel", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(100))
+    plan_key: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(200))
+    phase: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(Text)
+    link_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    media_path: Mapped[str | None] = mapped_column(Text)
+    media_alt: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(String(64), default=new_key, unique=True)
+    remote_id: Mapped[str | None] = mapped_column(String(200))
+    remote_url: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    edited: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    events: Mapped[list[Event]] = relationship(
+        back_populates="post", order_by="Event.id", cascade="save-update, merge"
+    )
+
+    @property
+    def media(self) -> dict[str, str | None] | None:
+        if self.media_path is None:
+            return None
+        return {"path": self.media_path, "alt": self.media_alt}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The post as the JSON output and the dry-run outbox show it (times in UTC here)."""
+        return {
+            "id": self.id,
+            "campaign": self.campaign,
+            "plan_key": self.plan_key,
+            "channel": self.channel,
+            "subject": self.subject,
+            "phase": self.phase,
+            "status": self.status,
+            "due_at": self.due_at,
+            "body": self.body,
+            "link": self.link,
+            "link_expires_at": self.link_expires_at,
+            "media": self.media,
+            "attempts": self.attempts,
+            "next_attempt_at": self.next_attempt_at,
+            "last_error": self.last_error,
+            "idempotency_key": self.idempotency_key,
+            "remote_id": self.remote_id,
+            "remote_url": self.remote_url,
+            "published_at": self.published_at,
+            "edited": self.edited,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_at", "at"), Index("ix_events_post_id", "post_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    event: Mapped[str] = mapped_column(String(50))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    post: Mapped[Post] = relationship(back_populates="events")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "post_id": self.post_id,
+            "at": self.at,
+            "event": self.event,
+            "detail": self.detail,
+            "channel": self.post.channel,
+        }

@@ -1,0 +1,61 @@
+"""What each network accepts: its length limit and how it counts characters.
+
+Lengths are checked when a post is planned or added, never at publish time, so an officer
+learns about a text that is too long while there is still time to shorten it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from posts.errors import InputError, TooLongError
+from posts.littletext import escape_little_text
+
+_URL = re.compile(r"https?://\S+")
+
+
+@dataclass(frozen=True)
+class Network:
+    name: str
+    limit: int
+    url_length: int | None = None  # a URL counts as this many characters, when set
+    little_text: bool = False  # counted once escaped, as LinkedIn receives it
+
+    def measure(self, text: str) -> int:
+        if self.little_text:
+            # LinkedIn does not say whether its limit counts escaped characters; counting
+            # them is the safe side: a text that passes here passes there either way.
+            text = escape_little_text(text)
+        if self.url_length is not None:
+            urls = _URL.findall(text)
+            return len(_URL.sub("", text)) + self.url_length * len(urls)
+        return len(text)
+
+    def check(self, text: str, what: str = "The text") -> int:
+        length = self.measure(text)
+        if length > self.limit:
+            raise TooLongError(what, length, self.limit, self.name)
+        if not text.strip():
+            raise InputError(f"{what} is empty.")
+        return length
+
+
+NETWORKS: dict[str, Network] = {
+    "mastodon": Network("Mastodon", limit=500, url_length=23),
+    "linkedin": Network("LinkedIn", limit=3000, little_text=True),
+}
+
+
+def network_for(channel_type: str, options: dict[str, object] | None = None) -> Network:
+    """The rules of a channel type, with the limits a channel's config may override."""
+    base = NETWORKS[channel_type]
+    options = options or {}
+    limit = options.get("max_characters")
+    url_length = options.get("characters_reserved_per_url")
+    return Network(
+        base.name,
+        limit=limit if isinstance(limit, int) else base.limit,
+        url_length=url_length if isinstance(url_length, int) else base.url_length,
+        little_text=base.little_text,
+    )

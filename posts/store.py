@@ -1,0 +1,345 @@
+"""Every query postsched makes: posts in, posts out, and the events that tell their story.
+
+Each public method is one transaction: a status change and the event that describes it are
+committed together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
+
+from posts.errors import NotFoundError, StateError
+from posts.models import PENDING, RETRYABLE, Event, Post, Status
+from posts.planning import PlannedPost
+
+
+@dataclass
+class PlanReport:
+    inserted: list[Post] = field(default_factory=list)
+    updated: list[Post] = field(default_factory=list)
+    kept: list[Post] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NewPost:
+    """A one-off post the officer writes with `add`."""
+
+    campaign: str
+    channel: str
+    subject: str
+    phase: str
+    body: str
+    due_at: datetime
+    link: str | None = None
+    link_expires_at: datetime | None = None
+    media_path: str | None = None
+    media_alt: str | None = None
+
+
+class Store:
+    def __init__(self, engine: Engine, display_tz: tzinfo = UTC):
+        self.engine = engine
+        self.display_tz = display_tz  # how times are written in event details
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.sessions.begin() as session:
+            yield session
+
+    # writing -----------------------------------------------------------------------------
+
+    def add_post(self, new: NewPost, *, now: datetime) -> Post:
+        with self.session() as session:
+            post = Post(
+                campaign=new.campaign,
+                plan_key=None,
+                channel=new.channel,
+                subject=new.subject,
+                phase=new.phase,
+                body=new.body,
+                link=new.link,
+                link_expires_at=new.link_expires_at,
+                media_path=new.media_path,
+                media_alt=new.media_alt,
+                status=Status.SCHEDULED,
+                due_at=new.due_at,
+                attempts=0,
+                edited=True,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(post)
+            session.flush()
+            _record(session, post, now, "added", f"scheduled by hand for {self._show(new.due_at)}")
+            return post
+
+    def save_plan(
+        self, campaign: str, planned: Sequence[PlannedPost], *, review: bool, now: datetime
+    ) -> PlanReport:
+        """Insert what the plan has and the database lacks; refresh untouched drafts.
+
+        A post a person edited, approved, or that has left `draft` (or `scheduled`, when
+        review is off) is never changed by a re-plan.
+        """
+        report = PlanReport()
+        with self.session() as session:
+            existing = {
+                post.plan_key: post
+                for post in session.scalars(
+                    select(Post).where(
+                        Post.campaign == campaign,
+                        Post.plan_key.in_([p.plan_key for p in planned]),
+                    )
+                )
+            }
+            start_status = Status.DRAFT if review else Status.SCHEDULED
+            for item in planned:
+                post = existing.get(item.plan_key)
+                if post is None:
+                    post = Post(
+                        campaign=campaign,
+                        plan_key=item.plan_key,
+                        channel=item.channel,
+                        subject=item.subject,
+                        phase=item.phase,
+                        body=item.body,
+                        link=item.link,
+                        link_expires_at=item.link_expires_at,
+                        status=start_status,
+                        due_at=item.due_at,
+                        attempts=0,
+                        edited=False,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    session.add(post)
+                    session.flush()
+                    _record(
+                        session,
+                        post,
+                        now,
+                        "planned",
+                        f"{start_status} for {self._show(item.due_at)}",
+                    )
+                    report.inserted.append(post)
+                elif _replannable(post, review) and (
+                    post.body != item.body or post.due_at != item.due_at
+                ):
+                    changes = _describe_changes(post, item, self._show)
+                    post.body = item.body
+                    post.due_at = item.due_at
+                    post.link = item.link
+                    post.link_expires_at = item.link_expires_at
+                    post.updated_at = now
+                    _record(session, post, now, "replanned", changes)
+                    report.updated.append(post)
+                else:
+                    report.kept.append(post)
+        return report
+
+    def approve(self, ids: Iterable[int] | None, *, now: datetime) -> list[Post]:
+        """draft -> scheduled; `ids=None` approves every draft. Refuses any other status."""
+        with self.session() as session:
+            if ids is None:
+                posts = list(
+                    session.scalars(
+                        select(Post).where(Post.status == Status.DRAFT).order_by(Post.due_at)
+                    )
+                )
+            else:
+                posts = self._get_many(session, ids)
+                _require(posts, {Status.DRAFT}, "approve", "only a draft can be approved")
+            for post in posts:
+                _move(session, post, Status.SCHEDULED, now, "approved", "")
+            return posts
+
+    def cancel(self, ids: Iterable[int], *, now: datetime) -> list[Post]:
+        with self.session() as session:
+            posts = self._get_many(session, ids)
+            _require(
+                posts,
+                {Status.DRAFT, Status.SCHEDULED},
+                "cancel",
+                "only a draft or a scheduled post can be cancelled",
+            )
+            for post in posts:
+                _move(session, post, Status.CANCELLED, now, "cancelled", "")
+            return posts
+
+    def edit(
+        self,
+        post_id: int,
+        *,
+        now: datetime,
+        body: str | None = None,
+        due_at: datetime | None = None,
+    ) -> Post:
+        with self.session() as session:
+            post = self._get(session, post_id)
+            _require(
+                [post],
+                {Status.DRAFT, Status.SCHEDULED},
+                "edit",
+                "a post can be edited while it is a draft or scheduled",
+            )
+            changes = []
+            if body is not None and body != post.body:
+                changes.append(f"text changed ({len(post.body)} -> {len(body)} characters)")
+                post.body = body
+            if due_at is not None and due_at != post.due_at:
+                changes.append(f"due {self._show(post.due_at)} -> {self._show(due_at)}")
+                post.due_at = due_at
+                post.next_attempt_at = None
+            if changes:
+                post.edited = True
+                post.updated_at = now
+                _record(session, post, now, "edited", "; ".join(changes))
+            return post
+
+    def retry(self, post_id: int, *, due_at: datetime, now: datetime) -> Post:
+        """failed | missed | expired | unknown -> scheduled, at `due_at`, with a fresh count."""
+        with self.session() as session:
+            post = self._get(session, post_id)
+            _require(
+                [post],
+                set(RETRYABLE),
+                "retry",
+                "only a failed, missed, expired or unknown post can be retried",
+            )
+            was = post.status
+            post.attempts = 0
+            post.next_attempt_at = None
+            post.last_error = None
+            post.claimed_by = None
+            post.claimed_at = None
+            post.edited = True
+            post.due_at = due_at
+            _move(
+                session,
+                post,
+                Status.SCHEDULED,
+                now,
+                "retried",
+                f"was {was}, due {self._show(due_at)}",
+            )
+            return post
+
+    # reading -----------------------------------------------------------------------------
+
+    def get(self, post_id: int) -> Post:
+        with self.session() as session:
+            post = session.scalar(
+                select(Post)
+                .options(selectinload(Post.events).joinedload(Event.post))
+                .where(Post.id == post_id)
+            )
+            if post is None:
+                raise NotFoundError(post_id)
+            return post
+
+    def list_posts(
+        self, statuses: Iterable[str] | None = None, channel: str | None = None
+    ) -> list[Post]:
+        """Posts by due time; by default the ones not yet final."""
+        wanted = list(statuses) if statuses else [s.value for s in PENDING]
+        query = select(Post).where(Post.status.in_(wanted)).order_by(Post.due_at, Post.id)
+        if channel is not None:
+            query = query.where(Post.channel == channel)
+        with self.session() as session:
+            return list(session.scalars(query))
+
+    def events(
+        self,
+        *,
+        since: datetime | None = None,
+        channel: str | None = None,
+        status: str | None = None,
+    ) -> list[Event]:
+        """The post log, oldest first; `status` keeps events of posts now in that status."""
+        query = (
+            select(Event).join(Post).options(joinedload(Event.post)).order_by(Event.at, Event.id)
+        )
+        if since is not None:
+            query = query.where(Event.at >= since)
+        if channel is not None:
+            query = query.where(Post.channel == channel)
+        if status is not None:
+            query = query.where(Post.status == status)
+        with self.session() as session:
+            return list(session.scalars(query))
+
+    def counts(self) -> dict[str, int]:
+        with self.session() as session:
+            rows = session.execute(select(Post.status, func.count()).group_by(Post.status))
+            return dict(rows.tuples().all())
+
+    def next_due(self) -> Post | None:
+        with self.session() as session:
+            return session.scalar(
+                select(Post)
+                .where(Post.status == Status.SCHEDULED)
+                .order_by(func.coalesce(Post.next_attempt_at, Post.due_at), Post.id)
+                .limit(1)
+            )
+
+    def bodies(self, channel: str, *, exclude: int | None = None) -> set[str]:
+        """Texts already on a channel that are or will be public (LinkedIn refuses repeats)."""
+        live = [Status.DRAFT, Status.SCHEDULED, Status.PUBLISHING, Status.PUBLISHED]
+        query = select(Post.body).where(Post.channel == channel, Post.status.in_(live))
+        if exclude is not None:
+            query = query.where(Post.id != exclude)
+        with self.session() as session:
+            return set(session.scalars(query))
+
+    # helpers -----------------------------------------------------------------------------
+
+    def _show(self, instant: datetime) -> str:
+        return instant.astimezone(self.display_tz).isoformat(timespec="seconds")
+
+    def _get(self, session: Session, post_id: int) -> Post:
+        post = session.get(Post, post_id)
+        if post is None:
+            raise NotFoundError(post_id)
+        return post
+
+    def _get_many(self, session: Session, ids: Iterable[int]) -> list[Post]:
+        return [self._get(session, post_id) for post_id in dict.fromkeys(ids)]
+
+
+def _replannable(post: Post, review: bool) -> bool:
+    untouched = Status.DRAFT if review else Status.SCHEDULED
+    return post.status == untouched and not post.edited
+
+
+def _describe_changes(post: Post, item: PlannedPost, show: Callable[[datetime], str]) -> str:
+    parts = []
+    if post.due_at != item.due_at:
+        parts.append(f"due {show(post.due_at)} -> {show(item.due_at)}")
+    if post.body != item.body:
+        parts.append("text re-rendered from its template")
+    return "; ".join(parts)
+
+
+def _require(posts: Sequence[Post], allowed: set[Status], verb: str, rule: str) -> None:
+    for post in posts:
+        if post.status not in allowed:
+            raise StateError(f"Cannot {verb} post {post.id}: it is {post.status}, and {rule}.")
+
+
+def _move(
+    session: Session, post: Post, status: Status, now: datetime, event: str, detail: str
+) -> None:
+    post.status = status
+    post.updated_at = now
+    _record(session, post, now, event, detail)
+
+
+def _record(session: Session, post: Post, now: datetime, event: str, detail: str) -> None:
+    session.add(Event(post_id=post.id, at=now, event=event, detail=detail))

@@ -1,0 +1,95 @@
+"""Durations and instants as the officer writes them, and as postsched shows them.
+
+Every instant inside postsched is an aware datetime in UTC; the campaign's timezone is used
+only to read input without an offset, to place posts in local posting windows, and to display.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from posts.errors import InputError
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_RELATIVE = re.compile(r"^\+(\d+)([smhdw])$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """Read "90s", "10m", "12h", "3d" or "2w"; raise InputError on anything else."""
+    match = _DURATION.match(text)
+    if not match:
+        raise InputError(
+            f"{text!r} is not a duration: write a whole number and a unit, "
+            "such as 90s, 10m, 12h or 3d."
+        )
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def format_duration(delta: timedelta) -> str:
+    """The shortest exact form among the units parse_duration reads."""
+    seconds = int(delta.total_seconds())
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def parse_instant(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
+    """Read an instant as the command line accepts it and return it in UTC.
+
+    Accepted: ``now``; ``+90s``, ``+10m``, ``+2h``, ``+3d``; ISO 8601 with an offset; ISO 8601
+    without one, read as wall-clock time in the campaign timezone (a bare date means midnight).
+    """
+    value = text.strip()
+    if value == "now":
+        return now.astimezone(UTC)
+    relative = _RELATIVE.match(value)
+    if relative:
+        return (now + parse_duration(value[1:])).astimezone(UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"{text!r} is not a time: write ISO 8601 such as 2026-03-02T09:30 or "
+            "2026-03-02T09:30+01:00, or now, +90s, +10m, +2h, +3d."
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = localize(parsed, tz)
+    return parsed.astimezone(UTC)
+
+
+def localize(naive: datetime, tz: ZoneInfo) -> datetime:
+    """Attach the campaign timezone to a wall-clock time, refusing one that does not exist.
+
+    A time skipped by a DST change (02:30 on the last Sunday of March in Paris) has no instant;
+    a repeated one (02:30 in October) is read as its first occurrence.
+    """
+    aware = naive.replace(tzinfo=tz, fold=0)
+    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+        raise InputError(
+            f"{naive.isoformat(timespec='minutes')} does not exist in {tz.key}: the clocks skip it."
+        )
+    return aware
+
+
+def wall_clock(day: date, at: time, tz: ZoneInfo) -> datetime | None:
+    """The UTC instant of a local date and time, or None when DST skips that time."""
+    try:
+        return localize(datetime.combine(day, at), tz).astimezone(UTC)
+    except InputError:
+        return None
+
+
+def format_instant(instant: datetime | None, tz: ZoneInfo) -> str | None:
+    """ISO 8601 with the campaign timezone's offset, to the second."""
+    if instant is None:
+        return None
+    return instant.astimezone(tz).isoformat(timespec="seconds")
+
+
+def utc_now() -> datetime:
+    """The current instant, aware and in UTC: the one place postsched reads the clock."""
+    return datetime.now(UTC)

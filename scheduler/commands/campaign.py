@@ -1,0 +1,108 @@
+"""Setting up and planning: init, check, plan."""
+
+from __future__ import annotations
+
+import click
+
+from scheduler.app import App
+from scheduler.commands.common import app, echo_json, say
+
+
+@click.command()
+def init() -> None:
+    """Create the database, or migrate it to this version's schema. Safe to run again."""
+    from scheduler.database import display_url, open_engine, upgrade
+
+    a = app()
+    engine = open_engine(a.database_url, create=True)
+    before, after = upgrade(engine)
+    shown = display_url(a.database_url)
+    if before == after:
+        click.echo(f"{shown} is up to date (schema {after}).")
+    elif before is None:
+        click.echo(f"{shown} created (schema {after}).")
+    else:
+        click.echo(f"{shown} migrated from schema {before} to {after}.")
+
+
+@click.command()
+def check() -> None:
+    """Validate config.toml and render every template for every subject and channel."""
+    from rich.table import Table
+
+    from scheduler.output import console, one_line
+
+    a = app()
+    rendered = a.planner.render_all()
+    table = Table(title=f"Templates of {a.config.campaign.name}")
+    for name in ("channel", "subject", "phase", "template", "length", "text"):
+        table.add_column(name)
+    for item in rendered:
+        post = item.post
+        table.add_row(
+            post.channel,
+            post.subject,
+            post.phase,
+            item.template,
+            _length(a, post.channel, post.body),
+            one_line(post.body, 40),
+        )
+    if not a.quiet:
+        console().print(table)
+    click.echo(f"config.toml is valid and all {len(rendered)} posts render within their limits.")
+
+
+@click.command()
+@click.option("--as-of", "as_of", metavar="TIME", help="Plan as if it were TIME (default: now).")
+@click.option("--dry-run", is_flag=True, help="Show the plan; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the planned posts as JSON.")
+def plan(as_of: str | None, dry_run: bool, as_json: bool) -> None:
+    """Compute the campaign; without --dry-run, insert the posts not yet in the database."""
+    from posts.models import Status
+    from scheduler.output import console, planned_json, planned_table, post_json
+
+    a = app()
+    config = a.config
+    tz = config.campaign.timezone
+    moment = a.parse_time(as_of) if as_of else a.now()
+    store = None if dry_run else a.store  # open (and check) the database before any work
+    result = a.planner.compute_plan(moment)
+    for note in result.notes:
+        say(note)
+    for skipped in result.skipped:
+        if skipped.reason != "link expired":
+            where = f" on {skipped.channel}" if skipped.channel else ""
+            say(f"Skipped {skipped.subject} {skipped.phase}{where}: {skipped.reason}.")
+    status = Status.DRAFT if config.campaign.review else Status.SCHEDULED
+    if dry_run:
+        if as_json:
+            echo_json(
+                [
+                    planned_json(p, config.campaign.name, status, tz) | {"id": None}
+                    for p in result.posts
+                ]
+            )
+        else:
+            lengths = [_length(a, p.channel, p.body) for p in result.posts]
+            console().print(planned_table(result.posts, tz, lengths))
+            say(f"{len(result.posts)} posts planned; nothing written (--dry-run).")
+        return
+    assert store is not None
+    report = a.officer.save_plan(result, a.now())
+    if as_json:
+        echo_json([post_json(p, tz) for p in report.inserted + report.updated])
+    else:
+        click.echo(
+            f"{len(report.inserted)} posts inserted as {status}, {len(report.updated)} drafts "
+            f"updated, {len(report.kept)} already planned and left as they are."
+        )
+        if report.inserted and config.campaign.review:
+            say("Review them with `postsched queue`, then `postsched approve --all` or by id.")
+
+
+def _length(a: App, channel: str, body: str) -> str:
+    network = a.planner.network(channel)
+    return f"{network.measure(body)}/{network.limit}"
+
+
+COMMANDS = [init, check, plan]

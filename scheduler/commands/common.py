@@ -1,0 +1,38 @@
+"""What every command needs: the App, a quiet-aware note on stderr, and shared options."""
+
+from __future__ import annotations
+
+import click
+
+from scheduler.app import App
+
+STATUSES = (
+    "draft",
+    "scheduled",
+    "publishing",
+    "published",
+    "failed",
+    "missed",
+    "expired",
+    "unknown",
+    "cancelled",
+)
+
+
+def app() -> App:
+    obj = click.get_current_context().find_object(App)
+    if obj is None:  # a command invoked outside the group, as tests may do
+        obj = App()
+    return obj
+
+
+def say(message: str) -> None:
+    """A note for people on stderr, so that stdout holds only what was asked for."""
+    if not app().quiet:
+        click.echo(message, err=True)
+
+
+def echo_json(value: object) -> None:
+    from scheduler.output import dumps
+
+    click.echo(dumps(value))

@@ -1,0 +1,214 @@
+"""The officer's verbs on the queue: add, queue, show, preview, approve, cancel, edit, retry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from scheduler.commands.common import STATUSES, app, echo_json, say
+
+
+@click.command()
+@click.argument("channel")
+@click.option(
+    "--at",
+    "at",
+    required=True,
+    metavar="TIME",
+    help="When: ISO 8601 (with or without offset), now, +90s, +10m, +2h, +3d.",
+)
+@click.option("--text", help="The exact text to publish.")
+@click.option(
+    "--template",
+    metavar="NAME",
+    help="Render this template instead: a phase (announce, last-call…) or a path under templates/.",
+)
+@click.option(
+    "--subject",
+    metavar="S",
+    help="What the post promotes: article, course:<key>… (default article with --template).",
+)
+@click.option(
+    "--link", metavar="URL", help="The link the post carries (added to the text if absent)."
+)
+@click.option(
+    "--link-expires",
+    metavar="TIME",
+    help="When that link stops working; the post "
+    "is never published after it, minus the campaign's safety margin.",
+)
+@click.option("--image", type=click.Path(path_type=Path), help="An image to attach.")
+@click.option("--alt", metavar="TEXT", help="The image's alt text (required with --image).")
+@click.option("--json", "as_json", is_flag=True, help="Print the new post as JSON.")
+def add(
+    channel: str,
+    at: str,
+    text: str | None,
+    template: str | None,
+    subject: str | None,
+    link: str | None,
+    link_expires: str | None,
+    image: Path | None,
+    alt: str | None,
+    as_json: bool,
+) -> None:
+    """Queue a one-off post on CHANNEL; it is scheduled at once (the officer wrote it)."""
+    from posts.officer import AddRequest
+    from scheduler.output import post_json
+
+    a = app()
+    a.officer.channel(channel)
+    request = AddRequest(
+        channel=channel,
+        at=a.parse_time(at),
+        text=text,
+        template=template,
+        subject=subject,
+        link=link,
+        link_expires=a.parse_time(link_expires) if link_expires else None,
+        image=image,
+        alt=alt,
+    )
+    post = a.officer.add(request, a.now())
+    if as_json:
+        echo_json(post_json(post, a.config.campaign.timezone))
+    else:
+        click.echo(post.id)
+
+
+@click.command("queue")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(STATUSES),
+    help="Only posts in this status (repeatable; default: draft, scheduled, publishing).",
+)
+@click.option("--channel", help="Only posts on this channel.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+def queue_command(statuses: tuple[str, ...], channel: str | None, as_json: bool) -> None:
+    """Posts not yet final, by due time."""
+    from scheduler.output import console, post_json, posts_table
+
+    a = app()
+    if channel is not None:
+        a.officer.channel(channel)
+    posts = a.store.list_posts(statuses or None, channel)
+    tz = a.config.campaign.timezone
+    if as_json:
+        echo_json([post_json(p, tz) for p in posts])
+        return
+    console().print(posts_table(posts, tz, title="Queue"))
+    say(f"{len(posts)} posts.")
+
+
+@click.command()
+@click.argument("post_id", type=int, metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="The post with an `events` array, as JSON.")
+def show(post_id: int, as_json: bool) -> None:
+    """One post with all its events."""
+    from rich.table import Table
+
+    from posts.timing import format_instant
+    from scheduler.output import console, event_json, events_table, post_json
+
+    a = app()
+    post = a.store.get(post_id)
+    tz = a.config.campaign.timezone
+    if as_json:
+        echo_json(post_json(post, tz) | {"events": [event_json(e, tz) for e in post.events]})
+        return
+    table = Table(show_header=False, title=f"Post {post.id}")
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in post_json(post, tz).items():
+        if key != "body" and value not in (None, ""):
+            table.add_row(key, str(value))
+    out = console()
+    out.print(table)
+    out.print(post.body, markup=False)
+    out.print(events_table(post.events, tz))
+    del format_instant
+
+
+@click.command()
+@click.argument("post_id", type=int, metavar="ID")
+def preview(post_id: int) -> None:
+    """The text exactly as the network will receive it, with its length against the limit."""
+    from posts.littletext import escape_little_text
+
+    a = app()
+    post = a.store.get(post_id)
+    network = a.officer.network(post.channel)
+    channel = a.config.channels[post.channel]
+    sent = escape_little_text(post.body) if network.little_text else post.body
+    click.echo(sent)
+    click.echo()
+    note = {
+        "mastodon": f" (every URL counts as {network.url_length})",
+        "linkedin": " (counted escaped, as LinkedIn receives the commentary)",
+    }.get(channel.type, "")
+    click.echo(
+        f"{network.measure(post.body)}/{network.limit} characters on {network.name}{note}, "
+        f"channel {post.channel} ({channel.mode}).",
+        err=True,
+    )
+
+
+def _ids_or_all(ids: tuple[int, ...], all_drafts: bool) -> list[int] | None:
+    if all_drafts and ids:
+        raise click.UsageError("Give post ids or --all, not both.")
+    if not all_drafts and not ids:
+        raise click.UsageError("Give at least one post id, or --all.")
+    return None if all_drafts else list(ids)
+
+
+@click.command()
+@click.argument("post_ids", type=int, nargs=-1, metavar="ID...")
+@click.option("--all", "all_drafts", is_flag=True, help="Approve every draft.")
+def approve(post_ids: tuple[int, ...], all_drafts: bool) -> None:
+    """Approve drafts: they become scheduled and the daemon will publish them."""
+    a = app()
+    posts = a.store.approve(_ids_or_all(post_ids, all_drafts), now=a.now())
+    click.echo(f"{len(posts)} posts approved." if posts else "No draft to approve.")
+    now = a.now()
+    late = [p.id for p in posts if p.due_at < now]
+    if late:
+        say(
+            f"Already past their due time: {', '.join(map(str, late))}; the daemon marks them "
+            "missed after the grace period unless you `edit --at` or `retry --at` them."
+        )
+
+
+@click.command()
+@click.argument("post_ids", type=int, nargs=-1, required=True, metavar="ID...")
+def cancel(post_ids: tuple[int, ...]) -> None:
+    """Cancel drafts or scheduled posts; they stay in the log as cancelled."""
+    a = app()
+    posts = a.store.cancel(post_ids, now=a.now())
+    click.echo(f"{len(posts)} posts cancelled.")
+
+
+@click.command()
+@click.argument("post_id", type=int, metavar="ID")
+@click.option("--text", help="The new text.")
+@click.option("--at", metavar="TIME", help="The new due time.")
+def edit(post_id: int, text: str | None, at: str | None) -> None:
+    """Change a draft's or scheduled post's text or time; a re-plan never undoes it."""
+    a = app()
+    post = a.officer.edit(post_id, a.now(), text=text, at=a.parse_time(at) if at else None)
+    click.echo(f"Post {post.id} edited.")
+
+
+@click.command()
+@click.argument("post_id", type=int, metavar="ID")
+@click.option("--at", metavar="TIME", help="When to try again (default: now).")
+def retry(post_id: int, at: str | None) -> None:
+    """Schedule a failed, missed, expired or unknown post again."""
+    a = app()
+    post = a.officer.retry(post_id, a.now(), at=a.parse_time(at) if at else None)
+    click.echo(f"Post {post.id} scheduled again.")
+
+
+COMMANDS = [add, queue_command, show, preview, approve, cancel, edit, retry]

@@ -1,0 +1,397 @@
+"""Reading config.toml into the campaign's values, with messages an officer can act on.
+
+Every refusal is one sentence naming the key (`[campaign] timezone`, `[[courses]] #2 key`) and
+what is wrong with it. Nothing here touches the database or the network.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from datetime import date, time, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from posts.campaign import (
+    Anchor,
+    Article,
+    Author,
+    Campaign,
+    ChannelConfig,
+    Config,
+    Contact,
+    Course,
+    DaemonSettings,
+    Phase,
+    Windows,
+)
+from posts.errors import ConfigError, InputError
+from posts.networks import NETWORKS
+from posts.timing import parse_duration
+
+CHANNEL_TYPES = tuple(NETWORKS)
+MODES = ("dry-run", "live")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_DATABASE = "sqlite:///postsched.db"
+T = TypeVar("T")
+
+
+class _Table:
+    """A TOML table with its name, so that every error can say where it is."""
+
+    def __init__(self, data: Mapping[str, Any], where: str):
+        self.data = data
+        self.where = where
+
+    def _get(self, key: str, kind: type[T] | tuple[type, ...], required: bool, default: Any) -> Any:
+        if key not in self.data:
+            if required:
+                raise ConfigError(f"config.toml: {self.where} is missing the required key {key!r}.")
+            return default
+        value = self.data[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            names = (
+                kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            )
+            raise ConfigError(f"config.toml: {self.where} {key} must be a {names}, not {value!r}.")
+        return value
+
+    def text(self, key: str, default: str | None = None, *, required: bool = True) -> Any:
+        value = self._get(key, str, required and default is None, default)
+        if required and default is None and not value.strip():
+            raise ConfigError(f"config.toml: {self.where} {key} is empty.")
+        return value
+
+    def integer(self, key: str, default: int | None = None) -> Any:
+        return self._get(key, int, default is None, default)
+
+    def flag(self, key: str, default: bool) -> bool:
+        return bool(self._get(key, bool, False, default))
+
+    def day(self, key: str) -> date:
+        value = self._get(key, (date, str), True, None)
+        if isinstance(value, str):
+            try:
+                value = date.fromisoformat(value)
+            except ValueError:
+                raise ConfigError(
+                    f"config.toml: {self.where} {key} must be a date such as 2026-04-16, "
+                    f"not {value!r}."
+                ) from None
+        if not isinstance(value, date) or hasattr(value, "hour"):
+            raise ConfigError(f"config.toml: {self.where} {key} must be a date, not {value!r}.")
+        return value
+
+    def duration(self, key: str, default: str) -> timedelta:
+        text = self._get(key, str, False, default)
+        try:
+            return parse_duration(text)
+        except InputError as exc:
+            raise ConfigError(f"config.toml: {self.where} {key}: {exc}") from None
+
+    def strings(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        value = self._get(key, list, False, list(default))
+        if not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"config.toml: {self.where} {key} must be a list of strings.")
+        return tuple(value)
+
+    def table(self, key: str, *, required: bool = True) -> _Table:
+        value = self._get(key, dict, required, {})
+        return _Table(
+            value, f"[{key}]" if self.where == "" else f"[{self.where.strip('[]')}.{key}]"
+        )
+
+    def tables(self, key: str) -> list[_Table]:
+        name = key if self.where == "" else f"{self.where.strip('[]')}.{key}"
+        value = self._get(key, list, False, [])
+        if not all(isinstance(item, dict) for item in value):
+            raise ConfigError(f"config.toml: [[{name}]] must be an array of tables.")
+        return [_Table(item, f"[[{name}]] #{n}") for n, item in enumerate(value, start=1)]
+
+
+def load_config(path: Path, *, environ: Mapping[str, str] | None = None) -> Config:
+    """Read and check config.toml; raise ConfigError with one sentence on the first problem."""
+    environ = os.environ if environ is None else environ
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path} does not exist: run postsched from the folder that holds config.toml, "
+            "or pass --config FILE."
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read: {exc.strerror}.") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}.") from None
+    return parse_config(data, base_dir=path.resolve().parent, path=path, environ=environ)
+
+
+def parse_config(
+    data: Mapping[str, Any],
+    *,
+    base_dir: Path,
+    path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    environ = os.environ if environ is None else environ
+    root = _Table(data, "")
+    campaign_table = root.table("campaign")
+    campaign = _campaign(campaign_table)
+    article = _article(root.table("article"), campaign) if "article" in data else None
+    courses = tuple(_course(t) for t in root.tables("courses"))
+    keys = [c.key for c in courses]
+    if len(set(keys)) != len(keys):
+        raise ConfigError("config.toml: two [[courses]] share one key; each key must be unique.")
+    contact_table = root.table("contact")
+    contact = Contact(
+        email=contact_table.text("email"),
+        phone=contact_table.text("phone"),
+        name=contact_table.text("name", ""),
+    )
+    channels_table = root.table("channels")
+    if not channels_table.data:
+        raise ConfigError("config.toml: [channels] names no channel; add [channels.<name>].")
+    channels = {
+        name: _channel(name, channels_table.table(name), base_dir) for name in channels_table.data
+    }
+    daemon_table = root.table("daemon", required=False)
+    daemon = DaemonSettings(
+        poll=daemon_table.duration("poll", "15s"),
+        grace=daemon_table.duration("grace", "2h"),
+        claim_timeout=daemon_table.duration("claim_timeout", "10m"),
+        max_attempts=daemon_table.integer("max_attempts", 5),
+    )
+    if daemon.max_attempts < 1:
+        raise ConfigError("config.toml: [daemon] max_attempts must be at least 1.")
+    database_table = root.table("database", required=False)
+    url = environ.get("POSTSCHED_DATABASE_URL") or database_table.text("url", DEFAULT_DATABASE)
+    templates = base_dir / campaign_table.text("templates", "templates")
+    if not templates.is_dir():
+        raise ConfigError(f"config.toml: the templates folder {templates} does not exist.")
+    return Config(
+        campaign=campaign,
+        article=article,
+        courses=courses,
+        contact=contact,
+        channels=channels,
+        daemon=daemon,
+        database_url=resolve_database_url(url, base_dir),
+        templates_dir=templates,
+        path=path,
+    )
+
+
+def resolve_database_url(url: str, base_dir: Path) -> str:
+    """A relative SQLite path is read next to the config file, not the working directory."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite://":
+        rest = url[len(prefix) :]
+        if rest and rest != ":memory:":
+            return prefix + str(base_dir / rest)
+    return url
+
+
+def _campaign(table: _Table) -> Campaign:
+    zone_name = table.text("timezone")
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"config.toml: [campaign] timezone {zone_name!r} is not a known IANA timezone "
+            "(such as Europe/Paris)."
+        ) from None
+    country = table.text("holidays", "", required=False) or None
+    if country is not None:
+        import holidays
+
+        if country.upper() not in holidays.list_supported_countries():
+            raise ConfigError(
+                f"config.toml: [campaign] holidays {country!r} is not a country code the "
+                "holidays package knows (such as FR)."
+            )
+    windows = table.table("windows")
+    campaign = Campaign(
+        name=table.text("name"),
+        timezone=zone,
+        language=table.text("language"),
+        start=table.day("start"),
+        windows=Windows(weekdays=_weekdays(windows), times=_times(windows)),
+        holidays=country.upper() if country else None,
+        review=table.flag("review", True),
+        safety_margin=table.duration("safety_margin", "12h"),
+        max_per_day=table.integer("max_per_day", 1),
+        min_gap=table.duration("min_gap", "0s"),
+        hashtags=table.strings("hashtags"),
+    )
+    _check_locale(campaign.language)
+    if campaign.max_per_day < 1:
+        raise ConfigError("config.toml: [campaign] max_per_day must be at least 1.")
+    return campaign
+
+
+def _check_locale(language: str) -> None:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(language)
+    except (UnknownLocaleError, ValueError):
+        raise ConfigError(
+            f"config.toml: [campaign] language {language!r} is not a language Babel knows "
+            "(such as fr or en)."
+        ) from None
+
+
+def _weekdays(table: _Table) -> tuple[int, ...]:
+    names = table.strings("weekdays", WEEKDAYS[:5])
+    days = []
+    for name in names:
+        key = name.strip().lower()[:3]
+        if key not in WEEKDAYS:
+            raise ConfigError(
+                f"config.toml: [campaign.windows] weekdays holds {name!r}; use mon, tue, wed, "
+                "thu, fri, sat, sun."
+            )
+        days.append(WEEKDAYS.index(key))
+    if not days:
+        raise ConfigError("config.toml: [campaign.windows] weekdays is empty.")
+    return tuple(sorted(set(days)))
+
+
+def _times(table: _Table) -> tuple[time, ...]:
+    values = table.strings("times")
+    if not values:
+        raise ConfigError("config.toml: [campaign.windows] times is empty.")
+    times = []
+    for value in values:
+        try:
+            times.append(time.fromisoformat(value))
+        except ValueError:
+            raise ConfigError(
+                f"config.toml: [campaign.windows] times holds {value!r}; write local times "
+                "such as 09:30."
+            ) from None
+    return tuple(sorted(set(times)))
+
+
+def _article(table: _Table, campaign: Campaign) -> Article:
+    authors = tuple(
+        Author(name=t.text("name"), role=t.text("role", "")) for t in table.tables("authors")
+    )
+    if not authors:
+        raise ConfigError("config.toml: [article] needs at least one [[article.authors]].")
+    phases = tuple(_phase(t) for t in table.tables("phases"))
+    names = [p.name for p in phases]
+    if len(set(names)) != len(names):
+        raise ConfigError("config.toml: two [[article.phases]] share one name.")
+    pages = table.integer("pages", 0)
+    return Article(
+        title=table.text("title"),
+        subtitle=table.text("subtitle", ""),
+        authors=authors,
+        journal=table.text("journal"),
+        issue=table.text("issue"),
+        publisher=table.text("publisher"),
+        platform=table.text("platform", ""),
+        pages=pages or None,
+        url=_url(table, "url"),
+        expires=table.day("expires"),
+        phases=phases,
+        topics=table.strings("topics"),
+        hashtags=table.strings("hashtags"),
+    )
+
+
+def _phase(table: _Table) -> Phase:
+    anchor = table.text("anchor")
+    if anchor not in ("start", "expires"):
+        raise ConfigError(
+            f'config.toml: {table.where} anchor must be "start" or "expires", not {anchor!r}.'
+        )
+    offset_text = table.text("offset", "0d")
+    negative = offset_text.startswith("-")
+    try:
+        offset = parse_duration(offset_text.lstrip("+-"))
+    except InputError as exc:
+        raise ConfigError(f"config.toml: {table.where} offset: {exc}") from None
+    at_text = table.text("at", "", required=False)
+    try:
+        at = time.fromisoformat(at_text) if at_text else None
+    except ValueError:
+        raise ConfigError(f"config.toml: {table.where} at {at_text!r} is not a time.") from None
+    anchor_value: Anchor = "start" if anchor == "start" else "expires"
+    return Phase(
+        name=table.text("name"),
+        anchor=anchor_value,
+        offset=-offset if negative else offset,
+        at=at,
+    )
+
+
+def _course(table: _Table) -> Course:
+    key = table.text("key")
+    if not key.replace("-", "").replace("_", "").isalnum():
+        raise ConfigError(
+            f"config.toml: {table.where} key {key!r} may hold letters, digits, - and _."
+        )
+    course = Course(
+        key=key,
+        title=table.text("title"),
+        formats=table.strings("formats"),
+        url=_url(table, "url") if "url" in table.data else None,
+        summary=table.text("summary", ""),
+        hashtags=table.strings("hashtags"),
+        posts=table.integer("posts", 1),
+    )
+    if course.posts < 0:
+        raise ConfigError(f"config.toml: {table.where} posts cannot be negative.")
+    return course
+
+
+def _channel(name: str, table: _Table, base_dir: Path) -> ChannelConfig:
+    kind = table.text("type")
+    if kind not in CHANNEL_TYPES:
+        raise ConfigError(
+            f"config.toml: [channels.{name}] type {kind!r} is not a channel type postsched "
+            f"knows ({', '.join(CHANNEL_TYPES)})."
+        )
+    mode = table.text("mode", "dry-run")
+    if mode not in MODES:
+        raise ConfigError(
+            f'config.toml: [channels.{name}] mode must be "dry-run" or "live", not {mode!r}.'
+        )
+    token_env = table.text("token_env", "", required=False) or None
+    if mode == "live" and token_env is None:
+        raise ConfigError(
+            f"config.toml: [channels.{name}] is live and needs token_env, the name of the "
+            "environment variable that holds its token."
+        )
+    for key in ("token", "access_token", "password", "secret"):
+        if key in table.data:
+            raise ConfigError(
+                f"config.toml: [channels.{name}] holds a {key!r}: secrets belong in an environment "
+                "variable named by token_env, never in config.toml."
+            )
+    required = {"mastodon": ("instance",), "linkedin": ("author", "api_version")}[kind]
+    for key in required:
+        table.text(key)
+    return ChannelConfig(
+        name=name,
+        type=kind,
+        mode=mode,
+        outbox=base_dir / table.text("outbox", "outbox"),
+        token_env=token_env,
+        options=dict(table.data),
+    )
+
+
+def _url(table: _Table, key: str) -> str:
+    value: str = table.text(key)
+    if not value.startswith(("https://", "http://")):
+        raise ConfigError(f"config.toml: {table.where} {key} must start with https://.")
+    return value

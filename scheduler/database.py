@@ -1,0 +1,129 @@
+"""Opening the database and bringing it to the schema this version needs (Alembic)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+from posts.errors import DatabaseError
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def display_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "the given database URL"
+
+
+def open_engine(url: str, *, create: bool = False) -> Engine:
+    """An engine on `url` that has answered once; DatabaseError in one sentence otherwise.
+
+    Without `create`, a SQLite file that does not exist is refused rather than created, so that
+    a command other than `init` never leaves an empty database behind.
+    """
+    shown = display_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(
+            f"{url!r} is not a database URL: write sqlite:///path/to/postsched.db or "
+            "postgresql+psycopg://user@host/dbname."
+        ) from None
+    if parsed.drivername.startswith("sqlite"):
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            path = Path(database)
+            if not path.parent.is_dir():
+                raise DatabaseError(
+                    f"Cannot open {shown}: the folder {path.parent} does not exist."
+                )
+            if not create and not path.exists():
+                raise DatabaseError(f"{shown} does not exist yet: run `postsched init` first.")
+    elif parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        engine = create_engine(parsed, future=True)
+    except (NoSuchModuleError, ArgumentError, ImportError) as exc:
+        raise DatabaseError(f"Cannot open {shown}: {_reason(exc)}.") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    try:
+        with engine.connect():
+            pass
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise DatabaseError(f"Cannot open {shown}: {_reason(exc)}.") from None
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    # WAL lets `queue` and `log` read while the daemon writes; busy_timeout makes a second
+    # writer wait its turn instead of failing.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _reason(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).strip().splitlines()[0] if str(original).strip() else type(exc).__name__
+    return text.rstrip(".")
+
+
+def _alembic_config() -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Bring the database to head; return (revision before, revision after)."""
+    from alembic import command
+
+    before = current_revision(engine)
+    config = _alembic_config()
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except SQLAlchemyError as exc:
+        raise DatabaseError(
+            f"Cannot migrate {display_url(str(engine.url))}: {_reason(exc)}."
+        ) from None
+    return before, head_revision()
+
+
+def require_head(engine: Engine) -> None:
+    """Refuse to work on a database that `postsched init` has not brought to this version."""
+    current = current_revision(engine)
+    if current == head_revision():
+        return
+    shown = display_url(str(engine.url))
+    if current is None:
+        raise DatabaseError(f"{shown} is not a postsched database yet: run `postsched init` first.")
+    raise DatabaseError(
+        f"{shown} is at schema {current}, this postsched needs {head_revision()}: "
+        "run `postsched init` to migrate it."
+    )

@@ -1,0 +1,1 @@
+"""Alembic migrations of postsched's database; `postsched init` applies them."""

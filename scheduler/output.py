@@ -1,0 +1,173 @@
+"""How posts and events look on the terminal: rich tables for people, JSON and CSV for tools.
+
+Times are shown in ISO 8601 with the campaign timezone's offset.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.table import Table
+
+from posts.models import Event, Post
+from posts.planning import PlannedPost
+from posts.timing import format_instant
+
+POST_FIELDS = (
+    "id",
+    "campaign",
+    "plan_key",
+    "channel",
+    "subject",
+    "phase",
+    "status",
+    "due_at",
+    "body",
+    "link",
+    "link_expires_at",
+    "media",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "idempotency_key",
+    "remote_id",
+    "remote_url",
+    "published_at",
+    "edited",
+    "created_at",
+    "updated_at",
+)
+STATUS_STYLE = {
+    "draft": "yellow",
+    "scheduled": "cyan",
+    "publishing": "magenta",
+    "published": "green",
+    "failed": "red",
+    "missed": "red",
+    "expired": "red",
+    "unknown": "bold red",
+    "cancelled": "dim",
+}
+
+
+def localize_values(data: Mapping[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    return {k: format_instant(v, tz) if isinstance(v, datetime) else v for k, v in data.items()}
+
+
+def post_json(post: Post, tz: ZoneInfo, *, events: bool = False) -> dict[str, Any]:
+    data = localize_values(post.to_dict(), tz)
+    if events:
+        data["events"] = [event_json(e, tz) for e in post.events]
+    return data
+
+
+def planned_json(item: PlannedPost, campaign: str, status: str, tz: ZoneInfo) -> dict[str, Any]:
+    """A planned post in the shape of a stored one, with the fields it does not have yet null."""
+    data: dict[str, Any] = dict.fromkeys(POST_FIELDS)
+    data.update(
+        campaign=campaign,
+        plan_key=item.plan_key,
+        channel=item.channel,
+        subject=item.subject,
+        phase=item.phase,
+        status=status,
+        due_at=item.due_at,
+        body=item.body,
+        link=item.link,
+        link_expires_at=item.link_expires_at,
+        attempts=0,
+        edited=False,
+    )
+    return localize_values(data, tz)
+
+
+def event_json(event: Event, tz: ZoneInfo) -> dict[str, Any]:
+    return localize_values(event.to_dict(), tz)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def events_csv(events: Iterable[Event], tz: ZoneInfo) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(
+        buffer, fieldnames=["at", "post_id", "channel", "event", "detail"], lineterminator="\n"
+    )
+    writer.writeheader()
+    for event in events:
+        row = event_json(event, tz)
+        writer.writerow({k: row[k] for k in writer.fieldnames})
+    return buffer.getvalue()
+
+
+def one_line(text: str, width: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _table(title: str | None, *columns: str) -> Table:
+    """Every column on one line; the last (the text) takes what width is left and is cut."""
+    table = Table(title=title)
+    for name in columns[:-1]:
+        table.add_column(name, no_wrap=True, justify="right" if name in ("id", "post") else "left")
+    table.add_column(columns[-1], no_wrap=True, overflow="ellipsis")
+    return table
+
+
+def posts_table(posts: Sequence[Post], tz: ZoneInfo, title: str | None = None) -> Table:
+    table = _table(title, "id", "due", "channel", "status", "subject", "phase", "text")
+    for post in posts:
+        table.add_row(
+            str(post.id),
+            format_instant(post.due_at, tz),
+            post.channel,
+            f"[{STATUS_STYLE.get(post.status, '')}]{post.status}[/]",
+            post.subject,
+            post.phase,
+            one_line(post.body, 70),
+        )
+    return table
+
+
+def planned_table(posts: Sequence[PlannedPost], tz: ZoneInfo, lengths: Sequence[str]) -> Table:
+    table = _table("Campaign plan", "due", "channel", "subject", "phase", "length", "text")
+    for post, length in zip(posts, lengths, strict=True):
+        table.add_row(
+            format_instant(post.due_at, tz),
+            post.channel,
+            post.subject,
+            post.phase,
+            length,
+            one_line(post.body, 70),
+        )
+    return table
+
+
+def events_table(events: Sequence[Event], tz: ZoneInfo) -> Table:
+    table = _table("Post log", "at", "post", "channel", "event", "detail")
+    for event in events:
+        table.add_row(
+            format_instant(event.at, tz),
+            str(event.post_id),
+            event.post.channel,
+            event.event,
+            event.detail,
+        )
+    return table
+
+
+def console(stderr: bool = False) -> Console:
+    """A rich console; writing to a file or a pipe, wide enough that rows stay whole."""
+    out = Console(stderr=stderr, highlight=False, soft_wrap=False)
+    if not out.is_terminal and "COLUMNS" not in os.environ:
+        out.width = 200
+    return out

@@ -1,0 +1,99 @@
+"""Campaign configs built in code, so planner tests never read a file."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from posts.campaign import (
+    Article,
+    Author,
+    Campaign,
+    ChannelConfig,
+    Config,
+    Contact,
+    Course,
+    DaemonSettings,
+    Phase,
+    Windows,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def campaign(**changes: Any) -> Campaign:
+    base = Campaign(
+        name="test",
+        timezone=PARIS,
+        language="fr",
+        start=date(2026, 1, 12),
+        windows=Windows(weekdays=(0, 1, 2, 3, 4), times=(time(9, 30), time(12, 30))),
+        holidays="FR",
+        review=True,
+        safety_margin=timedelta(hours=12),
+        max_per_day=1,
+        min_gap=timedelta(0),
+    )
+    return replace(base, **changes)
+
+
+def article(phases: tuple[Phase, ...] | None = None, **changes: Any) -> Article:
+    base = Article(
+        title="IA et recherche en intervention sociale",
+        authors=(Author("Philippe Fofana"), Author("Julien Scheepers")),
+        journal="Vie sociale",
+        issue="2025/4 n° 52",
+        publisher="Éditions érès",
+        url="https://shs.cairn.info/tap-tdgcu5qbq9556",
+        expires=date(2026, 4, 16),
+        phases=phases
+        if phases is not None
+        else (
+            Phase("announce", "start"),
+            Phase("reminder-30d", "expires", timedelta(days=-30)),
+            Phase("reminder-10d", "expires", timedelta(days=-10)),
+            Phase("last-call", "expires", timedelta(days=-2)),
+        ),
+    )
+    return replace(base, **changes)
+
+
+def courses(n: int = 4, posts: int = 1) -> tuple[Course, ...]:
+    return tuple(
+        Course(key=f"c{i}", title=f"Course {i}", formats=("intra", "inter"), posts=posts)
+        for i in range(1, n + 1)
+    )
+
+
+def channels(tmp: Path = Path("/nonexistent")) -> dict[str, ChannelConfig]:
+    return {
+        "mastodon": ChannelConfig("mastodon", "mastodon", "dry-run", tmp / "outbox"),
+        "linkedin": ChannelConfig("linkedin", "linkedin", "dry-run", tmp / "outbox"),
+    }
+
+
+def config(
+    *,
+    campaign_changes: dict[str, Any] | None = None,
+    article_value: Article | str | None = "default",
+    course_list: tuple[Course, ...] | None = None,
+    templates: Path = Path("/nonexistent"),
+) -> Config:
+    return Config(
+        campaign=campaign(**(campaign_changes or {})),
+        article=article() if article_value == "default" else article_value,  # type: ignore[arg-type]
+        courses=courses() if course_list is None else course_list,
+        contact=Contact(email="formationcontinue@hetis.fr", phone="04 92 07 79 05"),
+        channels=channels(),
+        daemon=DaemonSettings(),
+        database_url="sqlite://",
+        templates_dir=templates,
+    )
+
+
+def plain_render(subject: str, phase: str, channel: str, due: Any, occurrence: int) -> str:
+    """A distinct short text per post, for tests about dates rather than words."""
+    return f"{subject} {phase} {channel} {due.isoformat()} #{occurrence}"

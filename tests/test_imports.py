@@ -1,0 +1,48 @@
+"""The domain never reaches into the shell: posts/ imports only what DESIGN.md allows."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ALLOWED_THIRD_PARTY = {"sqlalchemy", "jinja2", "babel", "holidays", "posts"}
+FORBIDDEN = {"scheduler", "click", "apscheduler", "requests", "rich", "mastodon", "alembic"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Top-level names of every module a file imports, wherever the import stands."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_posts_imports_only_the_standard_library_and_its_allowed_libraries() -> None:
+    offenders = {}
+    for path in sorted((ROOT / "posts").rglob("*.py")):
+        bad = {
+            name
+            for name in imported_modules(path)
+            if name not in sys.stdlib_module_names and name not in ALLOWED_THIRD_PARTY
+        }
+        if bad:
+            offenders[str(path.relative_to(ROOT))] = sorted(bad)
+    assert offenders == {}
+
+
+def test_the_checker_catches_a_forbidden_import(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("def f():\n    from scheduler.cli import main\n    import requests\n")
+    found = imported_modules(sample)
+    assert {"scheduler", "requests"} <= found
+    assert found & FORBIDDEN == {"scheduler", "requests"}
+
+
+def test_no_posts_module_names_a_forbidden_package() -> None:
+    for path in (ROOT / "posts").rglob("*.py"):
+        assert imported_modules(path).isdisjoint(FORBIDDEN), path
