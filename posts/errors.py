@@ -5,6 +5,8 @@ Each subclass builds its own one-sentence message, so the command line can print
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class PostschedError(Exception):
     """Something the officer can act on; its message is one sentence."""
@@ -55,3 +57,32 @@ class StateError(PostschedError):
 
 class DatabaseError(PostschedError):
     """The database cannot be opened, or is not at the schema this version needs."""
+
+
+class PublishError(PostschedError):
+    """A channel could not publish a post. Adapters raise one of the three kinds below, and
+    classify the failure once: the tick never guesses from a message."""
+
+    retryable = False
+
+
+class TransientError(PublishError):
+    """Worth trying again later (timeout, connection error, 5xx, 429)."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: datetime | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RateLimitError(TransientError):
+    """The network asks the whole channel to wait until `retry_after`; the post is not to blame."""
+
+
+class PermanentError(PublishError):
+    """The network refused this post for good (400, 403, 422): it fails with the network's words."""
+
+
+class AuthError(PublishError):
+    """The token was refused (401): the channel pauses and its posts wait, nothing is burned."""

@@ -183,3 +183,32 @@ class Event(Base):
             "detail": self.detail,
             "channel": self.post.channel,
         }
+
+
+class ChannelState(Base):
+    """What the daemon knows of a channel's health: paused (and why, until when), last outcome."""
+
+    __tablename__ = "channel_states"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # Paused while paused_reason is set: until paused_until, or until a person resumes it
+    # (authentication) when paused_until is None.
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Heartbeat(Base):
+    """One row per daemon process: when it started, last ticked, and stopped."""
+
+    __tablename__ = "heartbeats"
+
+    worker: Mapped[str] = mapped_column(String(200), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_tick_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -377,6 +377,8 @@ def _channel(name: str, table: _Table, base_dir: Path) -> ChannelConfig:
                 f"config.toml: [channels.{name}] holds a {key!r}: secrets belong in an environment "
                 "variable named by token_env, never in config.toml."
             )
+    if "latency" in table.data:
+        table.duration("latency", "0s")
     required = {"mastodon": ("instance",), "linkedin": ("author", "api_version")}[kind]
     for key in required:
         table.text(key)

@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
@@ -56,6 +56,7 @@ def open_engine(url: str, *, create: bool = False) -> Engine:
         raise DatabaseError(f"Cannot open {shown}: {_reason(exc)}.") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     try:
         with engine.connect():
             pass
@@ -73,6 +74,19 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    # Let SQLAlchemy's "begin" event open transactions (below) instead of the driver.
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """Every transaction takes SQLite's write lock up front (BEGIN IMMEDIATE).
+
+    Two daemons that both read a due post and then both try to claim it would otherwise meet
+    SQLITE_BUSY on the upgrade from reader to writer; with IMMEDIATE the second waits its turn
+    (busy_timeout) and then finds the post already claimed. Transactions here are short: no
+    network call ever happens inside one.
+    """
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _reason(exc: BaseException) -> str:

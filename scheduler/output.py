@@ -171,3 +171,46 @@ def console(stderr: bool = False) -> Console:
     if not out.is_terminal and "COLUMNS" not in os.environ:
         out.width = 200
     return out
+
+
+def print_status(data: dict[str, Any]) -> None:
+    """`status` for people: counts, next due post, daemon, channels (what to do if paused)."""
+    out = console()
+    table = Table(title="Posts by status")
+    table.add_column("status")
+    table.add_column("posts", justify="right")
+    for name, number in data["counts"].items():
+        if number:
+            table.add_row(name, str(number))
+    out.print(table)
+    post = data["next_due"]
+    if post:
+        out.print(
+            f"Next due: post {post['id']} on {post['channel']} at "
+            f"{post['next_attempt_at'] or post['due_at']}.",
+            markup=False,
+        )
+    else:
+        out.print("Nothing scheduled.")
+    beat = data["heartbeat"]
+    if beat is None:
+        out.print("Daemon: never run against this database.")
+    elif beat["running"]:
+        out.print(
+            f"Daemon: running, last tick {beat['last_tick_at']} ({beat['age_seconds']:.0f} s ago).",
+            markup=False,
+        )
+    else:
+        out.print(f"Daemon: not running (last tick {beat['last_tick_at']}).", markup=False)
+    for name, info in data["channels"].items():
+        line = f"Channel {name}: {info['type']}, {info['mode']}, {info['health']}, "
+        line += f"{info['pending']} pending"
+        if info["health"] == "paused":
+            until = f" until {info['paused_until']}" if info["paused_until"] else ""
+            renew = (
+                f"; renew the token in ${info['token_env']} and restart the daemon"
+                if info["paused_until"] is None and info["token_env"]
+                else ""
+            )
+            line += f"; paused{until}: {info['paused_reason']}{renew}"
+        out.print(line + ".", markup=False)

@@ -41,54 +41,63 @@ def log(
 
 
 @click.command()
-@click.option(
-    "--json", "as_json", is_flag=True, help="An object: counts, next_due, heartbeat, channels."
-)
+@click.option("--json", "as_json", is_flag=True, help="counts, next_due, heartbeat, channels.")
 def status(as_json: bool) -> None:
-    """Counts by status, the next due post, and each channel."""
-    from rich.table import Table
-
-    from scheduler.output import console, post_json
+    """Counts by status, the next due post, the daemon's heartbeat, and each channel's health."""
+    from posts.claims import Claims
+    from posts.timing import format_instant
+    from scheduler.output import post_json, print_status
 
     a = app()
-    tz = a.config.campaign.timezone
+    config = a.config
+    tz = config.campaign.timezone
+    now = a.now()
     counts = a.store.counts()
     next_post = a.store.next_due()
-    channels = {
-        name: {
-            "type": ch.type,
-            "mode": ch.mode,
+    claims = Claims(a.store)
+    beat = claims.latest_heartbeat()
+    states = claims.channel_states()
+    channels: dict[str, dict[str, Any]] = {}
+    for name, channel in config.channels.items():
+        state = states.get(name)
+        paused = bool(
+            state
+            and state.paused_reason
+            and (state.paused_until is None or state.paused_until > now)
+        )
+        channels[name] = {
+            "type": channel.type,
+            "mode": channel.mode,
+            "health": "paused" if paused else ("ok" if state and state.last_ok_at else "unknown"),
+            "paused_reason": state.paused_reason if paused and state else None,
+            "paused_until": format_instant(state.paused_until, tz) if paused and state else None,
+            "token_env": channel.token_env if channel.mode == "live" else None,
+            "last_ok_at": format_instant(state.last_ok_at, tz) if state else None,
+            "last_error": state.last_error if state else None,
+            "last_error_at": format_instant(state.last_error_at, tz) if state else None,
             "pending": len(a.store.list_posts(["draft", "scheduled"], name)),
         }
-        for name, ch in a.config.channels.items()
-    }
+    heartbeat = None
+    if beat is not None:
+        age = (now - beat.last_tick_at).total_seconds()
+        heartbeat = {
+            "worker": beat.worker,
+            "last_tick_at": format_instant(beat.last_tick_at, tz),
+            "age_seconds": round(age, 1),
+            "stopped_at": format_instant(beat.stopped_at, tz),
+            "running": beat.stopped_at is None
+            and age < max(60.0, 4 * config.daemon.poll.total_seconds()),
+        }
     data: dict[str, Any] = {
         "counts": {s: counts.get(s, 0) for s in STATUSES},
         "next_due": post_json(next_post, tz) if next_post else None,
-        "heartbeat": None,
+        "heartbeat": heartbeat,
         "channels": channels,
     }
     if as_json:
         echo_json(data)
-        return
-    out = console()
-    table = Table(title="Posts by status")
-    table.add_column("status")
-    table.add_column("posts", justify="right")
-    for name, number in data["counts"].items():
-        if number:
-            table.add_row(name, str(number))
-    out.print(table)
-    if next_post:
-        out.print(
-            f"Next due: post {next_post.id} on {next_post.channel} at "
-            f"{post_json(next_post, tz)['due_at']}."
-        )
     else:
-        out.print("Nothing scheduled.")
-    for name, info in channels.items():
-        out.print(f"Channel {name}: {info['type']}, {info['mode']}, {info['pending']} pending.")
-    out.print("Daemon: no heartbeat recorded.")
+        print_status(data)
 
 
 COMMANDS = [log, status]

@@ -1,0 +1,433 @@
+"""The daemon's side of the store: claim, settle and record, each in one short transaction.
+
+A post is claimed by a conditional UPDATE (scheduled -> publishing) before any network call.
+On PostgreSQL the candidate row is also selected FOR UPDATE SKIP LOCKED, so concurrent daemons
+skip each other's rows; SQLite ignores that clause and the conditional UPDATE (inside a
+`BEGIN IMMEDIATE` transaction, see scheduler/database.py) is what protects it there.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Literal
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from posts.models import ChannelState, Event, Heartbeat, Post, Status
+from posts.store import Store
+
+if TYPE_CHECKING:
+    from posts.publishing import TickRules
+
+_due = func.coalesce(Post.next_attempt_at, Post.due_at)
+
+
+@dataclass(frozen=True)
+class PostView:
+    """What a channel needs of a post: a snapshot, never a live database row."""
+
+    id: int
+    channel: str
+    subject: str
+    phase: str
+    body: str
+    link: str | None
+    link_expires_at: datetime | None
+    media_path: str | None
+    media_alt: str | None
+    idempotency_key: str
+    attempts: int
+    due: datetime  # when it was due this time: its due_at, or its retry time
+
+    @classmethod
+    def of(cls, post: Post) -> PostView:
+        return cls(
+            id=post.id,
+            channel=post.channel,
+            subject=post.subject,
+            phase=post.phase,
+            body=post.body,
+            link=post.link,
+            link_expires_at=post.link_expires_at,
+            media_path=post.media_path,
+            media_alt=post.media_alt,
+            idempotency_key=post.idempotency_key,
+            attempts=post.attempts,
+            due=post.next_attempt_at or post.due_at,
+        )
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Literal["claim", "expire", "miss", "hold"]
+    reason: str
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    post_id: int
+    channel: str
+    status: str  # the post's status afterwards
+    event: str
+    detail: str
+    url: str | None = None
+
+
+class ClaimLostError(Exception):
+    """A worker finished a post whose claim another worker had already settled as stale."""
+
+    def __init__(self, post_id: int, worker: str):
+        super().__init__(f"post {post_id} is no longer claimed by {worker}")
+        self.post_id = post_id
+        self.worker = worker
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
+
+
+class Claims:
+    def __init__(self, store: Store):
+        self.store = store
+        self._show = store._show
+
+    # the daemon itself ---------------------------------------------------------------------
+
+    def heartbeat(self, worker: str, now: datetime) -> None:
+        with self.store.session() as session:
+            row = session.get(Heartbeat, worker)
+            if row is None:
+                host, _, rest = worker.partition(":")
+                pid = int(rest.split(":")[0]) if rest.split(":")[0].isdigit() else 0
+                session.add(
+                    Heartbeat(worker=worker, host=host, pid=pid, started_at=now, last_tick_at=now)
+                )
+            else:
+                row.last_tick_at = now
+                row.stopped_at = None
+
+    def stopped(self, worker: str, now: datetime) -> None:
+        with self.store.session() as session:
+            row = session.get(Heartbeat, worker)
+            if row is not None:
+                row.stopped_at = now
+
+    def latest_heartbeat(self) -> Heartbeat | None:
+        with self.store.session() as session:
+            return session.scalar(
+                select(Heartbeat).order_by(Heartbeat.last_tick_at.desc()).limit(1)
+            )
+
+    def next_due_time(self, channels: Sequence[str]) -> datetime | None:
+        """When the next post on these channels falls due (its retry time, if it has one)."""
+        if not channels:
+            return None
+        with self.store.session() as session:
+            value = session.scalar(
+                select(func.min(_due)).where(
+                    Post.status == Status.SCHEDULED, Post.channel.in_(channels)
+                )
+            )
+        if value is None:
+            return None
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    # channels ------------------------------------------------------------------------------
+
+    def is_paused(self, channel: str, now: datetime) -> bool:
+        with self.store.session() as session:
+            state = session.get(ChannelState, channel)
+            if state is None or state.paused_reason is None:
+                return False
+            if state.paused_until is not None and state.paused_until <= now:
+                state.paused_reason = None
+                state.paused_until = None
+                state.updated_at = now
+                return False
+            return True
+
+    def pause_channel(
+        self, channel: str, reason: str, until: datetime | None, now: datetime
+    ) -> None:
+        with self.store.session() as session:
+            state = self._state(session, channel, now)
+            state.paused_reason = reason
+            state.paused_until = until
+            state.last_error = reason
+            state.last_error_at = now
+
+    def resume_channel(self, channel: str, now: datetime) -> bool:
+        with self.store.session() as session:
+            state = session.get(ChannelState, channel)
+            if state is None or state.paused_reason is None:
+                return False
+            state.paused_reason = None
+            state.paused_until = None
+            state.updated_at = now
+            return True
+
+    def channel_states(self) -> dict[str, ChannelState]:
+        with self.store.session() as session:
+            return {s.name: s for s in session.scalars(select(ChannelState))}
+
+    def _state(self, session: Session, channel: str, now: datetime) -> ChannelState:
+        state = session.get(ChannelState, channel)
+        if state is None:
+            state = ChannelState(name=channel, updated_at=now)
+            session.add(state)
+        state.updated_at = now
+        return state
+
+    # claiming ------------------------------------------------------------------------------
+
+    def claim_next(
+        self,
+        now: datetime,
+        channels: Sequence[str],
+        worker: str,
+        decide: Callable[[PostView, datetime | None], Decision],
+    ) -> PostView | Outcome | None:
+        """Take the most overdue post on `channels`, or settle it without publishing.
+
+        Returns the claimed post, or the Outcome of an expire/miss/hold decision, or None when
+        nothing is due.
+        """
+        if not channels:
+            return None
+        while True:
+            with self.store.session() as session:
+                post = session.scalar(
+                    select(Post)
+                    .where(Post.status == Status.SCHEDULED, Post.channel.in_(channels), _due <= now)
+                    .order_by(_due, Post.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                )
+                if post is None:
+                    return None
+                view = PostView.of(post)
+                last = session.scalar(
+                    select(func.max(Post.published_at)).where(Post.channel == post.channel)
+                )
+                decision = decide(view, last)
+                if decision.action == "claim":
+                    if self._move(
+                        session,
+                        post.id,
+                        Status.SCHEDULED,
+                        Status.PUBLISHING,
+                        now,
+                        claimed_by=worker,
+                        claimed_at=now,
+                    ):
+                        return view
+                    continue  # another daemon took it first: look again
+                if decision.action == "hold":
+                    assert decision.until is not None
+                    moved = self._move(
+                        session,
+                        post.id,
+                        Status.SCHEDULED,
+                        Status.SCHEDULED,
+                        now,
+                        next_attempt_at=decision.until,
+                    )
+                    event, status = "held", Status.SCHEDULED
+                else:
+                    status = Status.EXPIRED if decision.action == "expire" else Status.MISSED
+                    moved = self._move(
+                        session, post.id, Status.SCHEDULED, status, now, last_error=decision.reason
+                    )
+                    event = status.value
+                if not moved:
+                    continue
+                _event(session, post.id, now, event, decision.reason)
+                return Outcome(post.id, post.channel, status, event, decision.reason)
+
+    def settle_stale(
+        self, now: datetime, rules: TickRules, dedup: Mapping[str, timedelta], worker: str
+    ) -> list[Outcome]:
+        """Posts left `publishing` by a daemon that died: retry them with the same key while
+        the network can still recognise a repeat, else mark them `unknown` for a person."""
+        cutoff = now - rules.worker_timeout
+        with self.store.session() as session:
+            recent = session.scalars(
+                select(Heartbeat).where(
+                    Heartbeat.last_tick_at >= cutoff, Heartbeat.stopped_at.is_(None)
+                )
+            )
+            alive = {h.worker for h in recent if _process_alive(h.host, h.pid)} | {worker}
+            stale = list(
+                session.scalars(
+                    select(Post)
+                    .where(
+                        Post.status == Status.PUBLISHING,
+                        or_(
+                            Post.claimed_at < now - rules.claim_timeout,
+                            and_(Post.claimed_by.is_not(None), Post.claimed_by.not_in(alive)),
+                        ),
+                        Post.claimed_by != worker,
+                    )
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            outcomes = []
+            for post in stale:
+                claimed_at = post.claimed_at or post.updated_at
+                window = dedup.get(post.channel, timedelta(0))
+                was = f"left publishing by {post.claimed_by} at {self._show(claimed_at)}"
+                if now - claimed_at < window:
+                    detail = f"{was}; retrying with the same idempotency key"
+                    self._move(
+                        session,
+                        post.id,
+                        Status.PUBLISHING,
+                        Status.SCHEDULED,
+                        now,
+                        next_attempt_at=now,
+                        claimed_by=None,
+                        claimed_at=None,
+                    )
+                    status, event = Status.SCHEDULED, "reclaimed"
+                else:
+                    detail = (
+                        f"{was}; the network may or may not have it and can no longer "
+                        "deduplicate a retry: check it, then `retry` or leave it"
+                    )
+                    self._move(
+                        session, post.id, Status.PUBLISHING, Status.UNKNOWN, now, last_error=detail
+                    )
+                    status, event = Status.UNKNOWN, "unknown"
+                _event(session, post.id, now, event, detail)
+                outcomes.append(Outcome(post.id, post.channel, status, event, detail))
+        return outcomes
+
+    # outcomes ------------------------------------------------------------------------------
+
+    def note(self, post_id: int, now: datetime, event: str, detail: str) -> None:
+        """An event that changes no status (a result that came back too late to record)."""
+        with self.store.session() as session:
+            _event(session, post_id, now, event, detail)
+
+    def mark_published(
+        self, post: PostView, worker: str, at: datetime, remote_id: str, url: str | None
+    ) -> Outcome:
+        detail = url or remote_id
+        with self.store.session() as session:
+            self._finish(
+                session,
+                post,
+                worker,
+                Status.PUBLISHED,
+                at,
+                published_at=at,
+                remote_id=remote_id,
+                remote_url=url,
+                attempts=post.attempts + 1,
+                last_error=None,
+            )
+            _event(session, post.id, at, "published", detail)
+            self._state(session, post.channel, at).last_ok_at = at
+        return Outcome(post.id, post.channel, Status.PUBLISHED, "published", detail, url)
+
+    def reschedule(
+        self,
+        post: PostView,
+        worker: str,
+        now: datetime,
+        when: datetime | None,
+        detail: str,
+        *,
+        burn: bool = True,
+    ) -> Outcome:
+        attempts = post.attempts + 1 if burn else post.attempts
+        with self.store.session() as session:
+            self._finish(
+                session,
+                post,
+                worker,
+                Status.SCHEDULED,
+                now,
+                next_attempt_at=when,
+                attempts=attempts,
+                last_error=detail,
+            )
+            event = "retrying" if burn else "waiting"
+            _event(session, post.id, now, event, detail)
+            state = self._state(session, post.channel, now)
+            state.last_error, state.last_error_at = detail, now
+        return Outcome(post.id, post.channel, Status.SCHEDULED, event, detail)
+
+    def fail(self, post: PostView, worker: str, now: datetime, detail: str) -> Outcome:
+        with self.store.session() as session:
+            self._finish(
+                session,
+                post,
+                worker,
+                Status.FAILED,
+                now,
+                attempts=post.attempts + 1,
+                last_error=detail,
+            )
+            _event(session, post.id, now, "failed", detail)
+            state = self._state(session, post.channel, now)
+            state.last_error, state.last_error_at = detail, now
+        return Outcome(post.id, post.channel, Status.FAILED, "failed", detail)
+
+    def _finish(
+        self,
+        session: Session,
+        post: PostView,
+        worker: str,
+        status: Status,
+        now: datetime,
+        **values: object,
+    ) -> None:
+        """Record an outcome only if this worker still holds the claim."""
+        result = session.execute(
+            update(Post)
+            .where(Post.id == post.id, Post.status == Status.PUBLISHING, Post.claimed_by == worker)
+            .values(status=status, claimed_by=None, claimed_at=None, updated_at=now, **values)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ClaimLostError(post.id, worker)
+
+    def _move(
+        self,
+        session: Session,
+        post_id: int,
+        was: Status,
+        status: Status,
+        now: datetime,
+        **values: object,
+    ) -> bool:
+        result = session.execute(
+            update(Post)
+            .where(Post.id == post_id, Post.status == was)
+            .values(status=status, updated_at=now, **values)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _event(session: Session, post_id: int, at: datetime, event: str, detail: str) -> None:
+    session.add(Event(post_id=post_id, at=at, event=event, detail=detail))
+
+
+def _process_alive(host: str, pid: int) -> bool:
+    """False only when the worker ran on this host and its process is gone: a daemon killed
+    with SIGKILL is known dead at once, without waiting for its heartbeat to age."""
+    if host != socket.gethostname() or pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

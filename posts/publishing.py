@@ -1,0 +1,197 @@
+"""Publishing: the Channel protocol and `publish_due`, the daemon's one tick.
+
+The tick is a plain function of `now`: tests call it with fixed times, the daemon calls it on a
+timer, the demo calls it with a simulated clock. It never raises for one post's failure; every
+outcome is recorded with its event in one transaction per post, and returned.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from posts.claims import ClaimLostError, Claims, Decision, Outcome, PostView
+from posts.errors import AuthError, PermanentError, RateLimitError, TransientError
+
+log = logging.getLogger("postsched.publishing")
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a network says it made of a post."""
+
+    remote_id: str
+    url: str | None
+
+
+class Channel(Protocol):
+    """One account on one network. `publish` raises TransientError (or RateLimitError),
+    PermanentError or AuthError, and nothing else on purpose."""
+
+    name: str
+    # How long after an attempt the network still recognises a repeat of it (Mastodon's
+    # Idempotency-Key lasts about an hour); a post left `publishing` by a crash is retried
+    # within it, and marked `unknown` after it.
+    dedup_window: timedelta
+
+    def publish(self, post: PostView) -> Receipt: ...
+
+
+@dataclass(frozen=True)
+class TickRules:
+    grace: timedelta = timedelta(hours=2)
+    claim_timeout: timedelta = timedelta(minutes=10)
+    max_attempts: int = 5
+    safety_margin: timedelta = timedelta(hours=12)
+    min_gap: timedelta = timedelta(0)
+    backoff_base: timedelta = timedelta(seconds=30)
+    backoff_cap: timedelta = timedelta(hours=1)
+    # A worker whose heartbeat is older than this is taken for dead: its claims are settled.
+    worker_timeout: timedelta = timedelta(minutes=2)
+
+
+@dataclass
+class TickReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, event: str) -> int:
+        return sum(1 for o in self.outcomes if o.event == event)
+
+
+def backoff(attempt: int, rules: TickRules, rng: random.Random | None = None) -> timedelta:
+    """Exponential backoff with full jitter in its upper half: base * 2^(n-1), capped."""
+    rng = rng or random.Random()
+    ceiling: timedelta = min(rules.backoff_base * (2 ** max(attempt - 1, 0)), rules.backoff_cap)
+    return ceiling * (0.5 + rng.random() / 2)
+
+
+def decide(
+    post: PostView, now: datetime, rules: TickRules, last_publish: datetime | None
+) -> Decision:
+    """What to do with a due post before any network call (rules 1 and 3)."""
+    if post.link_expires_at is not None and now > post.link_expires_at - rules.safety_margin:
+        return Decision(
+            "expire",
+            f"the link {post.link} stops working at {post.link_expires_at.isoformat()}; "
+            f"with the {_human(rules.safety_margin)} safety margin it was too late to publish",
+        )
+    lateness = now - post.due
+    if lateness > rules.grace:
+        return Decision(
+            "miss",
+            f"reached {_human(lateness)} after its time, "
+            f"beyond the {_human(rules.grace)} grace",
+        )
+    if last_publish is not None and rules.min_gap and now < last_publish + rules.min_gap:
+        return Decision(
+            "hold",
+            f"held until {(last_publish + rules.min_gap).isoformat()} to keep "
+            f"{_human(rules.min_gap)} between posts on {post.channel}",
+            until=last_publish + rules.min_gap,
+        )
+    return Decision("claim", "")
+
+
+def publish_due(
+    claims: Claims,
+    channels: Mapping[str, Channel],
+    rules: TickRules,
+    now: datetime,
+    *,
+    worker: str,
+    clock: Callable[[], datetime] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    on_outcome: Callable[[Outcome], None] | None = None,
+    rng: random.Random | None = None,
+) -> TickReport:
+    """Publish every post due at `now` on the given channels; return what happened to each."""
+    report = TickReport()
+    clock = clock or (lambda: now)
+
+    def note(outcome: Outcome) -> None:
+        report.outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+
+    claims.heartbeat(worker, now)
+    dedup = {name: channel.dedup_window for name, channel in channels.items()}
+    for outcome in claims.settle_stale(now, rules, dedup, worker):
+        note(outcome)
+    while not should_stop():
+        active = [name for name in channels if not claims.is_paused(name, now)]
+        step = claims.claim_next(now, active, worker, lambda p, last: decide(p, now, rules, last))
+        if step is None:
+            break
+        if isinstance(step, Outcome):
+            note(step)
+            continue
+        try:
+            note(_publish_one(claims, channels[step.channel], step, rules, now, worker, clock, rng))
+        except ClaimLostError as exc:
+            # Another daemon took this post for dead and settled it; say so in its log, where a
+            # person checking for a duplicate will look.
+            detail = f"{exc}: its outcome came back after the claim was settled"
+            log.warning(detail)
+            claims.note(step.id, clock(), "late-result", detail)
+        claims.heartbeat(worker, clock())
+    return report
+
+
+def _publish_one(
+    claims: Claims,
+    channel: Channel,
+    post: PostView,
+    rules: TickRules,
+    now: datetime,
+    worker: str,
+    clock: Callable[[], datetime],
+    rng: random.Random | None,
+) -> Outcome:
+    attempt = post.attempts + 1
+    try:
+        receipt = channel.publish(post)
+    except RateLimitError as exc:
+        until = exc.retry_after or now + backoff(attempt, rules, rng)
+        claims.pause_channel(post.channel, f"rate limited: {exc}", until, now)
+        return claims.reschedule(
+            post,
+            worker,
+            now,
+            until,
+            f"rate limited, waiting until {until.isoformat()}: {exc}",
+            burn=False,
+        )
+    except TransientError as exc:
+        if attempt >= rules.max_attempts:
+            return claims.fail(post, worker, now, f"gave up after {attempt} attempts: {exc}")
+        delay = backoff(attempt, rules, rng)
+        when = max(now + delay, exc.retry_after or now)
+        return claims.reschedule(
+            post, worker, now, when, f"attempt {attempt} failed ({exc}); next at {when.isoformat()}"
+        )
+    except AuthError as exc:
+        claims.pause_channel(post.channel, f"authentication refused: {exc}", None, now)
+        return claims.reschedule(
+            post, worker, now, None, f"waiting: channel {post.channel} paused, {exc}", burn=False
+        )
+    except PermanentError as exc:
+        return claims.fail(post, worker, now, str(exc))
+    except Exception as exc:  # an adapter bug: fail the post (never risk a repeat), keep going
+        log.exception("unexpected error publishing post %s", post.id)
+        return claims.fail(post, worker, now, f"unexpected {type(exc).__name__}: {exc}")
+    return claims.mark_published(post, worker, clock(), receipt.remote_id, receipt.url)
+
+
+def _human(delta: timedelta) -> str:
+    """'2 h 1 min', '45 s', '3 d': whole units, largest first, zero parts left out."""
+    seconds = int(delta.total_seconds())
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+        if seconds >= size:
+            parts.append(f"{seconds // size} {unit}")
+            seconds %= size
+    return " ".join(parts) or "0 s"

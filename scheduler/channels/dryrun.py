@@ -1,0 +1,71 @@
+"""The dry-run channel: everything a live publish does except the network call.
+
+It builds the request with the live adapter's own code and writes it, without Authorization,
+as one JSON file per post in the outbox; the receipt points at that file. Writing the same
+post again rewrites the same file, as a network deduplicates a repeat of one post.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from posts.campaign import ChannelConfig, Config
+from posts.claims import PostView
+from posts.errors import TransientError
+from posts.publishing import Receipt
+from posts.timing import parse_duration
+from scheduler.channels import RequestBuilder
+
+
+class DryRunChannel:
+    # A rewrite of the same file is harmless, so a crash mid-publish can always be retried.
+    dedup_window = timedelta(days=36500)
+
+    def __init__(self, channel: ChannelConfig, config: Config, build: RequestBuilder):
+        self.name = channel.name
+        self.channel = channel
+        self.config = config
+        self.build = build
+        self.folder = channel.outbox / channel.name
+        # `latency = "2s"` in the channel's table makes each publish take that long, to rehearse
+        # a slow network (and to see a crash in the middle of a publish).
+        latency = channel.options.get("latency")
+        self.latency = parse_duration(str(latency)).total_seconds() if latency else 0.0
+
+    def path_for(self, post: PostView) -> Path:
+        return self.folder / f"{post.id:06d}-{post.idempotency_key[:12]}.json"
+
+    def publish(self, post: PostView) -> Receipt:
+        request = self.build(post, self.channel, self.config)
+        record = {
+            "post_id": post.id,
+            "channel": self.name,
+            "type": self.channel.type,
+            "request": request.public(),
+        }
+        path = self.path_for(post)
+        if self.latency:
+            time.sleep(self.latency)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _write_atomically(path, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+        except OSError as exc:
+            raise TransientError(f"cannot write the outbox file {path}: {exc.strerror}") from exc
+        return Receipt(remote_id=f"dry-run:{post.id}", url=path.resolve().as_uri())
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write to a temporary file beside it, then rename: a reader never sees half a request."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,83 @@
+"""Running the campaign: the daemon and the demo."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from scheduler.commands.common import app, say
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="One pass over what is due, then exit (for cron).")
+def daemon(once: bool) -> None:
+    """Publish due posts until stopped (SIGTERM or Ctrl-C finish the post in flight first)."""
+    from scheduler.channels import build_channels
+    from scheduler.daemon import Daemon, describe
+
+    a = app()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%dT%H:%M:%S%z"))
+    logger = logging.getLogger("postsched")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logging.Formatter.converter = time.gmtime
+    channels = build_channels(a.config)
+    worker = Daemon(a.config, a.store, channels)
+    if once:
+        report = worker.once()
+        say(f"{len(report.outcomes)} posts handled.")
+        del describe
+        return
+    worker.run()
+
+
+@click.command()
+@click.option(
+    "--keep",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Run in this folder and keep it (default: a temporary folder, removed).",
+)
+def demo(keep: Path | None) -> None:
+    """Replay the shipped campaign in fast-forward in a throwaway sandbox, and print the log."""
+    import shutil
+
+    from scheduler.demo import run_demo
+    from scheduler.output import console, events_table
+
+    a = app()
+    started = time.perf_counter()
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+    result = run_demo(a.config_path, keep)
+    try:
+        tz = result.config.campaign.timezone
+        out = console()
+        out.print(events_table(result.events, tz))
+        deadline = result.config.link_deadline()
+        published = result.count("published")
+        click.echo(
+            f"{len(result.posts)} posts: {published} published, {result.count('expired')} "
+            f"expired, {result.count('missed')} missed, {result.count('failed')} failed; "
+            f"{len(result.late_links)} carrying the offprint link published after its deadline"
+            + (f" ({deadline.astimezone(tz).isoformat(timespec='minutes')})." if deadline else ".")
+        )
+        outbox = result.folder / "outbox"
+        say(
+            f"Replayed in {time.perf_counter() - started:.1f} s over {result.ticks} ticks; the "
+            f"requests each network would have received are in {outbox}"
+            + ("." if keep else " (removed now: use --keep DIR to look at them).")
+        )
+    finally:
+        if keep is None:
+            shutil.rmtree(result.folder, ignore_errors=True)
+    if result.late_links:
+        raise click.ClickException("a post carrying the link was published after its deadline")
+
+
+COMMANDS = [daemon, demo]

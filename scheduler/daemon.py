@@ -1,0 +1,167 @@
+"""The daemon: APScheduler 3 runs the tick on a timer and wakes up at the next due time.
+
+Three jobs share one worker thread, so ticks never overlap:
+- `poll`, every `[daemon] poll`: a full tick (settle stale claims, publish what is due,
+  heartbeat);
+- `watch`, every second: one indexed query for the next due time, which (re)arms
+- `wakeup`, a one-shot job at that time, so a post goes out within a second of its time, even
+  when it was added by another process after the last poll.
+SIGTERM or SIGINT lets the post in flight finish, then the daemon exits 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from types import FrameType
+
+from posts.campaign import Config
+from posts.claims import Claims, Outcome, worker_id
+from posts.publishing import Channel, TickReport, TickRules, publish_due
+from posts.store import Store
+from posts.timing import utc_now
+
+log = logging.getLogger("postsched.daemon")
+WATCH_INTERVAL = timedelta(seconds=1)
+
+
+def tick_rules(config: Config) -> TickRules:
+    daemon = config.daemon
+    return TickRules(
+        grace=daemon.grace,
+        claim_timeout=daemon.claim_timeout,
+        max_attempts=daemon.max_attempts,
+        safety_margin=config.campaign.safety_margin,
+        min_gap=config.campaign.min_gap,
+        worker_timeout=max(timedelta(minutes=2), daemon.poll * 4),
+    )
+
+
+def describe(outcome: Outcome) -> str:
+    """The daemon's log line for one post: id, channel, outcome, remote URL or error."""
+    tail = outcome.url or outcome.detail
+    return f"post {outcome.post_id} {outcome.channel} {outcome.event}: {tail}"
+
+
+class Daemon:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        channels: dict[str, Channel],
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ):
+        self.config = config
+        self.claims = Claims(store)
+        self.channels = channels
+        self.rules = tick_rules(config)
+        self.worker = worker_id()
+        self.clock = clock
+        self.stop = threading.Event()
+        self._lock = threading.Lock()
+        self._scheduler: object | None = None
+        self._armed: datetime | None = None
+
+    def tick(self) -> TickReport:
+        """One pass; safe to call from any job, never two at once."""
+        with self._lock:
+            report = publish_due(
+                self.claims,
+                self.channels,
+                self.rules,
+                self.clock(),
+                worker=self.worker,
+                clock=self.clock,
+                should_stop=self.stop.is_set,
+                on_outcome=lambda outcome: log.info(describe(outcome)),
+            )
+        if not self.stop.is_set():
+            self.watch()
+        return report
+
+    def watch(self) -> None:
+        """Arm the wake-up at the next due time (or tick now if something is already due)."""
+        scheduler = self._scheduler
+        if scheduler is None or self.stop.is_set():
+            return
+        now = self.clock()
+        active = [n for n in self.channels if not self.claims.is_paused(n, now)]
+        candidates = [self.claims.next_due_time(active)]
+        candidates += [
+            s.paused_until
+            for s in self.claims.channel_states().values()
+            if s.paused_reason and s.paused_until
+        ]
+        due = min((c for c in candidates if c is not None), default=None)
+        if due is None or due == self._armed:
+            return
+        self._armed = due
+        scheduler.add_job(  # type: ignore[attr-defined]
+            self.tick,
+            "date",
+            run_date=max(due, now),
+            id="wakeup",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    def resume_paused_channels(self) -> None:
+        """A (re)start is how a renewed token reaches the daemon: resume channels paused for
+        authentication, so their waiting posts are tried again."""
+        now = self.clock()
+        for name, state in self.claims.channel_states().items():
+            if name in self.channels and state.paused_reason and state.paused_until is None:
+                self.claims.resume_channel(name, now)
+                log.info("channel %s resumed at start-up (was: %s)", name, state.paused_reason)
+
+    def run(self) -> None:
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.blocking import BlockingScheduler
+
+        scheduler = BlockingScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone="UTC",
+        )
+        self._scheduler = scheduler
+        self.resume_paused_channels()
+        scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=self.config.daemon.poll.total_seconds(),
+            id="poll",
+            next_run_time=self.clock(),
+        )
+        scheduler.add_job(
+            self.watch, "interval", seconds=WATCH_INTERVAL.total_seconds(), id="watch"
+        )
+
+        def on_signal(signum: int, _frame: FrameType | None) -> None:
+            log.info(
+                "received %s: finishing the post in flight, then stopping",
+                signal.Signals(signum).name,
+            )
+            self.stop.set()
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+
+        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        log.info("daemon %s started on %s", self.worker, ", ".join(self.channels) or "no channel")
+        try:
+            scheduler.start()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            with self._lock:  # wait for the tick in flight to finish its post
+                self.claims.stopped(self.worker, self.clock())
+            log.info("daemon %s stopped", self.worker)
+
+    def once(self) -> TickReport:
+        self.resume_paused_channels()
+        report = self.tick()
+        self.claims.stopped(self.worker, self.clock())
+        return report
