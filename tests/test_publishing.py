@@ -118,7 +118,8 @@ def test_a_post_reached_beyond_the_grace_is_missed(store: Store, claims: Claims)
     late = T0 + timedelta(hours=2, minutes=1)
     assert tick(claims, {"mastodon": channel}, late) == [(post.id, "missed")]
     assert channel.calls == []
-    assert "reached 2 h 1 min after its time, beyond the 2 h grace" in store.get(post.id).events[-1].detail
+    detail = store.get(post.id).events[-1].detail
+    assert "reached 2 h 1 min after its time, beyond the 2 h grace" in detail
 
 
 def test_a_post_within_the_grace_is_still_published(store: Store, claims: Claims) -> None:
