@@ -11,7 +11,7 @@ import logging
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
 from posts.claims import ClaimLostError, Claims, Decision, Outcome, PostView
@@ -52,6 +52,7 @@ class TickRules:
     backoff_cap: timedelta = timedelta(hours=1)
     # A worker whose heartbeat is older than this is taken for dead: its claims are settled.
     worker_timeout: timedelta = timedelta(minutes=2)
+    display_tz: tzinfo = UTC  # how times are written in event details
 
 
 @dataclass
@@ -76,20 +77,19 @@ def decide(
     if post.link_expires_at is not None and now > post.link_expires_at - rules.safety_margin:
         return Decision(
             "expire",
-            f"the link {post.link} stops working at {post.link_expires_at.isoformat()}; "
+            f"the link {post.link} stops working at {_at(post.link_expires_at, rules)}; "
             f"with the {_human(rules.safety_margin)} safety margin it was too late to publish",
         )
     lateness = now - post.due
     if lateness > rules.grace:
         return Decision(
             "miss",
-            f"reached {_human(lateness)} after its time, "
-            f"beyond the {_human(rules.grace)} grace",
+            f"reached {_human(lateness)} after its time, beyond the {_human(rules.grace)} grace",
         )
     if last_publish is not None and rules.min_gap and now < last_publish + rules.min_gap:
         return Decision(
             "hold",
-            f"held until {(last_publish + rules.min_gap).isoformat()} to keep "
+            f"held until {_at(last_publish + rules.min_gap, rules)} to keep "
             f"{_human(rules.min_gap)} between posts on {post.channel}",
             until=last_publish + rules.min_gap,
         )
@@ -162,7 +162,7 @@ def _publish_one(
             worker,
             now,
             until,
-            f"rate limited, waiting until {until.isoformat()}: {exc}",
+            f"rate limited, waiting until {_at(until, rules)}: {exc}",
             burn=False,
         )
     except TransientError as exc:
@@ -171,7 +171,7 @@ def _publish_one(
         delay = backoff(attempt, rules, rng)
         when = max(now + delay, exc.retry_after or now)
         return claims.reschedule(
-            post, worker, now, when, f"attempt {attempt} failed ({exc}); next at {when.isoformat()}"
+            post, worker, now, when, f"attempt {attempt} failed ({exc}); next at {_at(when, rules)}"
         )
     except AuthError as exc:
         claims.pause_channel(post.channel, f"authentication refused: {exc}", None, now)
@@ -184,6 +184,10 @@ def _publish_one(
         log.exception("unexpected error publishing post %s", post.id)
         return claims.fail(post, worker, now, f"unexpected {type(exc).__name__}: {exc}")
     return claims.mark_published(post, worker, clock(), receipt.remote_id, receipt.url)
+
+
+def _at(instant: datetime, rules: TickRules) -> str:
+    return instant.astimezone(rules.display_tz).isoformat(timespec="seconds")
 
 
 def _human(delta: timedelta) -> str:

@@ -278,7 +278,7 @@ class Store:
     def counts(self) -> dict[str, int]:
         with self.session() as session:
             rows = session.execute(select(Post.status, func.count()).group_by(Post.status))
-            return dict(rows.tuples().all())
+            return {status: count for status, count in rows.all()}  # noqa: C416
 
     def next_due(self) -> Post | None:
         with self.session() as session:

@@ -37,6 +37,7 @@ def tick_rules(config: Config) -> TickRules:
         safety_margin=config.campaign.safety_margin,
         min_gap=config.campaign.min_gap,
         worker_timeout=max(timedelta(minutes=2), daemon.poll * 4),
+        display_tz=config.campaign.timezone,
     )
 
 

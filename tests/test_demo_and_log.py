@@ -1,0 +1,86 @@
+"""`postsched demo` end to end, and the post log and status an officer reads afterwards."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+from tests.conftest import run
+
+
+def test_the_demo_publishes_the_whole_campaign_in_order_and_leaves_the_user_alone(
+    project: Path, tmp_path: Path
+) -> None:
+    keep = tmp_path / "demo"
+    result = run("demo", "--keep", str(keep))
+    assert result.code == 0, result.err
+    assert (
+        "16 posts: 16 published, 0 expired, 0 missed, 0 failed; 0 carrying the offprint link "
+        "published after its deadline (2026-04-16T12:00+02:00)." in result.out
+    )
+    assert not (project / "postsched.db").exists(), "the user's database is never touched"
+    assert not (project / "outbox").exists()
+    published = re.findall(r"│ (\S+) │\s+(\d+) │ (\w+)\s+│ published │", result.out)
+    assert len(published) == 16
+    times = [at for at, _, _ in published]
+    assert times == sorted(times)
+    assert times[0].startswith("2026-01-12T09:30") and times[-1].startswith("2026-04-14T09:30")
+    requests = sorted((keep / "outbox").rglob("*.json"))
+    assert len(requests) == 16
+    linkedin = [json.loads(p.read_text()) for p in requests if p.parent.name == "linkedin"]
+    assert all("Authorization" not in r["request"]["headers"] for r in linkedin)
+    assert any("\\(2025/4 n° 52" in r["request"]["json"]["commentary"] for r in linkedin)
+
+
+def test_the_demo_without_keep_removes_its_folder(project: Path) -> None:
+    result = run("demo")
+    assert result.code == 0, result.err
+    folder = re.search(r"are in (\S+)/outbox", result.err)
+    assert folder is not None and not Path(folder.group(1)).exists()
+
+
+def test_log_filters_and_formats(project: Path) -> None:
+    run("init")
+    run("plan", "--as-of", "2026-01-05T08:00")
+    run("approve", "1", "2")
+    run("cancel", "3")
+    everything = json.loads(run("log", "--json").out)
+    assert [e["event"] for e in everything].count("planned") == 16
+    assert {"post_id", "at", "event", "detail", "channel"} == set(everything[0])
+    linkedin = json.loads(run("log", "--channel", "linkedin", "--json").out)
+    assert {e["channel"] for e in linkedin} == {"linkedin"} and len(linkedin) == 8 + 1
+    cancelled = json.loads(run("log", "--status", "cancelled", "--json").out)
+    assert [(e["post_id"], e["event"]) for e in cancelled] == [(3, "planned"), (3, "cancelled")]
+    last = everything[-1]["at"]
+    since = json.loads(run("log", "--since", last, "--json").out)
+    assert since and all(e["at"] >= last for e in since)
+    table = list(csv.DictReader(io.StringIO(run("log", "--csv").out)))
+    assert len(table) == len(everything)
+    assert table[0].keys() == {"at", "post_id", "channel", "event", "detail"}
+    assert run("log", "--json", "--csv").code == 2
+
+
+def test_status_reports_counts_next_due_heartbeat_and_channels(project: Path) -> None:
+    run("init")
+    run("plan", "--as-of", "2026-01-05T08:00")
+    data = json.loads(run("status", "--json").out)
+    assert data["counts"]["draft"] == 16 and data["heartbeat"] is None
+    assert data["next_due"] is None
+    run("approve", "--all")
+    added = run("add", "mastodon", "--at", "+1h", "--text", "Une annonce ponctuelle")
+    assert added.code == 0
+    assert run("daemon", "--once").code == 0
+    data = json.loads(run("status", "--json").out)
+    assert data["heartbeat"]["running"] is False and data["heartbeat"]["stopped_at"]
+    assert data["next_due"]["id"] == int(added.out)
+    assert set(data["channels"]) == {"mastodon", "linkedin"}
+    # The campaign was due in January to April 2026: the article posts' link has died since
+    # (expired), the course posts are far beyond the grace (missed). None was published.
+    assert data["counts"]["expired"] == 8 and data["counts"]["missed"] == 8
+    assert data["counts"]["published"] == 0
+    assert data["channels"]["mastodon"]["health"] == "unknown"
+    text = run("status").out
+    assert "Daemon: not running" in text and "Channel mastodon: mastodon, dry-run" in text
