@@ -14,11 +14,11 @@ from babel.dates import format_date
 
 from posts.campaign import Config, link_end
 from posts.errors import InputError
-from posts.models import Post
+from posts.models import RETRYABLE, Post
 from posts.networks import Network, network_for
 from posts.planning import Plan, PlannedPost, check_posts, plan_campaign
 from posts.rendering import Renderer, Subject, link_for
-from posts.store import NewPost, PlanReport, Store
+from posts.store import EDIT_RULE, EDITABLE, RETRY_RULE, NewPost, PlanReport, Store, require_status
 from posts.timing import format_duration
 
 # A time given as "now" reaches the check a moment later; allow for that, refuse real pasts.
@@ -198,6 +198,7 @@ class Officer:
         if text is None and at is None:
             raise InputError("Give --text, --at or both: there is nothing to change.")
         post = self.store.get(post_id)
+        require_status([post], EDITABLE, "edit", EDIT_RULE)
         if at is not None:
             self.require_future(at, now)
             self.require_link_alive(at, post.link_expires_at)
@@ -208,6 +209,7 @@ class Officer:
 
     def retry(self, post_id: int, now: datetime, at: datetime | None = None) -> Post:
         post = self.store.get(post_id)
+        require_status([post], RETRYABLE, "retry", RETRY_RULE)
         due = at or now
         self.require_future(due, now)
         self.require_link_alive(due, post.link_expires_at)

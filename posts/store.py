@@ -18,6 +18,10 @@ from posts.errors import NotFoundError, StateError
 from posts.models import PENDING, RETRYABLE, Event, Post, Status
 from posts.planning import PlannedPost
 
+EDITABLE = frozenset({Status.DRAFT, Status.SCHEDULED})
+EDIT_RULE = "a post can be edited while it is a draft or scheduled"
+RETRY_RULE = "only a failed, missed, expired or unknown post can be retried"
+
 
 @dataclass
 class PlanReport:
@@ -155,7 +159,7 @@ class Store:
                 )
             else:
                 posts = self._get_many(session, ids)
-                _require(posts, {Status.DRAFT}, "approve", "only a draft can be approved")
+                require_status(posts, {Status.DRAFT}, "approve", "only a draft can be approved")
             for post in posts:
                 _move(session, post, Status.SCHEDULED, now, "approved", "")
             return posts
@@ -163,7 +167,7 @@ class Store:
     def cancel(self, ids: Iterable[int], *, now: datetime) -> list[Post]:
         with self.session() as session:
             posts = self._get_many(session, ids)
-            _require(
+            require_status(
                 posts,
                 {Status.DRAFT, Status.SCHEDULED},
                 "cancel",
@@ -183,12 +187,7 @@ class Store:
     ) -> Post:
         with self.session() as session:
             post = self._get(session, post_id)
-            _require(
-                [post],
-                {Status.DRAFT, Status.SCHEDULED},
-                "edit",
-                "a post can be edited while it is a draft or scheduled",
-            )
+            require_status([post], EDITABLE, "edit", EDIT_RULE)
             changes = []
             if body is not None and body != post.body:
                 changes.append(f"text changed ({len(post.body)} -> {len(body)} characters)")
@@ -207,12 +206,7 @@ class Store:
         """failed | missed | expired | unknown -> scheduled, at `due_at`, with a fresh count."""
         with self.session() as session:
             post = self._get(session, post_id)
-            _require(
-                [post],
-                set(RETRYABLE),
-                "retry",
-                "only a failed, missed, expired or unknown post can be retried",
-            )
+            require_status([post], RETRYABLE, "retry", RETRY_RULE)
             was = post.status
             post.attempts = 0
             post.next_attempt_at = None
@@ -327,7 +321,9 @@ def _describe_changes(post: Post, item: PlannedPost, show: Callable[[datetime], 
     return "; ".join(parts)
 
 
-def _require(posts: Sequence[Post], allowed: set[Status], verb: str, rule: str) -> None:
+def require_status(
+    posts: Sequence[Post], allowed: frozenset[Status] | set[Status], verb: str, rule: str
+) -> None:
     for post in posts:
         if post.status not in allowed:
             raise StateError(f"Cannot {verb} post {post.id}: it is {post.status}, and {rule}.")

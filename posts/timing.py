@@ -25,7 +25,10 @@ def parse_duration(text: str) -> timedelta:
             f"{text!r} is not a duration: write a whole number and a unit, "
             "such as 90s, 10m, 12h or 3d."
         )
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    except OverflowError:
+        raise InputError(f"{text!r} is too long a duration.") from None
 
 
 def format_duration(delta: timedelta) -> str:
@@ -43,6 +46,13 @@ def parse_instant(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
     Accepted: ``now``; ``+90s``, ``+10m``, ``+2h``, ``+3d``; ISO 8601 with an offset; ISO 8601
     without one, read as wall-clock time in the campaign timezone (a bare date means midnight).
     """
+    try:
+        return _parse_instant(text, now, tz)
+    except OverflowError:
+        raise InputError(f"{text!r} is outside the range of times postsched handles.") from None
+
+
+def _parse_instant(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     value = text.strip()
     if value == "now":
         return now.astimezone(UTC)

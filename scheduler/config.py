@@ -36,6 +36,14 @@ MODES = ("dry-run", "live")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_DATABASE = "sqlite:///postsched.db"
 T = TypeVar("T")
+_KIND_NAMES = {
+    dict: "a table",
+    list: "a list",
+    str: "a string",
+    int: "a whole number",
+    bool: "true or false",
+    date: "a date",
+}
 
 
 class _Table:
@@ -52,10 +60,10 @@ class _Table:
             return default
         value = self.data[key]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            names = (
-                kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            )
-            raise ConfigError(f"config.toml: {self.where} {key} must be a {names}, not {value!r}.")
+            kinds = (kind,) if isinstance(kind, type) else kind
+            names = " or ".join(_KIND_NAMES.get(k, k.__name__) for k in kinds)
+            where = f"[{key}]" if self.where == "" else f"{self.where} {key}"
+            raise ConfigError(f"config.toml: {where} must be {names}, not {value!r}.")
         return value
 
     def text(self, key: str, default: str | None = None, *, required: bool = True) -> Any:

@@ -58,8 +58,11 @@ def open_engine(url: str, *, create: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     try:
-        with engine.connect():
-            pass
+        with engine.connect() as connection:
+            # Reading the catalogue makes a file that is not a database fail here, in one
+            # sentence, rather than at the first real query.
+            if engine.dialect.name == "sqlite":
+                connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").all()
     except SQLAlchemyError as exc:
         engine.dispose()
         raise DatabaseError(f"Cannot open {shown}: {_reason(exc)}.") from None
@@ -68,9 +71,7 @@ def open_engine(url: str, *, create: bool = False) -> Engine:
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-    # WAL lets `queue` and `log` read while the daemon writes; busy_timeout makes a second
-    # writer wait its turn instead of failing.
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # busy_timeout makes a second writer wait its turn instead of failing.
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
@@ -87,6 +88,17 @@ def _sqlite_begin(connection: Connection) -> None:
     network call ever happens inside one.
     """
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _use_wal(engine: Engine) -> None:
+    """WAL lets `queue` and `log` read while the daemon writes. The mode is stored in the file,
+    so it is set once, by `init`: other commands never write to a file that is not (yet) a
+    postsched database."""
+    raw = engine.raw_connection()
+    try:
+        raw.cursor().execute("PRAGMA journal_mode=WAL")
+    finally:
+        raw.close()
 
 
 def _reason(exc: BaseException) -> str:
@@ -117,6 +129,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     from alembic import command
 
     before = current_revision(engine)
+    if engine.dialect.name == "sqlite":
+        _use_wal(engine)
     config = _alembic_config()
     try:
         with engine.begin() as connection:

@@ -1,0 +1,646 @@
+"""Rule 5: bad input gets one clear sentence, exit status 1, no traceback, and changes nothing.
+
+Every refusal here is checked the same way (`assert_refused`): exit status 1, exactly one line
+on stderr starting with "Error: " and naming the problem, nothing on stdout, no traceback. Where
+a database exists, its bytes (the SQLite file and its -wal file when present) are the same
+after the refusal as before; where none exists yet, none is created.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Result, run
+
+AS_OF = "2026-01-05T08:00"
+DB_NAME = "postsched.db"
+ANNOUNCE = Path("templates/article/announce.mastodon.j2")
+# helpers -----------------------------------------------------------------------------------
+
+
+def assert_refused(result: Result, *fragments: str) -> None:
+    """Exit 1, one `Error: …` line on stderr naming each fragment, no traceback, no stdout."""
+    shown = f"code={result.code}\nstdout={result.out!r}\nstderr={result.err!r}"
+    assert result.code == 1, shown
+    assert "Traceback" not in result.err, shown
+    lines = result.err.splitlines()
+    assert len(lines) == 1, shown
+    sentence = lines[0]
+    assert sentence.startswith("Error: "), shown
+    assert len(sentence) > len("Error: ") + 10, shown
+    for fragment in fragments:
+        assert fragment.lower() in sentence.lower(), f"{fragment!r} missing\n{shown}"
+    assert result.out == "", shown
+
+
+def db_snapshot(db: Path) -> dict[str, str]:
+    """sha256 of the SQLite file and of its -wal file when present, by file name.
+
+    Connections left open by earlier in-process commands are collected first, so that their
+    closing (which checkpoints and removes the WAL) cannot happen between two snapshots.
+    """
+    gc.collect()
+    hashes = {}
+    for path in (db, db.with_name(db.name + "-wal")):
+        if path.exists():
+            hashes[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashes
+
+
+def assert_unchanged(db: Path, before: dict[str, str]) -> None:
+    assert db_snapshot(db) == before, "a refused command changed the database"
+
+
+def refused_unchanged(db: Path, *args: str) -> Result:
+    """Run a command on an existing database; assert it left the database as it was."""
+    before = db_snapshot(db)
+    assert before, f"{db} should exist before this command"
+    result = run(*args)
+    assert_unchanged(db, before)
+    return result
+
+
+def database_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.suffix == ".db" or ".db-" in p.name)
+
+
+def replace_in(path: Path, pattern: str, replacement: str) -> None:
+    """Edit a copied project file; the pattern must match exactly once (a multiline regex)."""
+    text = path.read_text(encoding="utf-8")
+    new, count = re.subn(pattern, replacement, text, flags=re.MULTILINE)
+    assert count == 1, f"{pattern!r} matched {count} times in {path}"
+    path.write_text(new, encoding="utf-8")
+
+
+def append_line(path: Path, line: str) -> int:
+    """Append a line to a template; return its line number."""
+    text = path.read_text(encoding="utf-8")
+    if not text.endswith("\n"):
+        text += "\n"
+    number = len(text.splitlines()) + 1
+    path.write_text(f"{text}{line}\n", encoding="utf-8")
+    return number
+
+
+def post_ids(*args: str) -> list[int]:
+    result = run("queue", "--json", *args)
+    assert result.code == 0, result.err
+    return [p["id"] for p in json.loads(result.out)]
+
+
+@pytest.fixture
+def planned(project: Path) -> Path:
+    """An initialised database holding the shipped campaign, planned as drafts; its path."""
+    result = run("init")
+    assert result.code == 0, result.err
+    result = run("plan", "--as-of", AS_OF)
+    assert result.code == 0, result.err
+    db = project / DB_NAME
+    assert db.is_file()
+    assert len(post_ids()) > 0
+    return db
+
+
+# a positive control for the helpers ------------------------------------------------------
+
+
+def test_the_snapshot_sees_a_write(planned: Path) -> None:
+    before = db_snapshot(planned)
+    result = run("approve", "1")
+    assert result.code == 0, result.err
+    assert db_snapshot(planned) != before
+
+
+def test_the_snapshot_is_stable_across_a_read(planned: Path) -> None:
+    before = db_snapshot(planned)
+    assert run("queue", "--json").code == 0
+    assert db_snapshot(planned) == before
+
+
+# 1-4: config.toml ---------------------------------------------------------------------------
+
+CONFIG_COMMANDS = [
+    pytest.param(["check"], id="check"),
+    pytest.param(["plan", "--as-of", AS_OF], id="plan"),
+    pytest.param(["queue"], id="queue"),
+    pytest.param(["add", "mastodon", "--at", "+1d", "--text", "Bonjour"], id="add"),
+]
+
+CONFIG_BREAKAGES = [
+    pytest.param(
+        None, "this is = = not toml [[[\n", ("config.toml", "not valid TOML"), id="garbage"
+    ),
+    pytest.param(
+        r'^timezone = "Europe/Paris"\n', "", ("[campaign]", "timezone", "missing"), id="no-timezone"
+    ),
+    pytest.param(
+        r'^url = "https://shs\.cairn\.info/[^"]*".*\n',
+        "",
+        ("[article]", "url", "missing"),
+        id="no-article-url",
+    ),
+    pytest.param(
+        r'^timezone = "Europe/Paris"',
+        'timezone = "Mars/Olympus"',
+        ("Mars/Olympus", "timezone"),
+        id="unknown-timezone",
+    ),
+    pytest.param(
+        r'^type = "mastodon"',
+        'type = "myspace"',
+        ("channels.mastodon", "myspace"),
+        id="unknown-channel-type",
+    ),
+]
+
+
+def break_config(project: Path, pattern: str | None, replacement: str) -> None:
+    config = project / "config.toml"
+    if pattern is None:
+        config.write_text(replacement, encoding="utf-8")
+    else:
+        replace_in(config, pattern, replacement)
+
+
+@pytest.mark.parametrize(("pattern", "replacement", "fragments"), CONFIG_BREAKAGES)
+@pytest.mark.parametrize("command", CONFIG_COMMANDS)
+def test_a_bad_config_is_refused_and_the_database_is_untouched(
+    planned: Path,
+    command: list[str],
+    pattern: str | None,
+    replacement: str,
+    fragments: tuple[str, ...],
+) -> None:
+    project = planned.parent
+    break_config(project, pattern, replacement)
+    result = refused_unchanged(planned, *command)
+    assert_refused(result, *fragments)
+
+
+@pytest.mark.parametrize(("pattern", "replacement", "fragments"), CONFIG_BREAKAGES)
+def test_init_with_a_bad_config_creates_no_database(
+    project: Path, pattern: str | None, replacement: str, fragments: tuple[str, ...]
+) -> None:
+    break_config(project, pattern, replacement)
+    assert_refused(run("init"), *fragments)
+    assert database_files(project) == []
+
+
+def test_a_missing_config_file_is_named(project: Path) -> None:
+    assert_refused(run("--config", "nowhere.toml", "init"), "nowhere.toml", "does not exist")
+    assert database_files(project) == []
+
+
+def test_a_config_duration_out_of_range_is_named(planned: Path) -> None:
+    replace_in(
+        planned.parent / "config.toml", r'^safety_margin = "12h"', 'safety_margin = "9999999999d"'
+    )
+    result = refused_unchanged(planned, "check")
+    assert_refused(result, "safety_margin")
+    assert "unexpected" not in result.err.lower()
+
+
+# 5-7: templates ---------------------------------------------------------------------------
+
+TEMPLATE_COMMANDS = [
+    pytest.param(["check"], id="check"),
+    pytest.param(["plan", "--as-of", AS_OF, "--dry-run"], id="plan-dry-run"),
+    pytest.param(["plan", "--as-of", AS_OF], id="plan"),
+]
+
+
+@pytest.mark.parametrize("command", TEMPLATE_COMMANDS)
+def test_a_template_syntax_error_names_the_file_and_line(planned: Path, command: list[str]) -> None:
+    line = append_line(planned.parent / ANNOUNCE, "{% if %}")
+    result = refused_unchanged(planned, *command)
+    assert_refused(result, "announce.mastodon.j2", f"line {line}", "syntax")
+
+
+@pytest.mark.parametrize("command", TEMPLATE_COMMANDS)
+def test_an_undefined_variable_names_the_file_and_line(planned: Path, command: list[str]) -> None:
+    template = planned.parent / ANNOUNCE
+    lines = template.read_text(encoding="utf-8").split("\n")
+    assert lines[4].startswith("📖 Parution"), "the shipped template changed; adjust this test"
+    lines.insert(5, "{{ nonexistent_thing }}")  # line 6, inside the rendered body
+    template.write_text("\n".join(lines), encoding="utf-8")
+    result = refused_unchanged(planned, *command)
+    assert_refused(result, "announce.mastodon.j2", "line 6", "nonexistent_thing", "undefined")
+
+
+SANDBOX_ESCAPES = [
+    pytest.param("{{ ''.__class__.__mro__[1].__subclasses__() }}", id="subclasses"),
+    pytest.param("{{ article.__class__ }}", id="article-class"),
+    pytest.param("{{ cycler.__init__.__globals__ }}", id="cycler-globals"),
+    pytest.param("{{ article.__class__.__mro__ }}", id="article-mro"),
+]
+
+
+def assert_no_python_internals(result: Result) -> None:
+    both = result.out + result.err
+    for leak in ("<class '", "<function ", "<module ", "__builtins__"):
+        assert leak not in both, f"{leak!r} leaked: {both[:500]!r}"
+
+
+@pytest.mark.parametrize("payload", SANDBOX_ESCAPES)
+@pytest.mark.parametrize("command", TEMPLATE_COMMANDS)
+def test_the_sandbox_refuses_python_internals(
+    planned: Path, command: list[str], payload: str
+) -> None:
+    line = append_line(planned.parent / ANNOUNCE, payload)
+    result = refused_unchanged(planned, *command)
+    assert_refused(result, "announce.mastodon.j2", f"line {line}", "unsafe")
+    assert_no_python_internals(result)
+
+
+@pytest.mark.parametrize("payload", SANDBOX_ESCAPES)
+def test_the_sandbox_refuses_python_internals_in_add(planned: Path, payload: str) -> None:
+    append_line(planned.parent / ANNOUNCE, payload)
+    result = refused_unchanged(planned, "add", "mastodon", "--at", "+1d", "--template", "announce")
+    assert_refused(result, "announce.mastodon.j2", "unsafe")
+    assert_no_python_internals(result)
+
+
+# 8-11, 15, 16: add ---------------------------------------------------------------------------
+
+
+def test_add_to_an_unknown_channel_lists_the_known_ones(planned: Path) -> None:
+    result = refused_unchanged(planned, "add", "myspace", "--at", "+1d", "--text", "Bonjour")
+    assert_refused(result, "myspace", "mastodon", "linkedin")
+
+
+@pytest.mark.parametrize("command", ["queue", "log"])
+def test_filtering_on_an_unknown_channel_is_refused(planned: Path, command: str) -> None:
+    result = refused_unchanged(planned, command, "--channel", "myspace")
+    assert_refused(result, "myspace", "mastodon", "linkedin")
+
+
+def test_add_in_the_past_is_refused(planned: Path) -> None:
+    result = refused_unchanged(
+        planned, "add", "mastodon", "--at", "2020-01-01T10:00", "--text", "Bonjour"
+    )
+    assert_refused(result, "2020-01-01", "past")
+
+
+def test_edit_into_the_past_is_refused(planned: Path) -> None:
+    result = refused_unchanged(planned, "edit", "1", "--at", "2020-01-01T10:00")
+    assert_refused(result, "2020-01-01", "past")
+
+
+@pytest.mark.parametrize("when", ["next tuesday", "2026-13-45", "+1y", ""])
+def test_add_with_an_unparseable_time_is_refused(planned: Path, when: str) -> None:
+    result = refused_unchanged(planned, "add", "mastodon", "--at", when, "--text", "Bonjour")
+    assert_refused(result, repr(when), "not a time")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["plan", "--as-of", "next tuesday"], id="plan"),
+        pytest.param(["log", "--since", "next tuesday"], id="log"),
+        pytest.param(["edit", "1", "--at", "next tuesday"], id="edit"),
+        pytest.param(["retry", "1", "--at", "next tuesday"], id="retry"),
+    ],
+)
+def test_other_commands_refuse_an_unparseable_time(planned: Path, command: list[str]) -> None:
+    assert_refused(refused_unchanged(planned, *command), "'next tuesday'", "not a time")
+
+
+def test_a_wall_clock_time_skipped_by_dst_is_refused(planned: Path) -> None:
+    result = refused_unchanged(
+        planned, "add", "mastodon", "--at", "2027-03-28T02:30", "--text", "Bonjour"
+    )
+    assert_refused(result, "2027-03-28T02:30", "Europe/Paris", "does not exist")
+
+
+@pytest.mark.parametrize(
+    ("command", "value"),
+    [
+        pytest.param(["add", "mastodon", "--text", "Bonjour", "--at"], "+99999999d", id="add-far"),
+        pytest.param(
+            ["add", "mastodon", "--text", "Bonjour", "--at"],
+            "9999-12-31T23:59-05:00",
+            id="add-year-10000-utc",
+        ),
+        pytest.param(["edit", "1", "--at"], "+99999999d", id="edit-far"),
+        pytest.param(["log", "--since"], "0001-01-01T00:00", id="log-year-0-utc"),
+    ],
+)
+def test_a_time_out_of_range_is_refused_in_one_sentence(
+    planned: Path, command: list[str], value: str
+) -> None:
+    result = refused_unchanged(planned, *command, value)
+    assert_refused(result, value)
+    assert "unexpected" not in result.err.lower()
+
+
+@pytest.mark.parametrize(
+    ("channel", "length", "fragments"),
+    [
+        ("mastodon", 501, ("501", "500", "Mastodon")),
+        ("linkedin", 3001, ("3001", "3000", "LinkedIn")),
+    ],
+)
+def test_a_text_too_long_for_its_network_is_refused(
+    planned: Path, channel: str, length: int, fragments: tuple[str, ...]
+) -> None:
+    result = refused_unchanged(planned, "add", channel, "--at", "+1d", "--text", "a" * length)
+    assert_refused(result, *fragments)
+
+
+def test_an_edit_too_long_is_refused(planned: Path) -> None:
+    result = refused_unchanged(planned, "edit", "1", "--text", "a" * 501)
+    assert_refused(result, "501", "500")
+
+
+def test_an_empty_text_is_refused(planned: Path) -> None:
+    result = refused_unchanged(planned, "add", "mastodon", "--at", "+1d", "--text", "   ")
+    assert_refused(result, "empty")
+
+
+def test_text_and_template_together_are_refused(planned: Path) -> None:
+    result = refused_unchanged(
+        planned, "add", "mastodon", "--at", "+1d", "--text", "Bonjour", "--template", "announce"
+    )
+    assert_refused(result, "--text", "--template")
+
+
+@pytest.mark.parametrize(
+    ("channel", "length"),
+    [("mastodon", 500), ("linkedin", 3000)],
+)
+def test_a_text_at_the_limit_is_accepted(planned: Path, channel: str, length: int) -> None:
+    """Positive control for the length refusals: one character less goes in."""
+    result = run("add", channel, "--at", "+1d", "--text", "a" * length)
+    assert result.code == 0, result.err
+    assert int(result.out) in post_ids("--status", "scheduled")
+
+
+def test_a_long_url_counts_as_23_characters_on_mastodon(planned: Path) -> None:
+    """Positive control: 470 characters and a 200-character URL fit in Mastodon's 500."""
+    url = "https://example.org/" + "p" * 180
+    assert len(url) == 200
+    text = "a" * 470 + " " + url  # raw length 671; 471 + 23 = 494 as Mastodon counts it
+    result = run("add", "mastodon", "--at", "+1d", "--text", text)
+    assert result.code == 0, result.err
+    post_id = result.out.strip()
+    preview = run("preview", post_id)
+    assert preview.code == 0, preview.err
+    assert preview.out.strip() == text
+    assert "494/500" in preview.err
+
+
+@pytest.mark.parametrize(
+    ("at", "expires"),
+    [
+        pytest.param("+3d", "+2d", id="expires-before-due"),
+        pytest.param("+2d", "+54h", id="inside-safety-margin"),
+        pytest.param("+1d", "2020-01-01T00:00", id="already-dead"),
+    ],
+)
+def test_a_link_dead_when_due_is_refused(planned: Path, at: str, expires: str) -> None:
+    result = refused_unchanged(
+        planned,
+        "add",
+        "mastodon",
+        "--at",
+        at,
+        "--text",
+        "Lisez ceci",
+        "--link",
+        "https://example.org/offprint",
+        "--link-expires",
+        expires,
+    )
+    assert_refused(result, "link", "stops working")
+
+
+def test_link_expires_without_link_is_refused(planned: Path) -> None:
+    result = refused_unchanged(
+        planned, "add", "mastodon", "--at", "+1d", "--text", "Bonjour", "--link-expires", "+3d"
+    )
+    assert_refused(result, "--link-expires", "--link")
+
+
+def test_an_image_that_does_not_exist_is_refused(planned: Path) -> None:
+    result = refused_unchanged(
+        planned,
+        "add",
+        "mastodon",
+        "--at",
+        "+1d",
+        "--text",
+        "Bonjour",
+        "--image",
+        "missing.png",
+        "--alt",
+        "Une couverture",
+    )
+    assert_refused(result, "missing.png", "does not exist")
+
+
+@pytest.mark.parametrize("alt", [None, "", "   "])
+def test_an_image_without_alt_text_is_refused(planned: Path, alt: str | None) -> None:
+    image = planned.parent / "cover.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n")
+    extra = [] if alt is None else ["--alt", alt]
+    result = refused_unchanged(
+        planned,
+        "add",
+        "mastodon",
+        "--at",
+        "+1d",
+        "--text",
+        "Bonjour",
+        "--image",
+        str(image),
+        *extra,
+    )
+    assert_refused(result, "alt")
+
+
+def test_alt_text_without_an_image_is_refused(planned: Path) -> None:
+    result = refused_unchanged(
+        planned, "add", "mastodon", "--at", "+1d", "--text", "Bonjour", "--alt", "Une photo"
+    )
+    assert_refused(result, "--alt", "--image")
+
+
+def test_an_unknown_course_is_refused(planned: Path) -> None:
+    result = refused_unchanged(
+        planned, "add", "mastodon", "--at", "+1d", "--template", "promo", "--subject", "course:nope"
+    )
+    assert_refused(result, "nope", "ethique")
+
+
+# 12, 17: ids and statuses ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["approve", "999"], id="approve"),
+        pytest.param(["show", "999"], id="show"),
+        pytest.param(["show", "999", "--json"], id="show-json"),
+        pytest.param(["cancel", "999"], id="cancel"),
+        pytest.param(["edit", "999", "--text", "x"], id="edit"),
+        pytest.param(["preview", "999"], id="preview"),
+        pytest.param(["retry", "999"], id="retry"),
+    ],
+)
+def test_an_unknown_post_id_is_named(planned: Path, command: list[str]) -> None:
+    assert_refused(refused_unchanged(planned, *command), "no post with id 999")
+
+
+@pytest.mark.parametrize("verb", ["approve", "cancel"])
+def test_one_unknown_id_among_good_ones_changes_none_of_them(planned: Path, verb: str) -> None:
+    """All or nothing: post 1 stays a draft when 999 in the same command is refused."""
+    assert_refused(refused_unchanged(planned, verb, "1", "999"), "no post with id 999")
+    assert 1 in post_ids("--status", "draft")
+
+
+def test_approving_a_post_twice_is_refused_with_its_status(planned: Path) -> None:
+    first = run("approve", "1")
+    assert first.code == 0, first.err
+    result = refused_unchanged(planned, "approve", "1")
+    assert_refused(result, "post 1", "scheduled", "draft")
+
+
+def test_cancelling_a_cancelled_post_is_refused_with_its_status(planned: Path) -> None:
+    first = run("cancel", "1")
+    assert first.code == 0, first.err
+    result = refused_unchanged(planned, "cancel", "1")
+    assert_refused(result, "post 1", "cancelled")
+
+
+def test_editing_a_cancelled_post_is_refused_with_its_status(planned: Path) -> None:
+    first = run("cancel", "1")
+    assert first.code == 0, first.err
+    result = refused_unchanged(planned, "edit", "1", "--text", "Un autre texte")
+    assert_refused(result, "post 1", "cancelled")
+
+
+# 13, 14: databases -------------------------------------------------------------------------
+
+
+def test_a_sqlite_database_in_a_missing_folder_is_refused(project: Path) -> None:
+    result = run("--db", "sqlite:////nonexistent/dir/x.db", "init")
+    assert_refused(result, "/nonexistent/dir")
+    assert not Path("/nonexistent").exists()
+    assert database_files(project) == []
+
+
+def test_a_database_url_that_is_not_a_url_is_refused(project: Path) -> None:
+    result = run("--db", "not a url", "queue")
+    assert_refused(result, "'not a url'", "not a database URL")
+    assert database_files(project) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "fragments"),
+    [
+        pytest.param(
+            "postgresql+psycopg://nobody@127.0.0.1:1/nothing",
+            ("Cannot open", "127.0.0.1"),
+            id="postgres-nobody-listening",
+        ),
+        pytest.param("foo://bar", ("Cannot open", "foo://bar"), id="unknown-dialect"),
+    ],
+)
+def test_a_database_that_cannot_be_reached_is_refused(
+    project: Path, url: str, fragments: tuple[str, ...]
+) -> None:
+    assert_refused(run("--db", url, "queue"), *fragments)
+    assert database_files(project) == []
+
+
+def test_a_database_url_password_is_not_shown(project: Path) -> None:
+    result = run("--db", "postgresql+psycopg://nobody:s3cret-pw@127.0.0.1:1/nothing", "queue")
+    assert_refused(result, "Cannot open")
+    assert "s3cret-pw" not in result.err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["queue"], id="queue"),
+        pytest.param(["plan", "--as-of", AS_OF], id="plan"),
+        pytest.param(["add", "mastodon", "--at", "+1d", "--text", "Bonjour"], id="add"),
+        pytest.param(["approve", "--all"], id="approve"),
+        pytest.param(["show", "1"], id="show"),
+        pytest.param(["log"], id="log"),
+        pytest.param(["status"], id="status"),
+    ],
+)
+def test_a_command_before_init_says_to_run_init(project: Path, command: list[str]) -> None:
+    assert_refused(run(*command), "postsched init")
+    assert database_files(project) == []
+
+
+def test_a_file_that_is_not_a_database_is_refused_and_left_alone(project: Path) -> None:
+    db = project / DB_NAME
+    db.write_bytes(b"these are the officer's notes, not a database\n")
+    for command in (["queue"], ["init"]):
+        result = refused_unchanged(db, *command)
+        assert_refused(result, "not a database")
+    assert database_files(project) == [DB_NAME]
+
+
+def test_a_refused_command_leaves_an_empty_database_file_empty(project: Path) -> None:
+    db = project / DB_NAME
+    db.touch()
+    result = refused_unchanged(db, "queue")
+    assert_refused(result, "postsched init")
+
+
+# 18: -v, and usage errors ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["approve", "999"], id="not-found"),
+        pytest.param(["add", "myspace", "--at", "+1d", "--text", "Bonjour"], id="unknown-channel"),
+    ],
+)
+def test_verbose_shows_the_traceback_of_the_same_error(planned: Path, command: list[str]) -> None:
+    quiet = refused_unchanged(planned, *command)
+    assert_refused(quiet)
+    loud = refused_unchanged(planned, "-v", *command)
+    assert loud.code == 1
+    assert loud.out == ""
+    assert "Traceback (most recent call last)" in loud.err
+    assert loud.err.splitlines()[-1] == quiet.err.strip()
+
+
+def test_verbose_shows_the_traceback_of_a_template_error(planned: Path) -> None:
+    append_line(planned.parent / ANNOUNCE, "{% if %}")
+    loud = refused_unchanged(planned, "-v", "check")
+    assert loud.code == 1
+    assert "Traceback (most recent call last)" in loud.err
+    assert loud.err.splitlines()[-1].startswith("Error: ")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["add"], id="add-no-arguments"),
+        pytest.param(["add", "mastodon", "--text", "Bonjour"], id="add-no-at"),
+        pytest.param(["approve"], id="approve-no-ids"),
+        pytest.param(["approve", "1", "--all"], id="approve-ids-and-all"),
+        pytest.param(["show", "one"], id="show-not-a-number"),
+        pytest.param(["queue", "--status", "lost"], id="queue-unknown-status"),
+        pytest.param(["nonsense"], id="unknown-command"),
+    ],
+)
+def test_bad_usage_exits_2_and_changes_nothing(planned: Path, command: list[str]) -> None:
+    result = refused_unchanged(planned, *command)
+    assert result.code == 2, result
+    assert "Usage:" in result.err or "Error:" in result.err
+    assert "Traceback" not in result.err
+    assert result.out == ""
