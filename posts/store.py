@@ -89,8 +89,8 @@ class Store:
     ) -> PlanReport:
         """Insert what the plan has and the database lacks; refresh untouched drafts.
 
-        A post a person edited, approved, or that has left `draft` (or `scheduled`, when
-        review is off) is never changed by a re-plan.
+        Only drafts nobody edited are refreshed; a post a person edited or approved, or that
+        has left `draft`, is never changed by a re-plan.
         """
         report = PlanReport()
         with self.session() as session:
@@ -133,9 +133,7 @@ class Store:
                         f"{start_status} for {self._show(item.due_at)}",
                     )
                     report.inserted.append(post)
-                elif _replannable(post, review) and (
-                    post.body != item.body or post.due_at != item.due_at
-                ):
+                elif _replannable(post) and (post.body != item.body or post.due_at != item.due_at):
                     changes = _describe_changes(post, item, self._show)
                     post.body = item.body
                     post.due_at = item.due_at
@@ -307,9 +305,10 @@ class Store:
         return [self._get(session, post_id) for post_id in dict.fromkeys(ids)]
 
 
-def _replannable(post: Post, review: bool) -> bool:
-    untouched = Status.DRAFT if review else Status.SCHEDULED
-    return post.status == untouched and not post.edited
+def _replannable(post: Post) -> bool:
+    """Only a draft nobody edited is refreshed by a re-plan: a scheduled post was approved by a
+    person (or, with review off, committed to) and stays exactly as it is."""
+    return post.status == Status.DRAFT and not post.edited
 
 
 def _describe_changes(post: Post, item: PlannedPost, show: Callable[[datetime], str]) -> str:

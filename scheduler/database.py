@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
@@ -136,6 +137,11 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+    except CommandError:
+        raise DatabaseError(
+            f"{display_url(str(engine.url))} is at schema {before}, which this postsched does not "
+            "know: it was written by a newer version; upgrade postsched rather than the database."
+        ) from None
     except SQLAlchemyError as exc:
         raise DatabaseError(
             f"Cannot migrate {display_url(str(engine.url))}: {_reason(exc)}."
