@@ -111,6 +111,8 @@ class DaemonSettings:
     grace: timedelta = timedelta(hours=2)
     claim_timeout: timedelta = timedelta(minutes=10)
     max_attempts: int = 5
+    retry_base: timedelta = timedelta(seconds=30)  # first retry after 15-30 s, then doubling
+    retry_cap: timedelta = timedelta(hours=1)
 
 
 @dataclass(frozen=True)

@@ -284,12 +284,15 @@ class Claims:
                 was = f"left publishing by {post.claimed_by} at {self._show(claimed_at)}"
                 if now - claimed_at < window:
                     detail = f"{was}; retrying with the same idempotency key"
+                    # The interrupted attempt counts: LinkedIn adopts a duplicate only after
+                    # an earlier attempt of ours.
                     self._move(
                         session,
                         post.id,
                         Status.PUBLISHING,
                         Status.SCHEDULED,
                         now,
+                        attempts=post.attempts + 1,
                         next_attempt_at=now,
                         claimed_by=None,
                         claimed_at=None,

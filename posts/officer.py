@@ -218,10 +218,7 @@ class Officer:
     # checks ------------------------------------------------------------------------------
 
     def channel(self, name: str) -> str:
-        if name not in self.config.channels:
-            known = ", ".join(self.config.channels)
-            raise InputError(f"There is no channel {name!r} in config.toml (channels: {known}).")
-        return name
+        return require_channel(self.config, name)
 
     def network(self, channel: str) -> Network:
         config = self.config.channels[channel]
@@ -267,3 +264,11 @@ def _refuse_problems(what: str, problems: list[str]) -> None:
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise InputError(f"{what}: {problems[0]}{more}")
+
+
+def require_channel(config: Config, name: str) -> str:
+    """The name, if config.toml has such a channel; else one sentence listing those it has."""
+    if name not in config.channels:
+        known = ", ".join(config.channels)
+        raise InputError(f"There is no channel {name!r} in config.toml (channels: {known}).")
+    return name

@@ -64,14 +64,43 @@ class App:
     def officer(self) -> Officer:
         from posts.officer import Officer
 
-        return Officer(self.config, self.store)
+        return Officer(self.measured_config, self.store)
 
     @cached_property
     def planner(self) -> Officer:
         """The verbs that need config and templates but no database (check, plan --dry-run)."""
         from posts.officer import Officer
 
-        return Officer(self.config, None)
+        return Officer(self.measured_config, None)
+
+    @cached_property
+    def measured_config(self) -> Config:
+        """The config with each live Mastodon channel's own limits (max_characters,
+        characters_reserved_per_url) read from its instance, where config.toml does not set
+        them; lengths are checked against these when posts are planned, added or edited."""
+        from dataclasses import replace
+
+        from scheduler.channels import build_channel
+        from scheduler.channels.mastodon import MastodonChannel
+
+        config = self.config
+        channels = dict(config.channels)
+        for name, channel in config.channels.items():
+            if channel.mode != "live" or channel.type != "mastodon":
+                continue
+            if "max_characters" in channel.options:
+                continue
+            live = build_channel(config, name)
+            assert isinstance(live, MastodonChannel)
+            limit, url_length = live.limits()
+            options = {"max_characters": limit, "characters_reserved_per_url": url_length}
+            channels[name] = replace(channel, options={**options, **channel.options})
+        return replace(config, channels=channels)
+
+    def require_channel(self, name: str) -> str:
+        from posts.officer import require_channel
+
+        return require_channel(self.config, name)
 
     def now(self) -> datetime:
         return self.clock()

@@ -174,6 +174,8 @@ def parse_config(
         grace=daemon_table.duration("grace", "2h"),
         claim_timeout=daemon_table.duration("claim_timeout", "10m"),
         max_attempts=daemon_table.integer("max_attempts", 5),
+        retry_base=daemon_table.duration("retry_base", "30s"),
+        retry_cap=daemon_table.duration("retry_cap", "1h"),
     )
     if daemon.max_attempts < 1:
         raise ConfigError("config.toml: [daemon] max_attempts must be at least 1.")
@@ -385,8 +387,11 @@ def _channel(name: str, table: _Table, base_dir: Path) -> ChannelConfig:
                 f"config.toml: [channels.{name}] holds a {key!r}: secrets belong in an environment "
                 "variable named by token_env, never in config.toml."
             )
-    if "latency" in table.data:
-        table.duration("latency", "0s")
+    for key in ("latency", "timeout"):
+        if key in table.data:
+            table.duration(key, "0s")
+    if "token_expires" in table.data:
+        table.day("token_expires")
     required = {"mastodon": ("instance",), "linkedin": ("author", "api_version")}[kind]
     for key in required:
         table.text(key)

@@ -34,6 +34,8 @@ def tick_rules(config: Config) -> TickRules:
         grace=daemon.grace,
         claim_timeout=daemon.claim_timeout,
         max_attempts=daemon.max_attempts,
+        backoff_base=daemon.retry_base,
+        backoff_cap=daemon.retry_cap,
         safety_margin=config.campaign.safety_margin,
         min_gap=config.campaign.min_gap,
         worker_timeout=max(timedelta(minutes=2), daemon.poll * 4),

@@ -213,4 +213,6 @@ def print_status(data: dict[str, Any]) -> None:
                 else ""
             )
             line += f"; paused{until}: {info['paused_reason']}{renew}"
+        if info.get("token_warning"):
+            line += f"; warning: {info['token_warning']}"
         out.print(line + ".", markup=False)

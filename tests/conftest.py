@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -107,3 +108,107 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'store.db'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def mastodon_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """mastodon-mock as its own process, from an empty folder, on a free loopback port."""
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    port = free_port()  # its `--port 0` means 3000
+    folder = tmp_path_factory.mktemp("mastodon-mock")
+    (folder / "media").mkdir()
+    (folder / "mock.toml").write_text(f'media_storage_path = "{folder / "media"}"\n')
+    exe = Path(sys.executable).with_name("mastodon_mock")
+    log = (folder / "server.log").open("w")
+    process = subprocess.Popen(
+        [
+            str(exe),
+            "serve",
+            "--config",
+            str(folder / "mock.toml"),
+            "--in-memory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=folder,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(f"{url}/health", timeout=0.5).text == "OK":
+                break
+        except requests.RequestException:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(
+                f"mastodon-mock did not start: {(folder / 'server.log').read_text()}"
+            )
+        time.sleep(0.05)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    log.close()
+
+
+@pytest.fixture
+def mastodon(mastodon_server: str) -> str:
+    """The session's mastodon-mock, emptied (statuses, keys, fault rules) for this test."""
+    import requests
+
+    requests.post(f"{mastodon_server}/api/v1/_mock/reset", timeout=10).raise_for_status()
+    return mastodon_server
+
+
+MASTODON_TOKEN = "mock_token"  # mastodon-mock's seeded account, testuser
+
+
+def mastodon_statuses(url: str, token: str = MASTODON_TOKEN) -> list[dict[str, Any]]:
+    """Every status the account holds on the server, oldest first, paging 40 at a time."""
+    import requests
+
+    headers = {"Authorization": f"Bearer {token}"}
+    me = requests.get(f"{url}/api/v1/accounts/verify_credentials", headers=headers, timeout=10)
+    out: list[dict[str, Any]] = []
+    page: str | None = f"{url}/api/v1/accounts/{me.json()['id']}/statuses?limit=40"
+    while page:
+        response = requests.get(page, headers=headers, timeout=10)
+        batch = response.json()
+        out += batch
+        page = response.links.get("next", {}).get("url") if batch else None
+    return list(reversed(out))
+
+
+def plain(html_text: str) -> str:
+    """A status's HTML content as plain text."""
+    import html
+    import re
+
+    text = re.sub(r"<br\s*/?>", "\n", html_text)
+    text = re.sub(r"</p><p>", "\n\n", text)
+    return html.unescape(re.sub(r"<[^>]+>", "", text))

@@ -6,7 +6,8 @@ live publish sends; the dry-run channel writes that same request to the outbox i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 
 from posts.campaign import ChannelConfig, Config
 from posts.claims import PostView
@@ -27,17 +28,33 @@ def request_builder(channel_type: str) -> RequestBuilder:
     return builders[channel_type]
 
 
-def build_channel(config: Config, name: str) -> Channel:
+def build_channel(config: Config, name: str, environ: Mapping[str, str] | None = None) -> Channel:
     channel = config.channels[name]
     if channel.mode == "dry-run":
         from scheduler.channels.dryrun import DryRunChannel
 
         return DryRunChannel(channel, config, request_builder(channel.type))
-    raise ConfigError(
-        f'[channels.{name}] mode "live" is not available in this version of postsched; '
-        'set mode = "dry-run".'
-    )
+    token = read_token(channel, os.environ if environ is None else environ)
+    if channel.type == "mastodon":
+        from scheduler.channels.mastodon import MastodonChannel
+
+        return MastodonChannel(channel, config, token)
+    from scheduler.channels.linkedin import LinkedInChannel
+
+    return LinkedInChannel(channel, config, token)
 
 
-def build_channels(config: Config) -> dict[str, Channel]:
-    return {name: build_channel(config, name) for name in config.channels}
+def read_token(channel: ChannelConfig, environ: Mapping[str, str]) -> str:
+    """A live channel's token, from the environment variable its table names (rule 6)."""
+    assert channel.token_env is not None  # config.py requires token_env for live channels
+    token = environ.get(channel.token_env, "").strip()
+    if not token:
+        raise ConfigError(
+            f"[channels.{channel.name}] is live but ${channel.token_env} is not set: export "
+            "the channel's access token in that environment variable."
+        )
+    return token
+
+
+def build_channels(config: Config, environ: Mapping[str, str] | None = None) -> dict[str, Channel]:
+    return {name: build_channel(config, name, environ) for name in config.channels}

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from posts.campaign import ChannelConfig
+from posts.errors import TransientError
+from posts.timing import parse_duration
+
+if TYPE_CHECKING:
+    from requests import Response
 
 USER_AGENT = "postsched/0.1"
 SECRET_HEADERS = frozenset({"authorization"})
@@ -24,3 +31,62 @@ class HttpRequest:
             "headers": {k: v for k, v in self.headers.items() if k.lower() not in SECRET_HEADERS},
             "json": self.json,
         }
+
+
+def read_timeout(channel: ChannelConfig) -> float:
+    """`timeout = "30s"` in a channel's table: how long to wait for an answer."""
+    value = channel.options.get("timeout")
+    return parse_duration(str(value)).total_seconds() if value else 30.0
+
+
+class HttpClient:
+    """One HTTP session per channel: timeouts on every call, and the one place where transport
+    failures become domain errors. The token is added here and nowhere else, and never
+    appears in an error message."""
+
+    def __init__(self, token: str, *, connect_timeout: float = 5.0, read_timeout: float = 30.0):
+        import requests
+
+        self._token = token
+        self.timeout = (connect_timeout, read_timeout)
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+
+    def send(self, request: HttpRequest, **extra: Any) -> Response:
+        import requests
+
+        headers = {**request.headers, "Authorization": f"Bearer {self._token}"}
+        try:
+            return self.session.request(
+                request.method,
+                request.url,
+                headers=headers,
+                json=request.json,
+                timeout=self.timeout,
+                **extra,
+            )
+        except requests.Timeout:
+            raise TransientError(f"{request.method} {request.url} timed out") from None
+        except requests.ConnectionError as exc:
+            reason = self.censor(str(exc.args[0]) if exc.args else type(exc).__name__)
+            raise TransientError(f"cannot reach {request.url}: {reason}") from None
+        except requests.RequestException as exc:
+            raise TransientError(
+                f"{request.method} {request.url} failed: {self.censor(str(exc))}"
+            ) from None
+
+    def censor(self, text: str) -> str:
+        return text.replace(self._token, "***") if self._token else text
+
+
+def error_text(response: Response) -> str:
+    """The network's own words for a refusal: `error`, `message`, or the start of the body."""
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text.strip()[:300] or response.reason
+    if isinstance(data, dict):
+        for key in ("error_description", "error", "message"):
+            if isinstance(data.get(key), str) and data[key]:
+                return str(data[key])
+    return response.text.strip()[:300]

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import mimetypes
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
 from posts.campaign import ChannelConfig, Config
 from posts.claims import PostView
+from posts.errors import AuthError, PermanentError, TransientError
 from posts.littletext import escape_little_text
+from posts.publishing import Receipt
 from posts.rendering import Subject
-from scheduler.channels.http import USER_AGENT, HttpRequest
+from scheduler.channels.http import USER_AGENT, HttpClient, HttpRequest, error_text, read_timeout
+
+if TYPE_CHECKING:
+    from requests import Response
 
 RESTLI_PROTOCOL = "2.0.0"
 
@@ -58,3 +70,120 @@ def build_request(post: PostView, channel: ChannelConfig, config: Config) -> Htt
         },
         json=body,
     )
+
+
+_DUPLICATE = re.compile(r"urn:li:(?:share|ugcPost):\d+")
+
+
+def post_url(urn: str) -> str:
+    return f"https://www.linkedin.com/feed/update/{urn}/"
+
+
+class LinkedInChannel:
+    """Publishes through POST /rest/posts. LinkedIn has no idempotency key: a repeat of a post
+    we already sent comes back as 422 DUPLICATE_POST naming the first one, which we adopt."""
+
+    # A post left `publishing` by a crash is retried within this window: LinkedIn refuses the
+    # repeat as a duplicate and names the post that went through.
+    dedup_window = timedelta(minutes=50)
+
+    def __init__(self, channel: ChannelConfig, config: Config, token: str):
+        self.name = channel.name
+        self.channel = channel
+        self.config = config
+        self.api_url = str(channel.options.get("api_url", "https://api.linkedin.com")).rstrip("/")
+        self.version = str(channel.options["api_version"])
+        self.http = HttpClient(token, read_timeout=read_timeout(channel))
+
+    def whoami(self) -> dict[str, str | None]:
+        """Who the token posts as (OpenID userinfo); LinkedIn does not say when it expires, so
+        the expiry comes from `token_expires` in the channel's table."""
+        response = self.http.send(HttpRequest("GET", f"{self.api_url}/v2/userinfo"))
+        self._raise_for(response, "checking the token", attempts=0)
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        expires = self.channel.options.get("token_expires")
+        return {
+            "account": f"urn:li:person:{data.get('sub')}" if data.get("sub") else None,
+            "name": data.get("name"),
+            "url": None,
+            "expires": str(expires) if expires else None,
+        }
+
+    def publish(self, post: PostView) -> Receipt:
+        request = build_request(post, self.channel, self.config)
+        if post.media_path:
+            image = self._upload(post)
+            assert request.json is not None
+            # One content kind per post: the image; the link stays in the text.
+            request.json["content"] = {"media": {"id": image, "altText": post.media_alt or ""}}
+        response = self.http.send(request)
+        adopted = self._raise_for(response, "publishing", attempts=post.attempts)
+        if adopted:
+            return Receipt(remote_id=adopted, url=post_url(adopted))
+        urn = response.headers.get("x-restli-id")
+        if not urn:
+            raise TransientError(f"LinkedIn answered {response.status_code} without x-restli-id")
+        urn = unquote(urn)
+        return Receipt(remote_id=urn, url=post_url(urn))
+
+    def _headers(self) -> dict[str, str]:
+        return {"LinkedIn-Version": self.version, "X-Restli-Protocol-Version": RESTLI_PROTOCOL}
+
+    def _upload(self, post: PostView) -> str:
+        """Images API: initializeUpload, PUT the bytes, then the image URN goes in the post."""
+        assert post.media_path is not None
+        if not post.media_alt:
+            raise PermanentError("an image needs its alt text; this one has none")
+        path = Path(post.media_path)
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise PermanentError(f"cannot read the image {path}: {exc.strerror}") from None
+        owner = str(self.channel.options["author"])
+        init = HttpRequest(
+            "POST",
+            f"{self.api_url}/rest/images?action=initializeUpload",
+            headers={**self._headers(), "Content-Type": "application/json"},
+            json={"initializeUploadRequest": {"owner": owner}},
+        )
+        response = self.http.send(init)
+        self._raise_for(response, "starting the image upload", attempts=0)
+        try:
+            value = response.json()["value"]
+            upload_url, image = str(value["uploadUrl"]), str(value["image"])
+        except (ValueError, KeyError, TypeError):
+            raise TransientError("LinkedIn's initializeUpload answer had no uploadUrl") from None
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        put = HttpRequest("PUT", upload_url, headers={"Content-Type": mime})
+        response = self.http.send(put, data=content)
+        self._raise_for(response, "uploading the image", attempts=0)
+        return image
+
+    def _raise_for(self, response: Response, doing: str, *, attempts: int) -> str | None:
+        """Classify a refusal once; return the URN of an earlier attempt LinkedIn recognises."""
+        code = response.status_code
+        if code < 400:
+            return None
+        words = self.http.censor(error_text(response))
+        what = f"LinkedIn {code} while {doing}: {words}"
+        if code == 401:
+            raise AuthError(
+                f"{what}; renew the token in ${self.channel.token_env} "
+                "(LinkedIn tokens last 60 days)"
+            )
+        if code == 426:
+            raise PermanentError(
+                f"{what}; LinkedIn no longer serves API version {self.version}: set api_version "
+                f"in [channels.{self.name}] to a recent month (YYYYMM)"
+            )
+        if code == 422 and "DUPLICATE_POST" in response.text:
+            found = _DUPLICATE.search(words) or _DUPLICATE.search(response.text)
+            if found and attempts > 0:
+                return found.group(0)  # our earlier attempt went through
+            raise PermanentError(f"{what}; LinkedIn refuses a text it already has: change it")
+        if code == 429 or code >= 500:
+            raise TransientError(what)  # LinkedIn sends no reset time: back off
+        raise PermanentError(what)

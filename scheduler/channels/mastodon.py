@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import mimetypes
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 from posts.campaign import ChannelConfig, Config
 from posts.claims import PostView
-from scheduler.channels.http import USER_AGENT, HttpRequest
+from posts.errors import AuthError, PermanentError, PublishError, RateLimitError, TransientError
+from posts.publishing import Receipt
+from scheduler.channels.http import USER_AGENT, HttpClient, HttpRequest, error_text, read_timeout
+
+if TYPE_CHECKING:
+    from requests import Response
 
 
 def build_request(post: PostView, channel: ChannelConfig, config: Config) -> HttpRequest:
@@ -26,3 +37,146 @@ def build_request(post: PostView, channel: ChannelConfig, config: Config) -> Htt
         },
         json=body,
     )
+
+
+DEFAULT_LIMITS = (500, 23)  # max_characters, characters_reserved_per_url
+MEDIA_WAIT = 60.0  # seconds to wait for the server to process an image
+
+
+class MastodonChannel:
+    """Publishes through POST /api/v1/statuses, with the post's Idempotency-Key every time."""
+
+    # Mastodon remembers an Idempotency-Key for one hour; a post left `publishing` by a crash is
+    # retried with its key inside that hour (with a margin), and marked `unknown` after it.
+    dedup_window = timedelta(minutes=50)
+
+    def __init__(self, channel: ChannelConfig, config: Config, token: str):
+        self.name = channel.name
+        self.channel = channel
+        self.config = config
+        self.instance = str(channel.options["instance"]).rstrip("/")
+        self.http = HttpClient(token, read_timeout=read_timeout(channel))
+        self._limits: tuple[int, int] | None = None
+
+    # reading -------------------------------------------------------------------------------
+
+    def limits(self) -> tuple[int, int]:
+        """The instance's max_characters and characters_reserved_per_url (cached), or 500/23."""
+        if self._limits is None:
+            self._limits = DEFAULT_LIMITS
+            try:
+                response = self.http.send(HttpRequest("GET", f"{self.instance}/api/v2/instance"))
+                statuses = response.json()["configuration"]["statuses"]
+                self._limits = (
+                    int(statuses["max_characters"]),
+                    int(statuses["characters_reserved_per_url"]),
+                )
+            except (PublishError, ValueError, KeyError, TypeError):
+                pass
+        return self._limits
+
+    def whoami(self) -> dict[str, str | None]:
+        """Who the token posts as (verify_credentials). Mastodon tokens do not expire."""
+        url = f"{self.instance}/api/v1/accounts/verify_credentials"
+        response = self.http.send(HttpRequest("GET", url))
+        self._raise_for(response, "checking the token")
+        data = _json(response)
+        return {
+            "account": f"@{data.get('acct')}",
+            "name": data.get("display_name") or None,
+            "url": data.get("url"),
+            "expires": None,
+        }
+
+    # publishing ----------------------------------------------------------------------------
+
+    def publish(self, post: PostView) -> Receipt:
+        request = build_request(post, self.channel, self.config)
+        if post.media_path:
+            media_id = self._upload(post)
+            assert request.json is not None
+            request.json["media_ids"] = [media_id]
+        response = self.http.send(request)
+        self._raise_for(response, "publishing")
+        data = _json(response)
+        status_id = data.get("id")
+        if not status_id:
+            raise TransientError(f"Mastodon answered {response.status_code} without a status id")
+        return Receipt(remote_id=str(status_id), url=data.get("url") or data.get("uri"))
+
+    def _upload(self, post: PostView) -> str:
+        assert post.media_path is not None
+        if not post.media_alt:
+            raise PermanentError("an image needs its alt text; this one has none")
+        path = Path(post.media_path)
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise PermanentError(f"cannot read the image {path}: {exc.strerror}") from None
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        response = self.http.send(
+            HttpRequest("POST", f"{self.instance}/api/v2/media"),
+            files={"file": (path.name, content, mime)},
+            data={"description": post.media_alt},
+        )
+        self._raise_for(response, "uploading the image")
+        media = _json(response)
+        media_id = str(media.get("id"))
+        deadline = time.monotonic() + MEDIA_WAIT
+        # 202: accepted, still processing; then GET answers 206 until it is done (a 2xx that
+        # is not "done": the url stays null until processing ends).
+        while response.status_code in (202, 206) or media.get("url") is None:
+            if time.monotonic() > deadline:
+                raise TransientError(
+                    f"the image {path.name} was still processing after {MEDIA_WAIT:.0f} s"
+                )
+            time.sleep(1)
+            response = self.http.send(
+                HttpRequest("GET", f"{self.instance}/api/v1/media/{media_id}")
+            )
+            self._raise_for(response, "waiting for the image")
+            media = _json(response)
+        return media_id
+
+    def _raise_for(self, response: Response, doing: str) -> None:
+        """Classify a refusal once (DESIGN.md rule 4)."""
+        code = response.status_code
+        if code < 400:
+            return
+        words = self.http.censor(error_text(response))
+        what = f"Mastodon {code} while {doing}: {words}"
+        if code == 401:
+            raise AuthError(f"{what}; renew the token in ${self.channel.token_env}")
+        if code == 429:
+            raise RateLimitError(what, retry_after=_reset_time(response))
+        if code >= 500 or code == 408:
+            raise TransientError(what)
+        raise PermanentError(what)
+
+
+def _json(response: Response) -> dict[str, Any]:
+    """The answer's JSON; a 2xx whose body is not JSON is an outcome we cannot read: retrying
+    with the same Idempotency-Key is safe and returns the status if it was made."""
+    try:
+        data = response.json()
+    except ValueError:
+        raise TransientError(
+            f"Mastodon answered {response.status_code} with a body that is not JSON"
+        ) from None
+    if not isinstance(data, dict):
+        raise TransientError(f"Mastodon answered {response.status_code} with unexpected JSON")
+    return data
+
+
+def _reset_time(response: Response) -> datetime:
+    """X-RateLimit-Reset is an ISO 8601 timestamp; a minute from now when absent or unreadable."""
+    value = response.headers.get("X-RateLimit-Reset", "").strip()
+    if value.isdigit():  # some servers send epoch seconds
+        return datetime.fromtimestamp(int(value), UTC)
+    try:
+        reset = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if reset.tzinfo is None:
+            reset = reset.replace(tzinfo=UTC)
+        return reset.astimezone(UTC)
+    except ValueError:
+        return datetime.now(UTC) + timedelta(minutes=1)

@@ -26,7 +26,13 @@ def init() -> None:
 
 
 @click.command()
-def check() -> None:
+@click.option(
+    "--online",
+    is_flag=True,
+    help="Also verify each live channel's token with its "
+    "network, and say who it posts as and when the token expires.",
+)
+def check(online: bool) -> None:
     """Validate config.toml and render every template for every subject and channel."""
     from rich.table import Table
 
@@ -50,6 +56,40 @@ def check() -> None:
     if not a.quiet:
         console().print(table)
     click.echo(f"config.toml is valid and all {len(rendered)} posts render within their limits.")
+    if online:
+        check_tokens(a)
+
+
+def check_tokens(a: App) -> None:
+    """`check --online`: ask each live network who the token is; refuse if any says no."""
+    from posts.errors import PostschedError
+    from scheduler.channels import build_channel
+
+    failures = []
+    for name, channel in a.config.channels.items():
+        if channel.mode != "live":
+            click.echo(f"{name}: dry-run, no token needed.")
+            continue
+        try:
+            who = build_channel(a.config, name).whoami()  # type: ignore[attr-defined]
+        except PostschedError as exc:
+            failures.append(f"{name}: {exc}")
+            click.echo(f"{name}: {exc}")
+            continue
+        expires = who.get("expires")
+        if expires:
+            when = f"its token expires on {expires} (token_expires in config.toml)"
+        elif channel.type == "mastodon":
+            when = "its token does not expire until revoked"
+        else:
+            when = (
+                "LinkedIn does not say when the token expires (60 days after it was issued): "
+                f"set token_expires in [channels.{name}]"
+            )
+        account = " ".join(x for x in (who.get("name"), f"({who['account']})") if x)
+        click.echo(f"{name}: posts as {account}; {when}.")
+    if failures:
+        raise PostschedError(f"{len(failures)} channel(s) failed the online check: {failures[0]}")
 
 
 @click.command()

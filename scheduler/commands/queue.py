@@ -58,7 +58,7 @@ def add(
     from scheduler.output import post_json
 
     a = app()
-    a.officer.channel(channel)
+    a.require_channel(channel)
     request = AddRequest(
         channel=channel,
         at=a.parse_time(at),
@@ -93,7 +93,7 @@ def queue_command(statuses: tuple[str, ...], channel: str | None, as_json: bool)
 
     a = app()
     if channel is not None:
-        a.officer.channel(channel)
+        a.require_channel(channel)
     posts = a.store.list_posts(statuses or None, channel)
     tz = a.config.campaign.timezone
     if as_json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import click
@@ -27,7 +28,7 @@ def log(
         raise click.UsageError("Choose --json or --csv, not both.")
     a = app()
     if channel is not None:
-        a.officer.channel(channel)
+        a.require_channel(channel)
     events = a.store.events(
         since=a.parse_time(since) if since else None, channel=channel, status=status
     )
@@ -60,6 +61,7 @@ def status(as_json: bool) -> None:
     channels: dict[str, dict[str, Any]] = {}
     for name, channel in config.channels.items():
         state = states.get(name)
+        pending = a.store.list_posts(["draft", "scheduled"], name)
         paused = bool(
             state
             and state.paused_reason
@@ -75,8 +77,19 @@ def status(as_json: bool) -> None:
             "last_ok_at": format_instant(state.last_ok_at, tz) if state else None,
             "last_error": state.last_error if state else None,
             "last_error_at": format_instant(state.last_error_at, tz) if state else None,
-            "pending": len(a.store.list_posts(["draft", "scheduled"], name)),
+            "pending": len(pending),
+            "token_expires": None,
+            "token_warning": None,
         }
+        expires = channel.options.get("token_expires")
+        if channel.mode == "live" and isinstance(expires, date):
+            channels[name]["token_expires"] = expires.isoformat()
+            last = max((p.due_at for p in pending), default=None)
+            if last is not None and last.astimezone(tz).date() > expires:
+                channels[name]["token_warning"] = (
+                    f"the token in ${channel.token_env} expires on {expires.isoformat()}, before "
+                    f"the channel's last scheduled post ({format_instant(last, tz)}): renew it"
+                )
     heartbeat = None
     if beat is not None:
         age = (now - beat.last_tick_at).total_seconds()
