@@ -30,8 +30,10 @@ class App:
         database_url: str | None = None,
         clock: Callable[[], datetime] = utc_now,
         quiet: bool = False,
+        verbose: bool = False,
     ):
         self.quiet = quiet
+        self.verbose = verbose
         self.config_path = config_path or Path(os.environ.get("POSTSCHED_CONFIG", "config.toml"))
         self.database_override = database_url
         self.clock = clock

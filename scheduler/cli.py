@@ -47,7 +47,7 @@ def cli(
     """Plan, review and publish a campaign of LinkedIn and Mastodon posts."""
     global _verbose
     _verbose = verbose
-    ctx.obj = App(config_path=config_path, database_url=database_url, quiet=quiet)
+    ctx.obj = App(config_path=config_path, database_url=database_url, quiet=quiet, verbose=verbose)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -153,8 +153,9 @@ def test_the_token_is_nowhere_in_the_database_or_the_logs(
 ) -> None:
     assert run("add", "linkedin", "--at", "now", "--text", SEED).code == 0
     assert run("add", "mastodon", "--at", "now", "--text", SEED).code == 0
-    result = run("daemon", "--once")
+    result = run("-v", "daemon", "--once")
     assert result.code == 0, result.err
+    assert "POST http" in result.err, "the debug log names each request"
     outputs = [result.out, result.err, run("log", "--json").out, run("show", "1", "--json").out]
     for secret in (test_linkedin.TOKEN, MASTODON_TOKEN):
         assert all(secret not in text for text in outputs)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from pytest_httpserver import HTTPServer
 
 from posts.claims import Claims, PostView
 from posts.errors import AuthError, PermanentError, RateLimitError, TransientError
@@ -222,3 +223,34 @@ def test_a_status_stored_whose_answer_was_lost_is_not_posted_again(mastodon: str
     receipt = channel_for(mastodon).publish(replace(post, attempts=1))
     (status,) = mastodon_statuses(mastodon)
     assert receipt.remote_id == status["id"]
+
+
+def test_an_image_still_processing_is_waited_for_before_it_is_attached(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """202 on upload, then 206 while processing, then 200 with its url: only then attach."""
+    image = tmp_path / "affiche.png"
+    image.write_bytes(PNG)
+    httpserver.expect_ordered_request("/api/v2/media", method="POST").respond_with_json(
+        {"id": "55", "url": None}, status=202
+    )
+    httpserver.expect_ordered_request("/api/v1/media/55").respond_with_json(
+        {"id": "55", "url": None}, status=206
+    )
+    httpserver.expect_ordered_request("/api/v1/media/55").respond_with_json(
+        {"id": "55", "url": "https://files.example/55.png"}, status=200
+    )
+    httpserver.expect_ordered_request(
+        "/api/v1/statuses",
+        method="POST",
+        json={"status": SEED_TEXT, "visibility": "public", "language": "fr", "media_ids": ["55"]},
+    ).respond_with_json({"id": "9", "url": "https://mastodon.example/@a/9"})
+    channel = channel_for(httpserver.url_for("/").rstrip("/"))
+    receipt = channel.publish(view(media_path=str(image), media_alt="Affiche"))
+    assert receipt.remote_id == "9"
+    httpserver.check_assertions()
+
+
+def test_an_unreachable_instance_is_transient() -> None:
+    with pytest.raises(TransientError, match="cannot reach"):
+        channel_for("http://127.0.0.1:9").publish(view())

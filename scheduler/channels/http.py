@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ from posts.timing import parse_duration
 if TYPE_CHECKING:
     from requests import Response
 
+log = logging.getLogger("postsched.http")
 USER_AGENT = "postsched/0.1"
 SECRET_HEADERS = frozenset({"authorization"})
 
@@ -57,7 +59,7 @@ class HttpClient:
 
         headers = {**request.headers, "Authorization": f"Bearer {self._token}"}
         try:
-            return self.session.request(
+            response = self.session.request(
                 request.method,
                 request.url,
                 headers=headers,
@@ -74,6 +76,9 @@ class HttpClient:
             raise TransientError(
                 f"{request.method} {request.url} failed: {self.censor(str(exc))}"
             ) from None
+        # Method, URL and status only: the headers (and so the token) are never logged.
+        log.debug("%s %s -> %s", request.method, request.url, response.status_code)
+        return response
 
     def censor(self, text: str) -> str:
         return text.replace(self._token, "***") if self._token else text

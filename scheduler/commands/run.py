@@ -17,23 +17,26 @@ from scheduler.commands.common import app, say
 def daemon(once: bool) -> None:
     """Publish due posts until stopped (SIGTERM or Ctrl-C finish the post in flight first)."""
     from scheduler.channels import build_channels
-    from scheduler.daemon import Daemon, describe
+    from scheduler.daemon import Daemon
 
     a = app()
+    channels = build_channels(a.config)  # a live channel without its token stops here
+    worker = Daemon(a.config, a.store, channels)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%dT%H:%M:%S%z"))
+    formatter = logging.Formatter("%(asctime)sZ %(message)s", "%Y-%m-%dT%H:%M:%S")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
     logger = logging.getLogger("postsched")
     logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logging.Formatter.converter = time.gmtime
-    channels = build_channels(a.config)
-    worker = Daemon(a.config, a.store, channels)
-    if once:
-        report = worker.once()
-        say(f"{len(report.outcomes)} posts handled.")
-        del describe
-        return
-    worker.run()
+    logger.setLevel(logging.DEBUG if a.verbose else logging.INFO)
+    try:
+        if once:
+            report = worker.once()
+            say(f"{len(report.outcomes)} posts handled.")
+        else:
+            worker.run()
+    finally:
+        logger.removeHandler(handler)
 
 
 @click.command()
