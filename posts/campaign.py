@@ -113,6 +113,25 @@ class DaemonSettings:
     max_attempts: int = 5
     retry_base: timedelta = timedelta(seconds=30)  # first retry after 15-30 s, then doubling
     retry_cap: timedelta = timedelta(hours=1)
+    # The file the service manager loads tokens from (systemd EnvironmentFile); postsched only
+    # checks that nobody else can read it.
+    env_file: Path | None = None
+
+
+NOTIFY_EVENTS = ("failed", "missed", "expired", "unknown", "paused")
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    to: tuple[str, ...]
+    sender: str
+    host: str = "localhost"
+    port: int = 25
+    user: str | None = None
+    password_env: str | None = None
+    security: str = "none"  # "none", "starttls" or "ssl"
+    events: tuple[str, ...] = NOTIFY_EVENTS
+    timeout: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -126,6 +145,7 @@ class Config:
     database_url: str
     templates_dir: Path
     path: Path | None = None
+    notify: NotifySettings | None = None
 
     def link_deadline(self) -> datetime | None:
         """The last instant a post carrying the article's link may go out (expiry minus margin)."""

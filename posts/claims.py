@@ -347,9 +347,11 @@ class Claims:
         when: datetime | None,
         detail: str,
         *,
-        burn: bool = True,
+        event: str = "retrying",
     ) -> Outcome:
-        attempts = post.attempts + 1 if burn else post.attempts
+        """Back to `scheduled`; a `retrying` attempt counts towards max_attempts, a post that
+        waits for its channel (`rate-limited`, `paused`) does not."""
+        attempts = post.attempts + 1 if event == "retrying" else post.attempts
         with self.store.session() as session:
             self._finish(
                 session,
@@ -361,7 +363,6 @@ class Claims:
                 attempts=attempts,
                 last_error=detail,
             )
-            event = "retrying" if burn else "waiting"
             _event(session, post.id, now, event, detail)
             state = self._state(session, post.channel, now)
             state.last_error, state.last_error_at = detail, now

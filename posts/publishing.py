@@ -162,8 +162,8 @@ def _publish_one(
             worker,
             now,
             until,
-            f"rate limited, waiting until {_at(until, rules)}: {exc}",
-            burn=False,
+            f"waiting until {_at(until, rules)}: {exc}",
+            event="rate-limited",
         )
     except TransientError as exc:
         if attempt >= rules.max_attempts:
@@ -176,7 +176,7 @@ def _publish_one(
     except AuthError as exc:
         claims.pause_channel(post.channel, f"authentication refused: {exc}", None, now)
         return claims.reschedule(
-            post, worker, now, None, f"waiting: channel {post.channel} paused, {exc}", burn=False
+            post, worker, now, None, f"channel {post.channel} paused: {exc}", event="paused"
         )
     except PermanentError as exc:
         return claims.fail(post, worker, now, str(exc))

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from posts.campaign import (
+    NOTIFY_EVENTS,
     Anchor,
     Article,
     Author,
@@ -24,6 +25,7 @@ from posts.campaign import (
     Contact,
     Course,
     DaemonSettings,
+    NotifySettings,
     Phase,
     Windows,
 )
@@ -176,9 +178,11 @@ def parse_config(
         max_attempts=daemon_table.integer("max_attempts", 5),
         retry_base=daemon_table.duration("retry_base", "30s"),
         retry_cap=daemon_table.duration("retry_cap", "1h"),
+        env_file=Path(daemon_table.text("env_file")) if "env_file" in daemon_table.data else None,
     )
     if daemon.max_attempts < 1:
         raise ConfigError("config.toml: [daemon] max_attempts must be at least 1.")
+    notify = _notify(root.table("notify", required=False))
     database_table = root.table("database", required=False)
     url = environ.get("POSTSCHED_DATABASE_URL") or database_table.text("url", DEFAULT_DATABASE)
     templates = base_dir / campaign_table.text("templates", "templates")
@@ -194,6 +198,7 @@ def parse_config(
         database_url=resolve_database_url(url, base_dir),
         templates_dir=templates,
         path=path,
+        notify=notify,
     )
 
 
@@ -410,3 +415,41 @@ def _url(table: _Table, key: str) -> str:
     if not value.startswith(("https://", "http://")):
         raise ConfigError(f"config.toml: {table.where} {key} must start with https://.")
     return value
+
+
+def _notify(table: _Table) -> NotifySettings | None:
+    """[notify]: who to email when a post needs a person (absent: nobody is emailed)."""
+    if not table.data:
+        return None
+    to = table.data.get("email_to")
+    recipients = (to,) if isinstance(to, str) else table.strings("email_to")
+    if not recipients or not all("@" in r for r in recipients):
+        raise ConfigError("config.toml: [notify] email_to must hold one or more email addresses.")
+    security = table.text("security", "none")
+    if security not in ("none", "starttls", "ssl"):
+        raise ConfigError('config.toml: [notify] security must be "none", "starttls" or "ssl".')
+    for key in ("password", "smtp_password"):
+        if key in table.data:
+            raise ConfigError(
+                f"config.toml: [notify] holds a {key!r}: put the SMTP password in an "
+                "environment variable and name it with password_env."
+            )
+    events = table.strings("events", NOTIFY_EVENTS)
+    unknown = sorted(set(events) - set(NOTIFY_EVENTS))
+    if unknown:
+        raise ConfigError(
+            f"config.toml: [notify] events holds {unknown[0]!r}; choose among "
+            f"{', '.join(NOTIFY_EVENTS)}."
+        )
+    return NotifySettings(
+        to=tuple(recipients),
+        sender=table.text("email_from", "postsched@localhost"),
+        host=table.text("smtp_host", "localhost"),
+        port=table.integer(
+            "smtp_port", 465 if security == "ssl" else 587 if security == "starttls" else 25
+        ),
+        user=table.text("smtp_user", "", required=False) or None,
+        password_env=table.text("password_env", "", required=False) or None,
+        security=security,
+        events=tuple(events),
+    )

@@ -23,6 +23,7 @@ from posts.claims import Claims, Outcome, worker_id
 from posts.publishing import Channel, TickReport, TickRules, publish_due
 from posts.store import Store
 from posts.timing import utc_now
+from scheduler.notify import Notifier
 
 log = logging.getLogger("postsched.daemon")
 WATCH_INTERVAL = timedelta(seconds=1)
@@ -57,6 +58,7 @@ class Daemon:
         channels: dict[str, Channel],
         *,
         clock: Callable[[], datetime] = utc_now,
+        notifier: Notifier | None = None,
     ):
         self.config = config
         self.claims = Claims(store)
@@ -65,6 +67,7 @@ class Daemon:
         self.worker = worker_id()
         self.clock = clock
         self.stop = threading.Event()
+        self.notifier = notifier
         self._lock = threading.Lock()
         self._scheduler: object | None = None
         self._armed: datetime | None = None
@@ -82,6 +85,8 @@ class Daemon:
                 should_stop=self.stop.is_set,
                 on_outcome=lambda outcome: log.info(describe(outcome)),
             )
+            if self.notifier is not None:
+                self.notifier.send(report.outcomes)
         if not self.stop.is_set():
             self.watch()
         return report

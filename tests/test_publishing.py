@@ -180,7 +180,7 @@ def test_an_authentication_error_pauses_the_channel_and_burns_nothing(
     linkedin = ScriptedChannel("linkedin")
     channels = {"mastodon": mastodon, "linkedin": linkedin}
     outcomes = tick(claims, channels, T0)
-    assert outcomes == [(first.id, "waiting"), (other.id, "published")]
+    assert outcomes == [(first.id, "paused"), (other.id, "published")]
     assert len(mastodon.calls) == 1, "the second Mastodon post is not tried on a refused token"
     waiting = store.get(first.id)
     assert waiting.status == Status.SCHEDULED and waiting.attempts == 0
@@ -200,7 +200,7 @@ def test_a_rate_limit_pauses_the_channel_until_its_reset(store: Store, claims: C
     channel = ScriptedChannel(
         "mastodon", [RateLimitError("429 Too many requests", retry_after=reset)]
     )
-    assert tick(claims, {"mastodon": channel}, T0) == [(post.id, "waiting")]
+    assert tick(claims, {"mastodon": channel}, T0) == [(post.id, "rate-limited")]
     assert store.get(post.id).attempts == 0
     assert claims.is_paused("mastodon", reset - timedelta(seconds=1))
     assert tick(claims, {"mastodon": channel}, reset - timedelta(seconds=1)) == []

@@ -37,8 +37,11 @@ def check(online: bool) -> None:
     from rich.table import Table
 
     from scheduler.output import console, one_line
+    from scheduler.permissions import permission_warnings
 
     a = app()
+    for warning in permission_warnings(a.config):
+        say(f"Warning: {warning}")
     rendered = a.planner.render_all()
     table = Table(title=f"Templates of {a.config.campaign.name}")
     for name in ("channel", "subject", "phase", "template", "length", "text"):

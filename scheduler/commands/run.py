@@ -18,10 +18,17 @@ def daemon(once: bool) -> None:
     """Publish due posts until stopped (SIGTERM or Ctrl-C finish the post in flight first)."""
     from scheduler.channels import build_channels
     from scheduler.daemon import Daemon
+    from scheduler.notify import Notifier
+    from scheduler.permissions import permission_warnings
 
     a = app()
+    for warning in permission_warnings(a.config):
+        say(f"Warning: {warning}")
     channels = build_channels(a.config)  # a live channel without its token stops here
-    worker = Daemon(a.config, a.store, channels)
+    notify = a.config.notify
+    campaign = a.config.campaign
+    notifier = Notifier(notify, campaign.name, campaign.timezone) if notify else None
+    worker = Daemon(a.config, a.store, channels, notifier=notifier)
     handler = logging.StreamHandler(sys.stderr)
     formatter = logging.Formatter("%(asctime)sZ %(message)s", "%Y-%m-%dT%H:%M:%S")
     formatter.converter = time.gmtime

@@ -1,0 +1,100 @@
+"""Email to the officer when something needs a person: a post failed, was missed or expired,
+its outcome is unknown, or a channel is paused because its token was refused.
+
+One message per tick at most, listing every such outcome, so a bad hour does not flood the
+inbox. The SMTP password comes from the environment variable `[notify] password_env` names;
+a failure to send is logged and never stops the daemon.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import ssl
+from collections.abc import Iterable, Mapping
+from email.message import EmailMessage
+from zoneinfo import ZoneInfo
+
+from posts.campaign import NotifySettings
+from posts.claims import Outcome
+
+log = logging.getLogger("postsched.notify")
+SUBJECTS = {
+    "failed": "failed",
+    "missed": "missed its time",
+    "expired": "expired (its link died)",
+    "unknown": "has an unknown outcome",
+    "paused": "waits: channel paused (token refused)",
+}
+
+
+class Notifier:
+    def __init__(
+        self,
+        settings: NotifySettings,
+        campaign: str,
+        tz: ZoneInfo,
+        environ: Mapping[str, str] | None = None,
+    ):
+        self.settings = settings
+        self.campaign = campaign
+        self.tz = tz
+        environ = os.environ if environ is None else environ
+        self._password = environ.get(settings.password_env, "") if settings.password_env else ""
+
+    def worth_telling(self, outcomes: Iterable[Outcome]) -> list[Outcome]:
+        return [o for o in outcomes if o.event in self.settings.events]
+
+    def message(self, outcomes: list[Outcome]) -> EmailMessage:
+        first = outcomes[0]
+        if len(outcomes) == 1:
+            subject = f"postsched: post {first.post_id} on {first.channel} {SUBJECTS[first.event]}"
+        else:
+            subject = f"postsched: {len(outcomes)} posts need your attention"
+        lines = [f"Campaign {self.campaign}: these posts need a person.", ""]
+        for outcome in outcomes:
+            lines.append(f"- post {outcome.post_id} on {outcome.channel}: {outcome.event}")
+            lines.append(f"  {outcome.detail}")
+        lines += [
+            "",
+            "See `postsched show ID` for a post's whole story, `postsched retry ID "
+            "--at TIME` to schedule it again, and `postsched status` for the channels.",
+        ]
+        message = EmailMessage()
+        message["Subject"] = subject
+        message["From"] = self.settings.sender
+        message["To"] = ", ".join(self.settings.to)
+        message.set_content("\n".join(lines))
+        return message
+
+    def send(self, outcomes: Iterable[Outcome]) -> bool:
+        """Mail the outcomes that need a person; True if a message went out."""
+        chosen = self.worth_telling(outcomes)
+        if not chosen:
+            return False
+        settings = self.settings
+        try:
+            if settings.security == "ssl":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    settings.host,
+                    settings.port,
+                    timeout=settings.timeout,
+                    context=ssl.create_default_context(),
+                )
+            else:
+                smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+            with smtp:
+                if settings.security == "starttls":
+                    smtp.starttls(context=ssl.create_default_context())
+                if settings.user:
+                    smtp.login(settings.user, self._password)
+                smtp.send_message(self.message(chosen))
+        except (OSError, smtplib.SMTPException) as exc:
+            reason = str(exc).replace(self._password, "***") if self._password else str(exc)
+            log.warning(
+                "could not email %s about %d posts: %s", ", ".join(settings.to), len(chosen), reason
+            )
+            return False
+        log.info("emailed %s about %d posts", ", ".join(settings.to), len(chosen))
+        return True
