@@ -6,6 +6,7 @@ nothing. Times come in already parsed (aware, UTC); `now` is passed in.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -113,6 +114,26 @@ class Officer:
     # one-off posts -----------------------------------------------------------------------
 
     def add(self, request: AddRequest, now: datetime) -> Post:
+        return self.store.add_post(self.prepare(request, now), now=now)
+
+    def add_many(self, requests: Sequence[tuple[str, AddRequest]], now: datetime) -> list[Post]:
+        """All or nothing: every request is checked (each against the others too) before any is
+        written; a refusal names the request by its label (a CSV line, say)."""
+        prepared: list[NewPost] = []
+        taken: set[tuple[str, str]] = set()
+        for label, request in requests:
+            try:
+                new = self.prepare(request, now, also_taken=taken)
+            except InputError as exc:
+                raise InputError(f"{label}: {exc}") from None
+            taken.add((new.channel, new.body))
+            prepared.append(new)
+        return self.store.add_posts(prepared, now=now)
+
+    def prepare(
+        self, request: AddRequest, now: datetime, also_taken: set[tuple[str, str]] | None = None
+    ) -> NewPost:
+        """Check a one-off post and build it, writing nothing."""
         channel = self.channel(request.channel)
         self.require_future(request.at, now)
         if (request.text is None) == (request.template is None):
@@ -146,20 +167,19 @@ class Officer:
         self.require_link_alive(request.at, link_expires)
         media_path, media_alt = self._media(request.image, request.alt)
         self.check_text(body, request.channel)
-        return self.store.add_post(
-            NewPost(
-                campaign=self.config.campaign.name,
-                channel=channel,
-                subject=str(subject),
-                phase=phase,
-                body=body,
-                due_at=request.at,
-                link=link,
-                link_expires_at=link_expires,
-                media_path=media_path,
-                media_alt=media_alt,
-            ),
-            now=now,
+        if also_taken and (request.channel, body) in also_taken:
+            raise InputError(f"the same text is already queued above for {request.channel}.")
+        return NewPost(
+            campaign=self.config.campaign.name,
+            channel=channel,
+            subject=str(subject),
+            phase=phase,
+            body=body,
+            due_at=request.at,
+            link=link,
+            link_expires_at=link_expires,
+            media_path=media_path,
+            media_alt=media_alt,
         )
 
     def _render_template(

@@ -60,29 +60,39 @@ class Store:
     # writing -----------------------------------------------------------------------------
 
     def add_post(self, new: NewPost, *, now: datetime) -> Post:
+        return self.add_posts([new], now=now)[0]
+
+    def add_posts(self, news: Sequence[NewPost], *, now: datetime) -> list[Post]:
+        """Queue one-off posts, scheduled at once, in one transaction: all or none."""
+        added = []
         with self.session() as session:
-            post = Post(
-                campaign=new.campaign,
-                plan_key=None,
-                channel=new.channel,
-                subject=new.subject,
-                phase=new.phase,
-                body=new.body,
-                link=new.link,
-                link_expires_at=new.link_expires_at,
-                media_path=new.media_path,
-                media_alt=new.media_alt,
-                status=Status.SCHEDULED,
-                due_at=new.due_at,
-                attempts=0,
-                edited=True,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(post)
-            session.flush()
-            _record(session, post, now, "added", f"scheduled by hand for {self._show(new.due_at)}")
-            return post
+            for new in news:
+                added.append(self._add(session, new, now))
+        return added
+
+    def _add(self, session: Session, new: NewPost, now: datetime) -> Post:
+        post = Post(
+            campaign=new.campaign,
+            plan_key=None,
+            channel=new.channel,
+            subject=new.subject,
+            phase=new.phase,
+            body=new.body,
+            link=new.link,
+            link_expires_at=new.link_expires_at,
+            media_path=new.media_path,
+            media_alt=new.media_alt,
+            status=Status.SCHEDULED,
+            due_at=new.due_at,
+            attempts=0,
+            edited=True,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(post)
+        session.flush()
+        _record(session, post, now, "added", f"scheduled by hand for {self._show(new.due_at)}")
+        return post
 
     def save_plan(
         self, campaign: str, planned: Sequence[PlannedPost], *, review: bool, now: datetime

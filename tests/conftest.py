@@ -50,6 +50,18 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+@pytest.fixture
+def planned(project: Path) -> Path:
+    """An initialised database holding the shipped campaign, planned as drafts; its path."""
+    result = run("init")
+    assert result.code == 0, result.err
+    result = run("plan", "--as-of", "2026-01-05T08:00")
+    assert result.code == 0, result.err
+    db = project / "postsched.db"
+    assert db.is_file() and "16 posts inserted" in result.out
+    return db
+
+
 def run(*args: str) -> Result:
     """Run the postsched command line in this process, as the console script does."""
     out, err = io.StringIO(), io.StringIO()

@@ -94,19 +94,6 @@ def post_ids(*args: str) -> list[int]:
     return [p["id"] for p in json.loads(result.out)]
 
 
-@pytest.fixture
-def planned(project: Path) -> Path:
-    """An initialised database holding the shipped campaign, planned as drafts; its path."""
-    result = run("init")
-    assert result.code == 0, result.err
-    result = run("plan", "--as-of", AS_OF)
-    assert result.code == 0, result.err
-    db = project / DB_NAME
-    assert db.is_file()
-    assert len(post_ids()) > 0
-    return db
-
-
 # a positive control for the helpers ------------------------------------------------------
 
 

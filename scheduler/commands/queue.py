@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from posts.errors import InputError
 from scheduler.commands.common import STATUSES, app, echo_json, say
 
 
@@ -212,3 +213,48 @@ def retry(post_id: int, at: str | None) -> None:
 
 
 COMMANDS = [add, queue_command, show, preview, approve, cancel, edit, retry]
+
+
+@click.command("import")
+@click.option(
+    "--csv",
+    "csv_file",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="One post per row: channel, time, text[, link, link_expires, image, alt, subject].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the new posts as JSON.")
+def import_command(csv_file: Path, as_json: bool) -> None:
+    """Queue one-off posts from a CSV file: every row is checked before any is inserted."""
+    from scheduler.exchange import read_posts_csv
+    from scheduler.output import post_json
+
+    a = app()
+    rows = read_posts_csv(csv_file, a.parse_time)
+    posts = a.officer.add_many(rows, a.now())
+    if as_json:
+        echo_json([post_json(p, a.config.campaign.timezone) for p in posts])
+    else:
+        click.echo(f"{len(posts)} posts queued from {csv_file} (ids {posts[0].id}-{posts[-1].id}).")
+
+
+@click.command("export")
+@click.option("--csv", "csv_file", type=click.Path(path_type=Path), help="Write every post as CSV.")
+def export_command(csv_file: Path | None) -> None:
+    """Write the schedule to a file for other tools (a spreadsheet)."""
+    from posts.timing import format_instant
+    from scheduler.exchange import posts_csv
+
+    if csv_file is None:
+        raise click.UsageError("Give --csv FILE.")
+    a = app()
+    tz = a.config.campaign.timezone
+    posts = a.store.list_posts(STATUSES)
+    try:
+        csv_file.write_text(posts_csv(posts, lambda v: format_instant(v, tz)), encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {csv_file}: {exc.strerror}.") from None
+    click.echo(f"{len(posts)} posts written to {csv_file}.")
+
+
+COMMANDS.extend([import_command, export_command])

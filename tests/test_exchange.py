@@ -1,0 +1,102 @@
+"""CSV in and out: `import --csv` checks every row before inserting any; `export --csv`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run
+from tests.test_refusals import assert_refused, refused_unchanged
+
+GOOD = (
+    "channel,time,text,link,link_expires\n"
+    'mastodon,2027-03-01T09:30,"Bonjour (1), #IA",,\n'
+    'linkedin,2027-03-01T12:30,"Bonjour (2)",https://x.example/a,2027-04-01T00:00\n'
+    "\n"
+    "mastodon,+3d,Troisième,,\n"
+)
+
+
+def write(project: Path, text: str, name: str = "posts.csv") -> str:
+    path = project / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_a_good_file_queues_every_row_scheduled(planned: Path) -> None:
+    result = run("import", "--csv", write(planned.parent, GOOD), "--json")
+    assert result.code == 0, result.err
+    posts = json.loads(result.out)
+    assert [(p["channel"], p["status"]) for p in posts] == [
+        ("mastodon", "scheduled"),
+        ("linkedin", "scheduled"),
+        ("mastodon", "scheduled"),
+    ]
+    assert posts[0]["due_at"] == "2027-03-01T09:30:00+01:00"
+    assert posts[1]["body"] == "Bonjour (2)\n\nhttps://x.example/a"
+    assert posts[1]["link_expires_at"] == "2027-04-01T00:00:00+02:00"
+
+
+def test_a_spreadsheet_bom_is_not_a_column(planned: Path) -> None:
+    path = planned.parent / "excel.csv"
+    path.write_bytes(
+        "\ufeffchannel;x\n".replace(";x", ",time,text").encode()
+        + b"mastodon,2027-03-01T09:30,Avec BOM\n"
+    )
+    assert run("import", "--csv", str(path)).code == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("", ["is empty"]),
+        ("channel,time,text\n", ["no post"]),
+        ("channel,time,body\nmastodon,+1d,x\n", ["line 1", "'body'"]),
+        ("channel,text\nmastodon,x\n", ["line 1", "'time'", "missing"]),
+        ("channel,time,text\nmastodon,+1d,ok\nmyspace,+1d,no\n", ["line 3", "'myspace'"]),
+        (
+            "channel,time,text\nmastodon,+1d,ok\nlinkedin,mardi prochain,no\n",
+            ["line 3", "not a time"],
+        ),
+        ("channel,time,text\nmastodon,2020-01-01T10:00,old\n", ["line 2", "in the past"]),
+        ("channel,time,text\nmastodon,+1d," + "a" * 501 + "\n", ["line 2", "501", "500"]),
+        ("channel,time,text\nmastodon,+1d,same\nmastodon,+2d,same\n", ["line 3", "already queued"]),
+        ("channel,time,text\nmastodon,+1d,,\n", ["line 2", "more cells"]),
+        ("channel,time,text\nmastodon,+1d,\n", ["line 2", "text cell is empty"]),
+        (
+            "channel,time,text,link,link_expires\nmastodon,+2d,x,https://a.example,+1d\n",
+            ["line 2", "stops working"],
+        ),
+        ("channel,time,text,image\nmastodon,+1d,x,/no/such.png\n", ["line 2", "does not exist"]),
+        ("channel,time,text,image,alt\nmastodon,+1d,x,,Alt sans image\n", ["line 2", "--alt"]),
+        ("channel,time,text\nmastodon,+99999999d,x\n", ["line 2", "outside the range"]),
+    ],
+)
+def test_a_bad_file_is_refused_naming_its_line_and_inserts_nothing(
+    planned: Path, text: str, fragments: list[str]
+) -> None:
+    before = run("queue", "--json").out
+    result = refused_unchanged(planned, "import", "--csv", write(planned.parent, text))
+    assert_refused(result, *fragments)
+    assert run("queue", "--json").out == before
+
+
+def test_a_file_that_is_not_utf8_or_missing_is_refused(planned: Path) -> None:
+    latin = planned.parent / "latin.csv"
+    latin.write_bytes("channel,time,text\nmastodon,+1d,Été\n".encode("latin-1"))
+    assert_refused(refused_unchanged(planned, "import", "--csv", str(latin)), "not UTF-8")
+    assert_refused(refused_unchanged(planned, "import", "--csv", "nowhere.csv"), "does not exist")
+
+
+def test_export_writes_every_post_as_csv(planned: Path, tmp_path: Path) -> None:
+    target = tmp_path / "schedule.csv"
+    result = run("export", "--csv", str(target))
+    assert result.code == 0, result.err
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert len(rows) == 16
+    assert rows[0]["status"] == "draft" and rows[0]["due_at"] == "2026-01-12T09:30:00+01:00"
+    assert "16 avril 2026" in rows[0]["body"]
