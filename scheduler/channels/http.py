@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import mimetypes
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from posts.campaign import ChannelConfig
-from posts.errors import TransientError
+from posts.claims import PostView
+from posts.errors import PermanentError, TransientError
 from posts.timing import parse_duration
 
 if TYPE_CHECKING:
@@ -33,6 +36,28 @@ class HttpRequest:
             "headers": {k: v for k, v in self.headers.items() if k.lower() not in SECRET_HEADERS},
             "json": self.json,
         }
+
+
+@dataclass(frozen=True)
+class Image:
+    name: str
+    content: bytes
+    mime: str
+    alt: str
+
+
+def read_image(post: PostView) -> Image:
+    """The post's image and its alt text, or a PermanentError: neither will change by itself."""
+    assert post.media_path is not None
+    if not post.media_alt:
+        raise PermanentError("an image needs its alt text; this one has none")
+    path = Path(post.media_path)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise PermanentError(f"cannot read the image {path}: {exc.strerror}") from None
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return Image(path.name, content, mime, post.media_alt)
 
 
 def read_timeout(channel: ChannelConfig) -> float:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import mimetypes
 import re
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
@@ -15,7 +13,14 @@ from posts.errors import AuthError, PermanentError, TransientError
 from posts.littletext import escape_little_text
 from posts.publishing import Receipt
 from posts.rendering import Subject
-from scheduler.channels.http import USER_AGENT, HttpClient, HttpRequest, error_text, read_timeout
+from scheduler.channels.http import (
+    USER_AGENT,
+    HttpClient,
+    HttpRequest,
+    error_text,
+    read_image,
+    read_timeout,
+)
 
 if TYPE_CHECKING:
     from requests import Response
@@ -134,14 +139,7 @@ class LinkedInChannel:
 
     def _upload(self, post: PostView) -> str:
         """Images API: initializeUpload, PUT the bytes, then the image URN goes in the post."""
-        assert post.media_path is not None
-        if not post.media_alt:
-            raise PermanentError("an image needs its alt text; this one has none")
-        path = Path(post.media_path)
-        try:
-            content = path.read_bytes()
-        except OSError as exc:
-            raise PermanentError(f"cannot read the image {path}: {exc.strerror}") from None
+        image = read_image(post)
         owner = str(self.channel.options["author"])
         init = HttpRequest(
             "POST",
@@ -153,14 +151,13 @@ class LinkedInChannel:
         self._raise_for(response, "starting the image upload", attempts=0)
         try:
             value = response.json()["value"]
-            upload_url, image = str(value["uploadUrl"]), str(value["image"])
+            upload_url, urn = str(value["uploadUrl"]), str(value["image"])
         except (ValueError, KeyError, TypeError):
             raise TransientError("LinkedIn's initializeUpload answer had no uploadUrl") from None
-        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        put = HttpRequest("PUT", upload_url, headers={"Content-Type": mime})
-        response = self.http.send(put, data=content)
+        put = HttpRequest("PUT", upload_url, headers={"Content-Type": image.mime})
+        response = self.http.send(put, data=image.content)
         self._raise_for(response, "uploading the image", attempts=0)
-        return image
+        return urn
 
     def _raise_for(self, response: Response, doing: str, *, attempts: int) -> str | None:
         """Classify a refusal once; return the URN of an earlier attempt LinkedIn recognises."""

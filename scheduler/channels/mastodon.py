@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import mimetypes
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from posts.campaign import ChannelConfig, Config
 from posts.claims import PostView
 from posts.errors import AuthError, PermanentError, PublishError, RateLimitError, TransientError
 from posts.publishing import Receipt
-from scheduler.channels.http import USER_AGENT, HttpClient, HttpRequest, error_text, read_timeout
+from scheduler.channels.http import (
+    USER_AGENT,
+    HttpClient,
+    HttpRequest,
+    error_text,
+    read_image,
+    read_timeout,
+)
 
 if TYPE_CHECKING:
     from requests import Response
@@ -105,19 +110,11 @@ class MastodonChannel:
         return Receipt(remote_id=str(status_id), url=data.get("url") or data.get("uri"))
 
     def _upload(self, post: PostView) -> str:
-        assert post.media_path is not None
-        if not post.media_alt:
-            raise PermanentError("an image needs its alt text; this one has none")
-        path = Path(post.media_path)
-        try:
-            content = path.read_bytes()
-        except OSError as exc:
-            raise PermanentError(f"cannot read the image {path}: {exc.strerror}") from None
-        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        image = read_image(post)
         response = self.http.send(
             HttpRequest("POST", f"{self.instance}/api/v2/media"),
-            files={"file": (path.name, content, mime)},
-            data={"description": post.media_alt},
+            files={"file": (image.name, image.content, image.mime)},
+            data={"description": image.alt},
         )
         self._raise_for(response, "uploading the image")
         media = _json(response)
@@ -128,7 +125,7 @@ class MastodonChannel:
         while response.status_code in (202, 206) or media.get("url") is None:
             if time.monotonic() > deadline:
                 raise TransientError(
-                    f"the image {path.name} was still processing after {MEDIA_WAIT:.0f} s"
+                    f"the image {image.name} was still processing after {MEDIA_WAIT:.0f} s"
                 )
             time.sleep(1)
             response = self.http.send(
