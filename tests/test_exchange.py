@@ -100,3 +100,21 @@ def test_export_writes_every_post_as_csv(planned: Path, tmp_path: Path) -> None:
     assert len(rows) == 16
     assert rows[0]["status"] == "draft" and rows[0]["due_at"] == "2026-01-12T09:30:00+01:00"
     assert "16 avril 2026" in rows[0]["body"]
+
+
+def test_export_ics_gives_the_calendar_one_event_per_post(planned: Path, tmp_path: Path) -> None:
+    from icalendar import Calendar
+
+    run("cancel", "3")
+    target = tmp_path / "campagne.ics"
+    result = run("export", "--ics", str(target))
+    assert result.code == 0, result.err
+    events = Calendar.from_ical(target.read_bytes()).walk("VEVENT")
+    assert len(events) == 15, "the cancelled post is left out"
+    first = events[0]
+    assert first["summary"] == "mastodon: article announce (draft)"
+    start = first.decoded("dtstart")
+    assert start.isoformat() == "2026-01-12T08:30:00+00:00"
+    assert "16 avril 2026" in str(first["description"])
+    assert len({str(e["uid"]) for e in events}) == 15
+    assert run("export").code == 2

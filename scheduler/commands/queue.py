@@ -239,22 +239,34 @@ def import_command(csv_file: Path, as_json: bool) -> None:
 
 
 @click.command("export")
-@click.option("--csv", "csv_file", type=click.Path(path_type=Path), help="Write every post as CSV.")
-def export_command(csv_file: Path | None) -> None:
-    """Write the schedule to a file for other tools (a spreadsheet)."""
+@click.option(
+    "--ics",
+    "ics_file",
+    type=click.Path(path_type=Path),
+    help="The schedule as an iCalendar file, for the officer's calendar.",
+)
+@click.option("--csv", "csv_file", type=click.Path(path_type=Path), help="Every post as CSV.")
+def export_command(ics_file: Path | None, csv_file: Path | None) -> None:
+    """Write the schedule to a file for other tools: a calendar or a spreadsheet."""
     from posts.timing import format_instant
-    from scheduler.exchange import posts_csv
+    from scheduler.exchange import posts_csv, posts_ics
 
-    if csv_file is None:
-        raise click.UsageError("Give --csv FILE.")
+    if (ics_file is None) == (csv_file is None):
+        raise click.UsageError("Give --ics FILE or --csv FILE.")
     a = app()
     tz = a.config.campaign.timezone
     posts = a.store.list_posts(STATUSES)
+    target = ics_file or csv_file
+    assert target is not None
+    if ics_file is not None:
+        content = posts_ics(posts, a.config.campaign.name)
+    else:
+        content = posts_csv(posts, lambda v: format_instant(v, tz)).encode("utf-8")
     try:
-        csv_file.write_text(posts_csv(posts, lambda v: format_instant(v, tz)), encoding="utf-8")
+        target.write_bytes(content)
     except OSError as exc:
-        raise InputError(f"cannot write {csv_file}: {exc.strerror}.") from None
-    click.echo(f"{len(posts)} posts written to {csv_file}.")
+        raise InputError(f"cannot write {target}: {exc.strerror}.") from None
+    click.echo(f"{len(posts)} posts written to {target}.")
 
 
 COMMANDS.extend([import_command, export_command])
