@@ -111,14 +111,13 @@ def show(post_id: int, as_json: bool) -> None:
     """One post with all its events."""
     from rich.table import Table
 
-    from posts.timing import format_instant
-    from scheduler.output import console, event_json, events_table, post_json
+    from scheduler.output import console, events_table, post_json
 
     a = app()
     post = a.store.get(post_id)
     tz = a.config.campaign.timezone
     if as_json:
-        echo_json(post_json(post, tz) | {"events": [event_json(e, tz) for e in post.events]})
+        echo_json(post_json(post, tz, events=True))
         return
     table = Table(show_header=False, title=f"Post {post.id}")
     table.add_column(style="bold")
@@ -130,7 +129,6 @@ def show(post_id: int, as_json: bool) -> None:
     out.print(table)
     out.print(post.body, markup=False)
     out.print(events_table(post.events, tz))
-    del format_instant
 
 
 @click.command()
