@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from posts.models import ChannelState, Event, Heartbeat, Post, Status
@@ -177,10 +179,17 @@ class Claims:
             return {s.name: s for s in session.scalars(select(ChannelState))}
 
     def _state(self, session: Session, channel: str, now: datetime) -> ChannelState:
+        """The channel's row, created if missing; INSERT ... ON CONFLICT DO NOTHING, because two
+        daemons may record the first outcome of a channel at the same moment."""
         state = session.get(ChannelState, channel)
         if state is None:
-            state = ChannelState(name=channel, updated_at=now)
-            session.add(state)
+            values = {"name": channel, "updated_at": now}
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(pg_insert(ChannelState).values(values).on_conflict_do_nothing())
+            else:
+                session.execute(sqlite_insert(ChannelState).values(values).on_conflict_do_nothing())
+            state = session.get(ChannelState, channel, populate_existing=True)
+            assert state is not None
         state.updated_at = now
         return state
 
@@ -262,7 +271,7 @@ class Claims:
                     Heartbeat.last_tick_at >= cutoff, Heartbeat.stopped_at.is_(None)
                 )
             )
-            alive = {h.worker for h in recent if _process_alive(h.host, h.pid)} | {worker}
+            alive = {h.worker for h in recent if _process_alive(h.host, h.pid)}
             stale = list(
                 session.scalars(
                     select(Post)
@@ -271,8 +280,10 @@ class Claims:
                         or_(
                             Post.claimed_at < now - rules.claim_timeout,
                             and_(Post.claimed_by.is_not(None), Post.claimed_by.not_in(alive)),
+                            # Between two posts this worker holds no claim: one of its own is
+                            # left over from a tick that ended in an error.
+                            Post.claimed_by == worker,
                         ),
-                        Post.claimed_by != worker,
                     )
                     .with_for_update(skip_locked=True)
                 )

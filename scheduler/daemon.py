@@ -75,20 +75,30 @@ class Daemon:
     def tick(self) -> TickReport:
         """One pass; safe to call from any job, never two at once."""
         with self._lock:
-            report = publish_due(
-                self.claims,
-                self.channels,
-                self.rules,
-                self.clock(),
-                worker=self.worker,
-                clock=self.clock,
-                should_stop=self.stop.is_set,
-                on_outcome=lambda outcome: log.info(describe(outcome)),
-            )
-            if self.notifier is not None:
-                self.notifier.send(report.outcomes)
+            try:
+                report = self._publish_due()
+            except Exception:
+                # APScheduler would swallow it; say it in the daemon's own log. A post this
+                # tick had claimed is settled at the start of the next one.
+                log.exception("the tick failed; the next one settles what it left")
+                report = TickReport()
         if not self.stop.is_set():
             self.watch()
+        return report
+
+    def _publish_due(self) -> TickReport:
+        report = publish_due(
+            self.claims,
+            self.channels,
+            self.rules,
+            self.clock(),
+            worker=self.worker,
+            clock=self.clock,
+            should_stop=self.stop.is_set,
+            on_outcome=lambda outcome: log.info(describe(outcome)),
+        )
+        if self.notifier is not None:
+            self.notifier.send(report.outcomes)
         return report
 
     def watch(self) -> None:

@@ -334,3 +334,23 @@ def test_the_dry_run_channel_writes_the_exact_request_without_the_token(
         stored.remote_url
         == files[1 if files[1].parent.name == "mastodon" else 0].resolve().as_uri()
     )
+
+
+def test_a_claim_left_by_this_daemons_own_failed_tick_is_settled_by_its_next(
+    store: Store, claims: Claims
+) -> None:
+    """A tick that ended in an error (the database refused a write, say) leaves its post
+    `publishing`; the same daemon holds no claim between two posts, so its next tick retries
+    that post with the same key at once rather than after claim_timeout."""
+    post = add(store)
+    from posts.claims import Decision
+
+    step = claims.claim_next(T0, ["mastodon"], "w1", lambda p, last: Decision("claim", ""))
+    assert isinstance(step, PostView) and step.id == post.id
+    channel = ScriptedChannel("mastodon")
+    later = T0 + timedelta(seconds=15)
+    assert tick(claims, {"mastodon": channel}, later, worker="w1") == [
+        (post.id, "reclaimed"),
+        (post.id, "published"),
+    ]
+    assert channel.calls[0].idempotency_key == post.idempotency_key

@@ -241,10 +241,11 @@ def test_replan_leaves_posts_planned_as_scheduled_alone(store: Store) -> None:
     assert store.get(post.id).body != "a better text"
 
 
-@pytest.mark.parametrize("review", [True])
-def test_replan_refreshes_an_untouched_post(store: Store, review: bool) -> None:
+@pytest.mark.parametrize("review", [True, False], ids=["review-on", "review-off"])
+def test_replan_refreshes_an_untouched_draft(store: Store, review: bool) -> None:
+    """A draft nobody edited follows the plan, whatever `review` the re-plan runs with."""
     first = store.save_plan(
-        CAMPAIGN, [planned("announce"), planned("last-call")], review=review, now=NOW
+        CAMPAIGN, [planned("announce"), planned("last-call")], review=True, now=NOW
     )
     text_changed, time_changed = first.inserted
     new_due = DUE + timedelta(days=1)
