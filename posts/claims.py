@@ -44,7 +44,7 @@ class PostView:
     media_alt: str | None
     idempotency_key: str
     attempts: int
-    due: datetime  # when it was due this time: its due_at, or its retry time
+    due: datetime  # its due time: lateness (grace) is measured from it, retries or not
 
     @classmethod
     def of(cls, post: Post) -> PostView:
@@ -60,7 +60,7 @@ class PostView:
             media_alt=post.media_alt,
             idempotency_key=post.idempotency_key,
             attempts=post.attempts,
-            due=post.next_attempt_at or post.due_at,
+            due=post.due_at,
         )
 
 
@@ -201,11 +201,12 @@ class Claims:
         channels: Sequence[str],
         worker: str,
         decide: Callable[[PostView, datetime | None], Decision],
+        due_by: datetime | None = None,
     ) -> PostView | Outcome | None:
         """Take the most overdue post on `channels`, or settle it without publishing.
 
         Returns the claimed post, or the Outcome of an expire/miss/hold decision, or None when
-        nothing is due.
+        nothing is due by `due_by` (default `now`, the time the claim is stamped with).
         """
         if not channels:
             return None
@@ -213,7 +214,11 @@ class Claims:
             with self.store.session() as session:
                 post = session.scalar(
                     select(Post)
-                    .where(Post.status == Status.SCHEDULED, Post.channel.in_(channels), _due <= now)
+                    .where(
+                        Post.status == Status.SCHEDULED,
+                        Post.channel.in_(channels),
+                        _due <= (due_by or now),
+                    )
                     .order_by(_due, Post.id)
                     .limit(1)
                     .with_for_update(skip_locked=True)

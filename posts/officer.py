@@ -136,7 +136,9 @@ class Officer:
         """Check a one-off post and build it, writing nothing."""
         channel = self.channel(request.channel)
         self.require_future(request.at, now)
-        if (request.text is None) == (request.template is None):
+        if request.text is None and request.template is None:
+            raise InputError("Give the post's text with --text, or a template with --template.")
+        if request.text is not None and request.template is not None:
             raise InputError(
                 "Give the post's text with --text or a template with --template, not both."
             )
@@ -164,6 +166,9 @@ class Officer:
             raise InputError("--link-expires needs --link: it tells when that link stops working.")
         if link and link not in body:
             body = f"{body}\n\n{link}"
+        dying = self.dying_link(f"{body} {link or ''}")
+        if dying is not None and (link_expires is None or dying[1] < link_expires):
+            link, link_expires = dying
         self.require_link_alive(request.at, link_expires)
         media_path, media_alt = self._media(request.image, request.alt)
         self.check_text(body, request.channel)
@@ -196,6 +201,12 @@ class Officer:
         else:
             phase = name
             template = self.renderer.find(subject.kind, phase, channel_type)
+            if Path(template).name.startswith("default.") and phase != "default":
+                raise InputError(
+                    f"There is no template {phase!r} for {subject.kind} posts on {channel_type} "
+                    f"(looked for {subject.kind}/{phase}.{channel_type}.j2 and "
+                    f"{subject.kind}/{phase}.j2)."
+                )
         context = self.renderer.context(subject, phase, channel, at)
         return self.renderer.render(template, context), phase
 
@@ -221,11 +232,22 @@ class Officer:
         require_status([post], EDITABLE, "edit", EDIT_RULE)
         if at is not None:
             self.require_future(at, now)
-            self.require_link_alive(at, post.link_expires_at)
+        link = None
         if text is not None:
             text = text.strip()
             self.check_text(text, post.channel, exclude=post.id)
-        return self.store.edit(post_id, now=now, body=text, due_at=at)
+            link = self.dying_link(text)
+        ends = [e for e in (post.link_expires_at, link[1] if link else None) if e is not None]
+        self.require_link_alive(at or post.due_at, min(ends) if ends else None)
+        return self.store.edit(post_id, now=now, body=text, due_at=at, link=link)
+
+    def dying_link(self, text: str) -> tuple[str, datetime] | None:
+        """The article's offprint link and its end, when `text` carries it (rule 1 follows the
+        link wherever the officer wrote it, not only where the planner put it)."""
+        article = self.config.article
+        if article is not None and article.url in text:
+            return article.url, link_end(article.expires, self.config.campaign)
+        return None
 
     def retry(self, post_id: int, now: datetime, at: datetime | None = None) -> Post:
         post = self.store.get(post_id)

@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import partial
 from typing import Protocol
 
 from posts.claims import ClaimLostError, Claims, Decision, Outcome, PostView
@@ -71,7 +72,7 @@ def backoff(attempt: int, rules: TickRules, rng: random.Random | None = None) ->
 
 
 def decide(
-    post: PostView, now: datetime, rules: TickRules, last_publish: datetime | None
+    post: PostView, last_publish: datetime | None, *, now: datetime, rules: TickRules
 ) -> Decision:
     """What to do with a due post before any network call (rules 1 and 3)."""
     if post.link_expires_at is not None and now > post.link_expires_at - rules.safety_margin:
@@ -122,15 +123,20 @@ def publish_due(
     for outcome in claims.settle_stale(now, rules, dedup, worker):
         note(outcome)
     while not should_stop():
-        active = [name for name in channels if not claims.is_paused(name, now)]
-        step = claims.claim_next(now, active, worker, lambda p, last: decide(p, now, rules, last))
+        # `now` decides which posts this tick takes (so it ends); each post is claimed,
+        # judged and recorded at the time it is reached, which a long tick moves on.
+        current = clock()
+        active = [name for name in channels if not claims.is_paused(name, current)]
+        step = claims.claim_next(
+            current, active, worker, partial(decide, now=current, rules=rules), due_by=now
+        )
         if step is None:
             break
         if isinstance(step, Outcome):
             note(step)
             continue
         try:
-            note(_publish_one(claims, channels[step.channel], step, rules, now, worker, clock, rng))
+            note(_publish_one(claims, channels[step.channel], step, rules, worker, clock, rng))
         except ClaimLostError as exc:
             # Another daemon took this post for dead and settled it; say so in its log, where a
             # person checking for a duplicate will look.
@@ -146,14 +152,31 @@ def _publish_one(
     channel: Channel,
     post: PostView,
     rules: TickRules,
-    now: datetime,
     worker: str,
     clock: Callable[[], datetime],
     rng: random.Random | None,
 ) -> Outcome:
-    attempt = post.attempts + 1
+    """Send one claimed post; its outcome is recorded at the time the network answered."""
     try:
         receipt = channel.publish(post)
+    except Exception as exc:
+        return _record_failure(claims, post, rules, worker, clock(), rng, exc)
+    return claims.mark_published(post, worker, clock(), receipt.remote_id, receipt.url)
+
+
+def _record_failure(
+    claims: Claims,
+    post: PostView,
+    rules: TickRules,
+    worker: str,
+    now: datetime,
+    rng: random.Random | None,
+    error: Exception,
+) -> Outcome:
+    """Classify once (DESIGN.md rule 4): wait, retry, pause or fail."""
+    attempt = post.attempts + 1
+    try:
+        raise error
     except RateLimitError as exc:
         until = exc.retry_after or now + backoff(attempt, rules, rng)
         claims.pause_channel(post.channel, f"rate limited: {exc}", until, now)
@@ -183,7 +206,6 @@ def _publish_one(
     except Exception as exc:  # an adapter bug: fail the post (never risk a repeat), keep going
         log.exception("unexpected error publishing post %s", post.id)
         return claims.fail(post, worker, now, f"unexpected {type(exc).__name__}: {exc}")
-    return claims.mark_published(post, worker, clock(), receipt.remote_id, receipt.url)
 
 
 def _at(instant: datetime, rules: TickRules) -> str:

@@ -192,11 +192,17 @@ class Store:
         now: datetime,
         body: str | None = None,
         due_at: datetime | None = None,
+        link: tuple[str, datetime] | None = None,
     ) -> Post:
+        """Change text and/or time; `link` (URL, expiry) records a dying link the new text
+        carries, so the daemon checks it at publish time."""
         with self.session() as session:
             post = self._get(session, post_id)
             require_status([post], EDITABLE, "edit", EDIT_RULE)
             changes = []
+            if link is not None and (post.link, post.link_expires_at) != link:
+                post.link, post.link_expires_at = link
+                changes.append(f"carries {link[0]}, which stops working {self._show(link[1])}")
             if body is not None and body != post.body:
                 changes.append(f"text changed ({len(post.body)} -> {len(body)} characters)")
                 post.body = body
@@ -306,7 +312,9 @@ class Store:
         return instant.astimezone(self.display_tz).isoformat(timespec="seconds")
 
     def _get(self, session: Session, post_id: int) -> Post:
-        post = session.get(Post, post_id)
+        # FOR UPDATE: a daemon cannot claim the post between this read and the verb's write
+        # (on SQLite, BEGIN IMMEDIATE already serialises them).
+        post = session.get(Post, post_id, with_for_update=True)
         if post is None:
             raise NotFoundError(post_id)
         return post

@@ -21,7 +21,7 @@ def display_url(url: str) -> str:
     """The URL without its password, for messages."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "the given database URL"
 
 
@@ -34,10 +34,11 @@ def open_engine(url: str, *, create: bool = False) -> Engine:
     shown = display_url(url)
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
+        # Not echoed: a URL that does not parse may still hold a password.
         raise DatabaseError(
-            f"{url!r} is not a database URL: write sqlite:///path/to/postsched.db or "
-            "postgresql+psycopg://user@host/dbname."
+            "The database URL is not one postsched can read: write "
+            "sqlite:///path/to/postsched.db or postgresql+psycopg://user@host/dbname."
         ) from None
     if parsed.drivername.startswith("sqlite"):
         database = parsed.database or ""

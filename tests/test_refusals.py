@@ -524,7 +524,10 @@ def test_a_sqlite_database_in_a_missing_folder_is_refused(project: Path) -> None
 
 def test_a_database_url_that_is_not_a_url_is_refused(project: Path) -> None:
     result = run("--db", "not a url", "queue")
-    assert_refused(result, "'not a url'", "not a database URL")
+    assert_refused(result, "not one postsched can read")
+    secret = run("--db", "postgresql://u:s3cret@h:badport/db", "queue")
+    assert_refused(secret, "not one postsched can read")
+    assert "s3cret" not in secret.err
     assert database_files(project) == []
 
 
