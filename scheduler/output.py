@@ -11,11 +11,13 @@ import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from posts.models import Event, Post
 from posts.planning import PlannedPost
@@ -114,55 +116,68 @@ def one_line(text: str, width: int = 60) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def _table(title: str | None, *columns: str) -> Table:
-    """Every column on one line; the last (the text) takes what width is left and is cut."""
+def _table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
+    """Every column but the last kept whole (at its widest cell); the last, the text, takes
+    the width that is left and is cut with an ellipsis."""
     table = Table(title=title)
-    for name in columns[:-1]:
-        table.add_column(name, no_wrap=True, justify="right" if name in ("id", "post") else "left")
-    table.add_column(columns[-1], no_wrap=True, overflow="ellipsis")
+    widths = []
+    for index, name in enumerate(headers[:-1]):
+        width = max([len(name)] + [len(Text.from_markup(row[index]).plain) for row in rows])
+        justify: Literal["right", "left"] = "right" if name in ("id", "post") else "left"
+        table.add_column(name, no_wrap=True, min_width=width, justify=justify)
+        widths.append(width)
+    # What the fixed columns and the borders leave of the screen goes to the text.
+    room = max(12, console().width - sum(widths) - 3 * len(headers) - 1)
+    table.add_column(headers[-1], no_wrap=True, overflow="ellipsis", max_width=room)
+    for row in rows:
+        table.add_row(*row[:-1], row[-1])
     return table
 
 
 def posts_table(posts: Sequence[Post], tz: ZoneInfo, title: str | None = None) -> Table:
-    table = _table(title, "id", "due", "channel", "status", "subject", "phase", "text")
-    for post in posts:
-        table.add_row(
+    rows = [
+        [
             str(post.id),
-            format_instant(post.due_at, tz),
+            format_instant(post.due_at, tz) or "",
             post.channel,
             f"[{STATUS_STYLE.get(post.status, '')}]{post.status}[/]",
             post.subject,
             post.phase,
-            one_line(post.body, 70),
-        )
-    return table
+            escape(one_line(post.body, 70)),
+        ]
+        for post in posts
+    ]
+    return _table(title, ("id", "due", "channel", "status", "subject", "phase", "text"), rows)
 
 
 def planned_table(posts: Sequence[PlannedPost], tz: ZoneInfo, lengths: Sequence[str]) -> Table:
-    table = _table("Campaign plan", "due", "channel", "subject", "phase", "length", "text")
-    for post, length in zip(posts, lengths, strict=True):
-        table.add_row(
-            format_instant(post.due_at, tz),
+    rows = [
+        [
+            format_instant(post.due_at, tz) or "",
             post.channel,
             post.subject,
             post.phase,
             length,
-            one_line(post.body, 70),
-        )
-    return table
+            escape(one_line(post.body, 70)),
+        ]
+        for post, length in zip(posts, lengths, strict=True)
+    ]
+    headers = ("due", "channel", "subject", "phase", "length", "text")
+    return _table("Campaign plan", headers, rows)
 
 
 def events_table(events: Sequence[Event], tz: ZoneInfo) -> Table:
-    table = _table("Post log", "at", "post", "channel", "event", "detail")
-    for event in events:
-        table.add_row(
-            format_instant(event.at, tz),
+    rows = [
+        [
+            format_instant(event.at, tz) or "",
             str(event.post_id),
             event.post.channel,
             event.event,
-            event.detail,
-        )
-    return table
+            escape(event.detail),
+        ]
+        for event in events
+    ]
+    return _table("Post log", ("at", "post", "channel", "event", "detail"), rows)
 
 
 def console(stderr: bool = False) -> Console:
@@ -209,7 +224,9 @@ def print_status(data: dict[str, Any]) -> None:
             until = f" until {info['paused_until']}" if info["paused_until"] else ""
             renew = (
                 f"; renew the token in ${info['token_env']} and restart the daemon"
-                if info["paused_until"] is None and info["token_env"]
+                if info["paused_until"] is None
+                and info["token_env"]
+                and "renew" not in (info["paused_reason"] or "")
                 else ""
             )
             line += f"; paused{until}: {info['paused_reason']}{renew}"
