@@ -178,6 +178,11 @@ class Claims:
         with self.store.session() as session:
             return {s.name: s for s in session.scalars(select(ChannelState))}
 
+    def _lock_channel(self, session: Session, channel: str, now: datetime) -> None:
+        if session.get(ChannelState, channel, with_for_update=True) is None:
+            self._state(session, channel, now)
+            session.get(ChannelState, channel, with_for_update=True, populate_existing=True)
+
     def _state(self, session: Session, channel: str, now: datetime) -> ChannelState:
         """The channel's row, created if missing; INSERT ... ON CONFLICT DO NOTHING, because two
         daemons may record the first outcome of a channel at the same moment."""
@@ -226,8 +231,16 @@ class Claims:
                 if post is None:
                     return None
                 view = PostView.of(post)
+                # One claim at a time per channel across daemons (a row lock; SQLite's
+                # BEGIN IMMEDIATE does the same), so min_gap sees the other daemons' claims.
+                self._lock_channel(session, post.channel, now)
                 last = session.scalar(
-                    select(func.max(Post.published_at)).where(Post.channel == post.channel)
+                    # The last post out on this channel, or being sent by another daemon now:
+                    # min_gap holds across daemons too.
+                    select(func.max(func.coalesce(Post.published_at, Post.claimed_at))).where(
+                        Post.channel == post.channel,
+                        Post.status.in_([Status.PUBLISHED, Status.PUBLISHING]),
+                    )
                 )
                 decision = decide(view, last)
                 if decision.action == "claim":

@@ -108,15 +108,15 @@ class HttpClient:
     def censor(self, text: str) -> str:
         return text.replace(self._token, "***") if self._token else text
 
-
-def error_text(response: Response) -> str:
-    """The network's own words for a refusal: `error`, `message`, or the start of the body."""
-    try:
-        data = response.json()
-    except ValueError:
-        return response.text.strip()[:300] or response.reason
-    if isinstance(data, dict):
-        for key in ("error_description", "error", "message"):
-            if isinstance(data.get(key), str) and data[key]:
-                return str(data[key])
-    return response.text.strip()[:300]
+    def error_text(self, response: Response) -> str:
+        """The network's own words for a refusal (`error`, `message`, or the start of the
+        body), with the token masked before anything is cut, so no part of it survives."""
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            for key in ("error_description", "error", "message"):
+                if isinstance(data.get(key), str) and data[key]:
+                    return self.censor(str(data[key]))[:300]
+        return self.censor(response.text.strip())[:300] or response.reason

@@ -17,7 +17,6 @@ from scheduler.channels.http import (
     USER_AGENT,
     HttpClient,
     HttpRequest,
-    error_text,
     read_image,
     read_timeout,
 )
@@ -164,7 +163,7 @@ class LinkedInChannel:
         code = response.status_code
         if code < 400:
             return None
-        words = self.http.censor(error_text(response))
+        words = self.http.error_text(response)
         what = f"LinkedIn {code} while {doing}: {words}"
         if code == 401:
             raise AuthError(

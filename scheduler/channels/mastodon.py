@@ -14,7 +14,6 @@ from scheduler.channels.http import (
     USER_AGENT,
     HttpClient,
     HttpRequest,
-    error_text,
     read_image,
     read_timeout,
 )
@@ -140,7 +139,7 @@ class MastodonChannel:
         code = response.status_code
         if code < 400:
             return
-        words = self.http.censor(error_text(response))
+        words = self.http.error_text(response)
         what = f"Mastodon {code} while {doing}: {words}"
         if code == 401:
             raise AuthError(f"{what}; renew the token in ${self.channel.token_env}")
