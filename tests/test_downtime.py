@@ -9,9 +9,11 @@ is set (time-machine) to its due times, then to the last day of the offprint.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -101,6 +103,16 @@ class Daemons:
         return process
 
     def stop(self, process: subprocess.Popen[str]) -> str:
+        # SIGTERM before the daemon has set its handlers (while Python still imports) would
+        # kill it outright: wait for its first heartbeat, written after they are set.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and process.poll() is None:
+            with contextlib.closing(
+                sqlite3.connect(self.project / "postsched.db", timeout=30)
+            ) as db:
+                if db.execute("select 1 from heartbeats where pid = ?", (process.pid,)).fetchone():
+                    break
+            time.sleep(0.05)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
         return process.stderr.read() if process.stderr else ""
