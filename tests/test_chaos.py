@@ -262,6 +262,8 @@ def test_hundreds_of_posts_through_faults_and_kills_arrive_exactly_once(
             DRAIN_DEADLINE - (time.monotonic() - started),
             step=0.25,
         )
+        # SIGTERM before its first heartbeat could land while it still imports (exit -15).
+        wait_for(lambda: worker_of(db, final.pid) is not None, 20)
         final.send_signal(signal.SIGTERM)
         final_code = final.wait(timeout=30)
     finally:
