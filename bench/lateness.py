@@ -1,98 +1,223 @@
 """How late the daemon publishes: published_at - due_at, with the daemon running.
 
-A throwaway copy of the shipped campaign (both channels dry-run, min_gap 0), a daemon started
-as its own process, then posts queued while it runs, due a few seconds ahead at distinct
-seconds on both channels, exactly as `postsched add CHANNEL --at +Ns` queues them. Prints p50,
-p99 and max lateness.
+A throwaway copy of the shipped campaign (min_gap 0): the linkedin channel dry-run, the
+mastodon channel live on a mastodon-mock server this script starts (its own process, empty
+temporary folder, free loopback port, --in-memory, token mock_token), a daemon started as its
+own process, then posts queued while it runs, due a few seconds ahead at distinct seconds,
+alternating between the two channels, exactly as `postsched add CHANNEL --at TIME` queues them.
 
-    python bench/lateness.py [--posts 40] [--seconds 10] [--lead 5]
+Then, for comparison, the same posts with the wake-up disabled and a 60 s poll, as a one-minute
+tick such as Mixpost's gives: the daemon has no switch for that, so this script drives
+`posts.publishing.publish_due` itself (the daemon's own tick: same rules, channels and store),
+at second :00 of every wall-clock minute as a `* * * * *` cron line would, in real time; and,
+since one run sees one phase of that minute, it also computes what every phase would give
+from the same due times and the per-post cost measured in that run.
+
+    python bench/lateness.py [--posts 200] [--seconds 20] [--lead 8] [--compare real|none]
+    python bench/lateness.py --dry-run-only    # both channels dry-run, no mastodon-mock
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
+import math
 import os
-import shutil
-import signal
 import sqlite3
-import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import (
+    MOCK_TOKEN,
+    campaign,
+    daemon,
+    init,
+    machine,
+    mastodon_mock,
+    median,
+    percentile,
+    remove,
+    seen,
+    statuses_count,
+    table,
+    wait_until_published,
+    watch_machine,
+)
+
+Row = tuple[str, datetime, datetime | None]  # channel, due_at, published_at
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--posts", type=int, default=40)
-    parser.add_argument("--seconds", type=int, default=10, help="distinct due seconds")
-    parser.add_argument("--lead", type=int, default=5, help="first post due this many s ahead")
+    parser.add_argument("--posts", type=int, default=200)
+    parser.add_argument("--seconds", type=int, default=20, help="distinct due seconds")
+    parser.add_argument("--lead", type=int, default=8, help="first post due this many s ahead")
     parser.add_argument("--poll", default="15s", help="the daemon's [daemon] poll")
+    parser.add_argument(
+        "--compare",
+        choices=["real", "none"],
+        default="real",
+        help="real: also run the 60 s poll (about 90 s more); none: skip it",
+    )
+    parser.add_argument(
+        "--dry-run-only", action="store_true", help="both channels dry-run (no mastodon-mock)"
+    )
     args = parser.parse_args()
+    print(f"machine: {machine()}")
+    watch_machine()
 
+    with contextlib.ExitStack() as stack:
+        url = None if args.dry_run_only else stack.enter_context(mastodon_mock())
+        os.environ["POSTSCHED_MASTODON_TOKEN"] = MOCK_TOKEN
+        rows, queued = run_daemon(args, url)
+        results = [("daemon (wake-up + 15 s poll)", rows, queued)]
+        if args.compare == "real":
+            rows60, queued60, phase = run_sixty(args, url)
+            results.append((f"60 s poll at :00, due from :{phase:02d}", rows60, queued60))
+        if url is not None:
+            live = sum(1 for _, rows_, _ in results for r in rows_ if r[0] == "mastodon" and r[2])
+            print(f"mastodon-mock holds {statuses_count(url)} statuses for {live} live posts")
+
+    kind = "dry-run" if args.dry_run_only else "dry-run linkedin + live mastodon-mock"
+    print(f"\n{args.posts} posts on two channels ({kind}), due at {args.seconds} distinct seconds")
+    print("| run | channel | posts | unpublished | p50 | p99 | max | min |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name, rows_, _ in results:
+        for channel in ("all", *sorted({r[0] for r in rows_})):
+            chosen = [r for r in rows_ if channel in ("all", r[0])]
+            late = lateness(chosen)
+            missing = len(chosen) - len(late)
+            if not late:
+                print(f"| {name} | {channel} | {len(chosen)} | {missing} | - | - | - | - |")
+                continue
+            print(
+                f"| {name} | {channel} | {len(chosen)} | {missing} | {median(late):.3f} s"
+                f" | {percentile(late, 0.99):.3f} s | {max(late):.3f} s | {min(late):.3f} s |"
+            )
+    for name, _, queued in results:
+        print(f"{name}: queueing took {queued:.2f} s of the {args.lead} s lead")
+    if args.compare == "real":
+        every_phase(rows60)
+    print(f"\n{seen()}")
+
+
+def run_daemon(args: argparse.Namespace, url: str | None) -> tuple[list[Row], float]:
+    """The daemon as its own process, posts queued while it runs."""
+    config = campaign("lateness", poll=args.poll, mastodon_url=url)
+    try:
+        init(config)
+        with daemon(config, POSTSCHED_MASTODON_TOKEN=MOCK_TOKEN):
+            time.sleep(2)  # the daemon is up and idle
+            queued = queue(config, args)
+            wait_until_published(config.parent / "postsched.db", args.posts, args.seconds + 60)
+        return read(config.parent / "postsched.db"), queued
+    finally:
+        remove(config)
+
+
+def run_sixty(args: argparse.Namespace, url: str | None) -> tuple[list[Row], float, int]:
+    """No daemon: publish_due called at second :00 of every minute, and at no other time."""
+    from posts.claims import Claims, worker_id
+    from posts.publishing import publish_due
+    from posts.timing import utc_now
+    from scheduler.app import App
+    from scheduler.channels import build_channels
+    from scheduler.daemon import tick_rules
+
+    config = campaign("lateness60", poll=args.poll, mastodon_url=url)
+    try:
+        init(config)
+        queued = queue(config, args)
+        app = App(config_path=config)
+        claims = Claims(app.store)
+        channels = build_channels(app.config)
+        rules = tick_rules(app.config)
+        worker = worker_id()
+        first_due = min(r[1] for r in read(config.parent / "postsched.db"))
+        deadline = time.time() + args.lead + args.seconds + 150
+        while time.time() < deadline:
+            time.sleep(60 - time.time() % 60)  # the next wall-clock minute, as cron starts it
+            publish_due(claims, channels, rules, utc_now(), worker=worker, clock=utc_now)
+            if all(r[2] is not None for r in read(config.parent / "postsched.db")):
+                break
+        claims.stopped(worker, utc_now())
+        return read(config.parent / "postsched.db"), queued, first_due.second
+    finally:
+        remove(config)
+
+
+def queue(config: Path, args: argparse.Namespace) -> float:
+    """Queue the posts as `postsched add` does, one transaction each; how long it took."""
     from posts.officer import AddRequest
     from scheduler.app import App
 
-    folder = Path(tempfile.mkdtemp(prefix="postsched-bench-"))
-    shutil.copy(ROOT / "config.toml", folder / "config.toml")
-    shutil.copytree(ROOT / "templates", folder / "templates")
-    config_path = folder / "config.toml"
-    text = config_path.read_text().replace('min_gap = "2h"', 'min_gap = "0s"')
-    config_path.write_text(text.replace('poll = "15s"', f'poll = "{args.poll}"'))
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cli = [sys.executable, "-m", "scheduler", "--config", str(config_path)]
-    subprocess.run([*cli, "init"], check=True, capture_output=True, env=env)
-    daemon = subprocess.Popen([*cli, "daemon"], env=env, stderr=subprocess.DEVNULL)
-    try:
-        time.sleep(2)  # the daemon is up and idle
-        app = App(config_path=config_path)
-        channels = list(app.config.channels)
-        start = datetime.now(UTC) + timedelta(seconds=args.lead)
-        for n in range(args.posts):
-            due = start + timedelta(seconds=n % args.seconds)
-            request = AddRequest(
-                channel=channels[n % len(channels)],
-                at=due,
-                text=f"Mesure de ponctualité n° {n} (postsched)",
-            )
-            app.officer.add(request, datetime.now(UTC))
-        deadline = time.monotonic() + args.lead + args.seconds + 30
-        database = folder / "postsched.db"
-        while time.monotonic() < deadline:
-            with sqlite3.connect(database, timeout=30) as db:
-                query = "select count(*) from posts where status != 'published'"
-                (left,) = db.execute(query).fetchone()
-            if left == 0:
-                break
-            time.sleep(0.2)
-        with sqlite3.connect(database) as db:
-            rows = db.execute("select due_at, published_at from posts").fetchall()
-    finally:
-        daemon.send_signal(signal.SIGTERM)
-        daemon.wait(timeout=30)
-        shutil.rmtree(folder, ignore_errors=True)
-    late = sorted(
-        (datetime.fromisoformat(p) - datetime.fromisoformat(d)).total_seconds()
-        for d, p in rows
-        if p is not None
-    )
-    missing = len(rows) - len(late)
-    p99 = late[min(len(late) - 1, round(0.99 * (len(late) - 1)))]
+    app = App(config_path=config)
+    channels = sorted(app.config.channels)
+    began = time.monotonic()
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=args.lead)
+    for n in range(args.posts):
+        request = AddRequest(
+            channel=channels[n % len(channels)],
+            at=start + timedelta(seconds=n % args.seconds),
+            text=f"Mesure de ponctualité n° {n} (postsched)",
+        )
+        app.officer.add(request, datetime.now(UTC))
+    app.store.engine.dispose()
+    return time.monotonic() - began
+
+
+def read(database: Path) -> list[Row]:
+    with contextlib.closing(sqlite3.connect(database, timeout=30)) as db:
+        rows = db.execute("select channel, due_at, published_at from posts").fetchall()
+    return [(c, _utc(d), _utc(p) if p else None) for c, d, p in rows]
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def lateness(rows: list[Row]) -> list[float]:
+    return sorted((p - d).total_seconds() for _, d, p in rows if p is not None)
+
+
+def every_phase(rows: list[Row]) -> None:
+    """What a 60 s poll gives over all its phases (0.1 s steps), from the same due times.
+
+    At a tick, the posts due by then go out one after the other, most overdue first, each
+    taking the per-post cost measured in the real 60 s run (the median gap between two posts
+    of one tick); so post i of a tick is published at tick + (i + 1) * cost.
+    """
+    published = sorted(p for _, _, p in rows if p is not None)
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(published)]
+    cost = median([g for g in gaps if g < 1.0]) if gaps else 0.0
+    dues = sorted(d.timestamp() for _, d, _ in rows)
+    late: list[float] = []
+    for step in range(600):
+        phase = step / 10
+        batches: dict[float, list[float]] = {}
+        for due in dues:
+            tick = math.ceil((due - phase) / 60) * 60 + phase
+            batches.setdefault(tick, []).append(due)
+        for tick, batch in batches.items():
+            late += [tick + (i + 1) * cost - due for i, due in enumerate(batch)]
     print(
-        f"posts: {len(rows)} on {len(channels)} dry-run channels, due at {args.seconds} "
-        f"distinct seconds; unpublished: {missing}"
+        f"\n60 s poll over every phase of the minute (computed: the due times above, "
+        f"{cost * 1000:.1f} ms per post as measured in the 60 s run, 600 phases)"
     )
-    print("| measure | seconds |")
-    print("| --- | --- |")
-    print(f"| p50 lateness | {statistics.median(late):.3f} |")
-    print(f"| p99 lateness | {p99:.3f} |")
-    print(f"| max lateness | {late[-1]:.3f} |")
-    print(f"| min lateness | {late[0]:.3f} |")
+    table(
+        ["run", "posts x phases", "p50", "p99", "max"],
+        [
+            [
+                "60 s poll, all phases",
+                len(late),
+                f"{median(late):.3f} s",
+                f"{percentile(late, 0.99):.3f} s",
+                f"{max(late):.3f} s",
+            ]
+        ],
+    )
 
 
 if __name__ == "__main__":
