@@ -11,7 +11,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
 from pathlib import Path
 
 from posts.campaign import Config
@@ -90,14 +89,3 @@ def _sandboxed(config: Config, folder: Path) -> Config:
         for name, channel in config.channels.items()
     }
     return replace(config, channels=channels, database_url=f"sqlite:///{folder / 'demo.db'}")
-
-
-def published_order_ok(result: DemoResult) -> bool:
-    """Every published post went out in due order, at its due time."""
-    published = sorted(
-        (p for p in result.posts if p.published_at), key=lambda p: p.published_at or datetime.min
-    )
-    return all(
-        p.published_at is not None and p.published_at - p.due_at < timedelta(seconds=1)
-        for p in published
-    ) and [p.due_at for p in published] == sorted(p.due_at for p in published)
