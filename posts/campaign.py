@@ -135,6 +135,16 @@ class NotifySettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """[web]: the officer's web page. The password hash may also come from the environment."""
+
+    password_hash: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    uploads: Path | None = None  # where images added from the browser are kept
+
+
+@dataclass(frozen=True)
 class Config:
     campaign: Campaign
     article: Article | None
@@ -146,6 +156,7 @@ class Config:
     templates_dir: Path
     path: Path | None = None
     notify: NotifySettings | None = None
+    web: WebSettings = field(default_factory=WebSettings)
 
     def link_deadline(self) -> datetime | None:
         """The last instant a post carrying the article's link may go out (expiry minus margin)."""

@@ -27,6 +27,7 @@ from posts.campaign import (
     DaemonSettings,
     NotifySettings,
     Phase,
+    WebSettings,
     Windows,
 )
 from posts.errors import ConfigError, InputError
@@ -199,6 +200,7 @@ def parse_config(
         templates_dir=templates,
         path=path,
         notify=notify,
+        web=_web(root.table("web", required=False), base_dir, environ),
     )
 
 
@@ -452,4 +454,27 @@ def _notify(table: _Table) -> NotifySettings | None:
         password_env=table.text("password_env", "", required=False) or None,
         security=security,
         events=tuple(events),
+    )
+
+
+def _web(table: _Table, base_dir: Path, environ: Mapping[str, str]) -> WebSettings:
+    """[web]: where `postsched web` listens and the hash its login checks (the environment's
+    POSTSCHED_WEB_PASSWORD_HASH wins over the file, so the hash need not be in the repository)."""
+    for key in ("password", "secret_key"):
+        if key in table.data:
+            raise ConfigError(
+                f"config.toml: [web] holds a {key!r}: put only the password's hash there "
+                "(postsched hash-password prints it), or in $POSTSCHED_WEB_PASSWORD_HASH."
+            )
+    password_hash = environ.get("POSTSCHED_WEB_PASSWORD_HASH") or table.text(
+        "password_hash", "", required=False
+    )
+    port = table.integer("port", 8000)
+    if not 0 < port < 65536:
+        raise ConfigError(f"config.toml: [web] port must be between 1 and 65535, not {port}.")
+    return WebSettings(
+        password_hash=password_hash.strip() or None,
+        host=table.text("host", "127.0.0.1"),
+        port=port,
+        uploads=base_dir / table.text("uploads", "uploads"),
     )

@@ -49,7 +49,15 @@ def read_posts_csv(
         ) from None
     except OSError as exc:
         raise InputError(f"{path} cannot be read: {exc.strerror}.") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    return parse_posts_csv(text, str(path), parse_time)
+
+
+def parse_posts_csv(
+    text: str, name: str, parse_time: Callable[[str], datetime]
+) -> list[tuple[str, AddRequest]]:
+    """The same from the file's text (an upload, say); `name` is how refusals call the file."""
+    path = name
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     header = [name.strip().lower() for name in reader.fieldnames or []]
     if not header:
         raise InputError(

@@ -1,0 +1,536 @@
+"""`postsched web`: the officer's web page over the same database as the command line.
+
+Server-rendered pages (Flask, Jinja2, one stylesheet, no JavaScript): the campaign on a
+calendar, the queue and its verbs, one post with its preview and history, the plan, the post
+log with a CSV download, the daemon's status, and import/export.
+
+Every verb goes through posts.officer and posts.store exactly as the command line does, so a
+refusal is the same sentence and changes nothing. Every page but the login needs the officer's
+session; every change is a POST carrying the session's CSRF token (Flask-WTF), and a POST
+without either is refused before it reaches a verb.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Flask,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.wrappers.response import Response as BaseResponse
+
+from posts.errors import InputError, NotFoundError, PostschedError
+from posts.littletext import escape_little_text
+from posts.models import RETRYABLE, Post
+from posts.officer import AddRequest
+from posts.store import EDITABLE
+from posts.timing import format_instant
+from scheduler.app import App
+from scheduler.overview import STATUSES, status_data
+
+PENDING = ("draft", "scheduled", "publishing")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
+# A session lasts while the officer uses it, and ends after this long without a request.
+IDLE_LOGOUT = timedelta(hours=12)
+# A wrong password costs this long, which makes guessing slow without locking anyone out.
+LOGIN_DELAY = 1.0
+HASH_METHODS = ("scrypt:", "pbkdf2:")
+
+Redirect = BaseResponse
+
+
+def hash_password(password: str) -> str:
+    """The hash `[web] password_hash` holds: werkzeug's salted scrypt."""
+    return generate_password_hash(password)
+
+
+def require_password_hash(value: str | None) -> str:
+    if not value:
+        raise InputError(
+            "The web page has no password yet: run `postsched hash-password`, then put the hash "
+            "in [web] password_hash in config.toml or in $POSTSCHED_WEB_PASSWORD_HASH."
+        )
+    if not value.startswith(HASH_METHODS):
+        raise InputError(
+            "[web] password_hash (or $POSTSCHED_WEB_PASSWORD_HASH) is not a hash that "
+            "`postsched hash-password` printed: it should start with scrypt: or pbkdf2:."
+        )
+    return value
+
+
+def create_app(
+    a: App,
+    *,
+    password_hash: str,
+    secret_key: bytes | None = None,
+    login_delay: float = LOGIN_DELAY,
+) -> Flask:
+    """The web application for one App (its config, database and clock).
+
+    `secret_key` signs the session cookie; by default it is $POSTSCHED_WEB_SECRET_KEY, else
+    random for this process, so a restart logs the officer out.
+    """
+    require_password_hash(password_hash)
+    key = secret_key or os.environ.get("POSTSCHED_WEB_SECRET_KEY", "").encode() or os.urandom(32)
+    web = Flask(__name__)
+    web.config.update(
+        SECRET_KEY=key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="postsched_session",
+        PERMANENT_SESSION_LIFETIME=IDLE_LOGOUT,
+        SESSION_REFRESH_EACH_REQUEST=True,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        WTF_CSRF_SSL_STRICT=False,  # plain HTTP on loopback has no Referer check to make
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+    )
+    CSRFProtect(web)
+    _ = a.officer  # open the database (and check its schema) now, not at the first request
+    tz = a.config.campaign.timezone
+
+    # helpers shared by the templates ---------------------------------------------------
+
+    def show(value: datetime | None) -> str:
+        return format_instant(value, tz) or ""
+
+    def show_short(value: datetime | None) -> str:
+        return value.astimezone(tz).strftime("%a %d %b %Y, %H:%M") if value else ""
+
+    def local_input(value: datetime | None) -> str:
+        return value.astimezone(tz).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+    @web.context_processor
+    def _context() -> dict[str, Any]:
+        return {
+            "campaign": a.config.campaign,
+            "config": a.config,
+            "show": show,
+            "show_short": show_short,
+            "local_input": local_input,
+            "statuses": STATUSES,
+            "channels": list(a.config.channels),
+            "tz_name": str(tz),
+            "editable": {s.value for s in EDITABLE},
+            "retryable": {s.value for s in RETRYABLE},
+            "logged_in": bool(session.get("officer")),
+        }
+
+    # security ----------------------------------------------------------------------------
+
+    @web.before_request
+    def _require_login() -> Response | Redirect | None:
+        if request.endpoint in ("login", "static") or session.get("officer"):
+            return None
+        if request.method == "GET":
+            return redirect(url_for("login", next=request.full_path.rstrip("?")))
+        return Response("Log in first: nothing was changed.\n", 403, mimetype="text/plain")
+
+    @web.after_request
+    def _headers(response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @web.errorhandler(CSRFError)
+    def _csrf(error: CSRFError) -> tuple[str, int]:
+        message = (
+            "This form did not come from postsched's own page, or the session it came from has "
+            "ended; nothing was changed. Reload the page and try again."
+        )
+        return render_template("error.html", message=message, detail=error.description), 400
+
+    @web.errorhandler(NotFoundError)
+    def _not_found(error: NotFoundError) -> tuple[str, int]:
+        return render_template("error.html", message=str(error)), 404
+
+    @web.errorhandler(404)
+    def _no_page(error: Exception) -> tuple[str, int]:
+        return render_template("error.html", message="There is no such page."), 404
+
+    @web.route("/login", methods=["GET", "POST"])
+    def login() -> str | Redirect | tuple[str, int]:
+        target = safe_next(request.values.get("next"))
+        if request.method == "POST":
+            if check_password_hash(password_hash, request.form.get("password", "")):
+                session.clear()  # a fresh session (and CSRF token) after logging in
+                session["officer"] = True
+                session.permanent = True
+                return redirect(target)
+            time.sleep(login_delay)
+            flash("Wrong password.", "error")
+            return render_template("login.html", next=target), 401
+        return render_template("login.html", next=target)
+
+    @web.post("/logout")
+    def logout() -> Redirect:
+        session.clear()
+        flash("Logged out.", "info")
+        return redirect(url_for("login"))
+
+    # reading -----------------------------------------------------------------------------
+
+    @web.get("/")
+    def timeline() -> str:
+        from scheduler.web.timeline import build_timeline
+
+        posts = a.store.list_posts(STATUSES)
+        return render_template(
+            "timeline.html", timeline=build_timeline(a.config, posts, a.now()), posts=posts
+        )
+
+    @web.get("/queue")
+    def queue() -> str:
+        wanted = [s for s in request.args.getlist("status") if s in STATUSES] or list(PENDING)
+        channel = request.args.get("channel") or None
+        if channel is not None and channel not in a.config.channels:
+            channel = None
+        posts = a.store.list_posts(wanted, channel)
+        drafts = a.store.counts().get("draft", 0)
+        return render_template(
+            "queue.html", posts=posts, wanted=wanted, channel=channel, drafts=drafts
+        )
+
+    @web.get("/posts/<int:post_id>")
+    def post(post_id: int) -> str:
+        item = a.store.get(post_id)
+        return render_template("post.html", post=item, preview=preview_of(item))
+
+    def preview_of(item: Post) -> dict[str, Any]:
+        network = a.officer.network(item.channel)
+        channel = a.config.channels[item.channel]
+        sent = escape_little_text(item.body) if network.little_text else item.body
+        length = network.measure(item.body)
+        note = {
+            "mastodon": f"every URL counts as {network.url_length} characters",
+            "linkedin": "counted escaped, as LinkedIn receives the commentary",
+        }.get(channel.type, "")
+        return {
+            "network": network.name,
+            "type": channel.type,
+            "mode": channel.mode,
+            "sent": sent,
+            "length": length,
+            "limit": network.limit,
+            "over": length > network.limit,
+            "note": note,
+        }
+
+    @web.get("/log")
+    def log() -> str:
+        events, filters = log_events()
+        return render_template("log.html", events=events, filters=filters)
+
+    @web.get("/log.csv")
+    def log_csv() -> Response:
+        from scheduler.output import events_csv
+
+        events, _ = log_events()
+        return download(events_csv(events, tz).encode("utf-8"), "postsched-log.csv", "text/csv")
+
+    def log_events() -> tuple[list[Any], dict[str, str]]:
+        filters = {k: request.args.get(k, "").strip() for k in ("since", "channel", "status")}
+        since = None
+        if filters["since"]:
+            try:
+                since = a.parse_time(filters["since"])
+            except PostschedError as exc:
+                flash(str(exc), "error")
+                filters["since"] = ""
+        channel = filters["channel"] if filters["channel"] in a.config.channels else None
+        status = filters["status"] if filters["status"] in STATUSES else None
+        return a.store.events(since=since, channel=channel, status=status), filters
+
+    @web.get("/status")
+    def status() -> str:
+        return render_template("status.html", data=status_data(a))
+
+    @web.get("/plan")
+    def plan() -> str | tuple[str, int]:
+        as_of = request.args.get("as_of", "").strip()
+        try:
+            moment = a.parse_time(as_of) if as_of else a.now()
+            result = a.planner.compute_plan(moment)
+        except PostschedError as exc:
+            flash(str(exc), "error")
+            return render_template("plan.html", result=None, as_of=as_of, lengths=[]), 400
+        lengths = [length_of(p.channel, p.body) for p in result.posts]
+        stored = {p.plan_key for p in a.store.list_posts(STATUSES) if p.plan_key}
+        return render_template(
+            "plan.html", result=result, as_of=as_of, lengths=lengths, stored=stored
+        )
+
+    def length_of(channel: str, body: str) -> tuple[int, int]:
+        network = a.planner.network(channel)
+        return network.measure(body), network.limit
+
+    @web.get("/check")
+    def check() -> str | tuple[str, int]:
+        try:
+            rendered = a.planner.render_all()
+        except PostschedError as exc:
+            return render_template("check.html", rendered=None, error=str(exc)), 400
+        lengths = [length_of(r.post.channel, r.post.body) for r in rendered]
+        return render_template("check.html", rendered=rendered, lengths=lengths, error=None)
+
+    @web.get("/exchange")
+    def exchange() -> str:
+        return render_template("exchange.html")
+
+    @web.get("/export.ics")
+    def export_ics() -> Response:
+        from scheduler.exchange import posts_ics
+
+        content = posts_ics(a.store.list_posts(STATUSES), a.config.campaign.name)
+        return download(content, f"{a.config.campaign.name}.ics", "text/calendar")
+
+    @web.get("/export.csv")
+    def export_csv() -> Response:
+        from scheduler.exchange import posts_csv
+
+        content = posts_csv(a.store.list_posts(STATUSES), show).encode("utf-8")
+        return download(content, f"{a.config.campaign.name}.csv", "text/csv")
+
+    # changing ----------------------------------------------------------------------------
+
+    def act(verb: Callable[[], str | None], *, back: str) -> Redirect:
+        """Run a verb; its sentence (or its refusal's) becomes the next page's message."""
+        try:
+            message = verb()
+        except PostschedError as exc:
+            flash(str(exc), "error")
+        else:
+            if message:
+                flash(message, "info")
+        return redirect(safe_next(request.form.get("next"), back))
+
+    def chosen_ids() -> list[int]:
+        raw = [request.form["one"]] if request.form.get("one") else request.form.getlist("ids")
+        try:
+            return [int(value) for value in raw]
+        except ValueError:
+            abort(400)
+
+    @web.post("/approve")
+    def approve() -> Redirect:
+        def verb() -> str:
+            if request.form.get("all") == "yes":
+                ids = None
+            else:
+                ids = chosen_ids()
+                if not ids:
+                    return "Tick at least one post to approve."
+            posts = a.store.approve(ids, now=a.now())
+            if not posts:
+                return "No draft to approve."
+            now = a.now()
+            late = [str(p.id) for p in posts if p.due_at < now]
+            message = f"{len(posts)} posts approved." if len(posts) > 1 else "1 post approved."
+            if late:
+                message += (
+                    f" Already past their due time: {', '.join(late)}; the daemon marks them "
+                    "missed after the grace period unless you change their time or retry them."
+                )
+            return message
+
+        return act(verb, back=url_for("queue"))
+
+    @web.post("/cancel")
+    def cancel() -> str | Redirect:
+        ids = chosen_ids()
+        if not ids:
+            flash("Tick at least one post to cancel.", "error")
+            return redirect(safe_next(request.form.get("next"), url_for("queue")))
+        if request.form.get("confirmed") != "yes":
+            try:
+                posts = [a.store.get(i) for i in ids]
+            except PostschedError as exc:
+                flash(str(exc), "error")
+                return redirect(safe_next(request.form.get("next"), url_for("queue")))
+            return render_template(
+                "confirm_cancel.html", posts=posts, next=safe_next(request.form.get("next"))
+            )
+
+        def verb() -> str:
+            posts = a.store.cancel(ids, now=a.now())
+            return f"{len(posts)} posts cancelled." if len(posts) > 1 else "1 post cancelled."
+
+        return act(verb, back=url_for("queue"))
+
+    @web.post("/posts/<int:post_id>/edit")
+    def edit(post_id: int) -> Redirect:
+        def verb() -> str:
+            current = a.store.get(post_id)
+            text = request.form.get("text")
+            if text is not None:
+                text = text.replace("\r\n", "\n")
+                if text.strip() == current.body:
+                    text = None
+            at_text = request.form.get("at", "").strip()
+            at = a.parse_time(at_text) if at_text else None
+            if at is not None and local_input(at) == local_input(current.due_at):
+                at = None
+            if text is None and at is None:
+                return "Nothing to change: the text and the time are as they were."
+            a.officer.edit(post_id, a.now(), text=text, at=at)
+            return f"Post {post_id} edited."
+
+        return act(verb, back=url_for("post", post_id=post_id))
+
+    @web.post("/posts/<int:post_id>/retry")
+    def retry(post_id: int) -> Redirect:
+        def verb() -> str:
+            at_text = request.form.get("at", "").strip()
+            a.officer.retry(post_id, a.now(), at=a.parse_time(at_text) if at_text else None)
+            return f"Post {post_id} scheduled again."
+
+        return act(verb, back=url_for("post", post_id=post_id))
+
+    @web.route("/posts/new", methods=["GET", "POST"])
+    def new_post() -> str | Redirect | tuple[str, int]:
+        form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        if request.method == "GET":
+            return render_template("new.html", form=form, phases=phases())
+        try:
+            item = a.officer.add(add_request(form), a.now())
+        except PostschedError as exc:
+            flash(str(exc), "error")
+            return render_template("new.html", form=form, phases=phases()), 400
+        flash(f"Post {item.id} queued on {item.channel} for {show(item.due_at)}.", "info")
+        return redirect(url_for("post", post_id=item.id))
+
+    def phases() -> list[str]:
+        names = [p.name for p in a.config.article.phases] if a.config.article else []
+        return [*names, "promo"]
+
+    def add_request(form: dict[str, str]) -> AddRequest:
+        def given(key: str) -> str | None:
+            value = form.get(key, "").replace("\r\n", "\n").strip()
+            return value or None
+
+        channel = a.require_channel(form.get("channel", ""))
+        at_text = given("at")
+        if at_text is None:
+            raise InputError("Give the post's time.")
+        expires = given("link_expires")
+        return AddRequest(
+            channel=channel,
+            at=a.parse_time(at_text),
+            text=given("text"),
+            template=given("template"),
+            subject=given("subject"),
+            link=given("link"),
+            link_expires=a.parse_time(expires) if expires else None,
+            image=saved_upload(),
+            alt=given("alt"),
+        )
+
+    def saved_upload() -> Path | None:
+        upload = request.files.get("image")
+        if upload is None or not upload.filename:
+            return None
+        suffix = Path(upload.filename).suffix.lower()
+        if suffix not in IMAGE_SUFFIXES:
+            raise InputError(
+                f"{upload.filename} is not an image postsched sends ({', '.join(IMAGE_SUFFIXES)})."
+            )
+        data = upload.read()
+        folder = a.config.web.uploads or Path("uploads")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"{hashlib.sha256(data).hexdigest()[:20]}{suffix}"
+            target.write_bytes(data)
+        except OSError as exc:
+            raise InputError(f"The image cannot be kept in {folder}: {exc.strerror}.") from None
+        return target
+
+    @web.post("/plan")
+    def save_plan() -> Redirect:
+        def verb() -> str:
+            as_of = request.form.get("as_of", "").strip()
+            moment = a.parse_time(as_of) if as_of else a.now()
+            report = a.officer.save_plan(a.planner.compute_plan(moment), a.now())
+            status = "draft" if a.config.campaign.review else "scheduled"
+            return (
+                f"{len(report.inserted)} posts inserted as {status}, {len(report.updated)} drafts "
+                f"updated, {len(report.kept)} already planned and left as they are."
+            )
+
+        return act(verb, back=url_for("queue"))
+
+    @web.post("/import")
+    def import_csv() -> Redirect:
+        from scheduler.exchange import parse_posts_csv
+
+        def verb() -> str:
+            upload = request.files.get("csv")
+            if upload is None or not upload.filename:
+                raise InputError("Choose a CSV file to import.")
+            try:
+                text = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                raise InputError(
+                    f"{upload.filename} is not UTF-8 text: save it from the spreadsheet as "
+                    "CSV UTF-8."
+                ) from None
+            rows = parse_posts_csv(text, upload.filename, a.parse_time)
+            posts = a.officer.add_many(rows, a.now())
+            return (
+                f"{len(posts)} posts queued from {upload.filename} "
+                f"(ids {posts[0].id}-{posts[-1].id})."
+            )
+
+        return act(verb, back=url_for("exchange"))
+
+    return web
+
+
+def download(content: bytes, name: str, mimetype: str) -> Response:
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def safe_next(value: str | None, default: str = "/") -> str:
+    """Only a path on this site: never another host (an open redirect)."""
+    if not value:
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//"):
+        return default
+    return value
+
+
+def serve(web: Flask, host: str, port: int, *, threads: int = 4) -> None:
+    """Serve until interrupted, with waitress (a production WSGI server, pure Python)."""
+    make_server(web, host, port, threads=threads).run()
+
+
+def make_server(web: Flask, host: str, port: int, *, threads: int = 4) -> Any:
+    from waitress import create_server
+
+    try:
+        return create_server(web, host=host, port=port, threads=threads, ident="postsched")
+    except OSError as exc:
+        raise InputError(f"Cannot listen on {host}:{port}: {exc.strerror}.") from None

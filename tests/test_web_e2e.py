@@ -1,0 +1,179 @@
+"""The web page end to end: the real WSGI server (waitress, as `postsched web` runs it) on a
+loopback port, driven by a real headless Chromium through Playwright.
+
+It logs in, approves a post from the queue, sees the post change colour on the timeline and
+downloads the post log. It saves a screenshot of every page, to a temporary folder, or to the
+folder named by $POSTSCHED_SCREENSHOTS (docs/screenshots/ holds the ones the README shows).
+
+Chromium is Debian's (`apt-get install chromium`, which .ci/run does). Where it is missing the
+test skips, saying so, unless POSTSCHED_REQUIRE_BROWSER=1 (set by .ci/run) makes it mandatory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from scheduler.app import App
+from scheduler.web import create_app, hash_password, make_server
+from tests.conftest import run
+
+CHROMIUM = Path("/usr/bin/chromium")
+PASSWORD = "correct horse battery"
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=ZoneInfo("Europe/Paris")).astimezone(UTC)
+SCHEDULED_COLOUR = "rgb(207, 230, 255)"  # --scheduled in style.css
+DRAFT_COLOUR = "rgb(255, 241, 184)"  # --draft
+# Read before any test changes the working directory, so a relative folder is the repository's.
+SCREENSHOTS = (
+    Path(os.environ["POSTSCHED_SCREENSHOTS"]).resolve()
+    if os.environ.get("POSTSCHED_SCREENSHOTS")
+    else None
+)
+
+
+def _browser_missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install '.[test]')"
+    if not CHROMIUM.is_file():
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    reason = _browser_missing()
+    if reason is not None:
+        if os.environ.get("POSTSCHED_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"the browser test is required (POSTSCHED_REQUIRE_BROWSER=1): {reason}")
+        pytest.skip(f"browser test skipped: {reason}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--lang=en-GB"], headless=True
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def site(project: Path) -> Iterator[str]:
+    """`postsched web`'s server over the shipped campaign, planned as drafts a week before its
+    start, with the page's clock an hour later (2026-01-05 09:00, Paris)."""
+    assert run("init").code == 0
+    a = App(config_path=project / "config.toml", clock=lambda: NOW)
+    a.officer.save_plan(a.planner.compute_plan(NOW - timedelta(hours=1)), NOW - timedelta(hours=1))
+    web = create_app(a, password_hash=hash_password(PASSWORD), login_delay=0)
+    server = make_server(web, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = SCREENSHOTS or tmp_path / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def background(page: Any, selector: str) -> str:
+    colour: str = page.eval_on_selector(selector, "e => getComputedStyle(e).backgroundColor")
+    return colour
+
+
+def test_log_in_approve_see_the_colour_change_and_download_the_log(
+    browser: Any, site: str, shots: Path, tmp_path: Path
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, accept_downloads=True, locale="en-GB"
+    )
+    page = context.new_page()
+
+    page.goto(f"{site}/")
+    assert page.url.startswith(f"{site}/login")
+    page.screenshot(path=str(shots / "login.png"))
+    page.fill("#password", "not the password")
+    page.click("button:has-text('Log in')")
+    assert page.inner_text(".flash.error") == "Wrong password."
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Log in')")
+    assert page.url == f"{site}/"
+
+    # The timeline: every planned post is a draft, drawn in the draft colour.
+    assert page.get_attribute("#post-1", "data-status") == "draft"
+    assert background(page, "#post-1") == DRAFT_COLOUR
+    assert page.is_visible("[data-date='2026-04-16'] >> text=offprint link: last day")
+    page.screenshot(path=str(shots / "timeline.png"), full_page=True)
+
+    # The queue: approve post 1 with its own button.
+    page.click("nav >> text=Queue")
+    page.screenshot(path=str(shots / "queue.png"), full_page=True)
+    page.click("#row-1 button:has-text('Approve')")
+    assert page.inner_text(".flash.info") == "1 post approved."
+    assert page.inner_text("#row-1 .badge") == "scheduled"
+
+    # Back on the timeline, post 1 has turned to the scheduled colour; post 2 has not.
+    page.click("nav >> text=Timeline")
+    assert page.get_attribute("#post-1", "data-status") == "scheduled"
+    assert background(page, "#post-1") == SCHEDULED_COLOUR
+    assert background(page, "#post-2") == DRAFT_COLOUR
+
+    # One post: its preview, length and history.
+    page.click("#post-1")
+    assert page.url == f"{site}/posts/1"
+    assert "approved" in page.inner_text("table.events")
+    page.screenshot(path=str(shots / "post.png"), full_page=True)
+
+    # The log, then its CSV download.
+    page.click("nav >> text=Log")
+    page.screenshot(path=str(shots / "log.png"), full_page=True)
+    with page.expect_download() as download_info:
+        page.click("#download-csv")
+    download = download_info.value
+    saved = tmp_path / "log.csv"
+    download.save_as(str(saved))
+    rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8"))))
+    assert {(r["post_id"], r["event"]) for r in rows} >= {("1", "planned"), ("1", "approved")}
+    assert sum(r["event"] == "approved" for r in rows) == 1
+
+    for name in ("status", "plan", "exchange"):
+        page.goto(f"{site}/{name}")
+        page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    page.goto(f"{site}/posts/new")
+    page.screenshot(path=str(shots / "new.png"), full_page=True)
+
+    # On a phone, the calendar becomes a list of the days that hold something.
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, locale="en-GB"
+    )
+    phone.add_cookies(context.cookies())
+    small = phone.new_page()
+    small.goto(f"{site}/")
+    assert small.is_visible("#post-1")
+    page.goto(f"{site}/")
+    assert page.locator(".day.empty").first.is_visible()  # on the desktop, every day
+    assert not small.locator(".day.empty").first.is_visible()
+    small.screenshot(path=str(shots / "timeline-phone.png"))
+    phone.close()
+    context.close()
+
+    for name in ("login", "timeline", "queue", "post", "log", "status", "plan", "exchange"):
+        assert (shots / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
