@@ -528,3 +528,15 @@ def test_postsched_web_serves_on_loopback_and_stops_on_sigterm(planned: Path) ->
         _out, err = process.communicate(timeout=20)
     assert process.returncode == 0, err
     assert f"http://127.0.0.1:{port}/" in err and "postsched web stopped." in err
+
+
+def test_a_campaign_name_that_is_not_ascii_still_downloads(planned: Path) -> None:
+    config = planned.parent / "config.toml"
+    config.write_text(config.read_text().replace('name = "ia-travail-social-2026"', 'name = "été"'))
+    a = App(config_path=config, clock=lambda: NOW)
+    web = create_app(a, password_hash=hash_password(PASSWORD), login_delay=0)
+    client = web.test_client()
+    client.post("/login", data={"password": PASSWORD, "csrf_token": token(client)})
+    response = client.get("/export.ics")
+    assert response.status_code == 200
+    assert "filename*=UTF-8''%C3%A9t%C3%A9.ics" in response.headers["Content-Disposition"]

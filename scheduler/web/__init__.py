@@ -13,6 +13,7 @@ without either is refused before it reaches a verb.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
@@ -507,9 +509,8 @@ def create_app(
 
 
 def download(content: bytes, name: str, mimetype: str) -> Response:
-    response = Response(content, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    """A file to save; send_file quotes a name that is not ASCII (a campaign's, say)."""
+    return send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=name)
 
 
 def safe_next(value: str | None, default: str = "/") -> str:
