@@ -162,6 +162,10 @@ class Officer:
                     )
         else:
             body, phase = (request.text or "").strip(), ONE_OFF_PHASE
+        if link is not None and not is_web_address(link):
+            raise InputError(
+                f"--link must be a web address starting with https:// or http://, not {link!r}."
+            )
         if link_expires is not None and link is None:
             raise InputError("--link-expires needs --link: it tells when that link stops working.")
         if link and link not in body:
@@ -217,6 +221,13 @@ class Officer:
             return None, None
         if not image.is_file():
             raise InputError(f"The image {image} does not exist.")
+        try:
+            with image.open("rb") as file:
+                head = file.read(16)
+        except OSError as exc:
+            raise InputError(f"The image {image} cannot be read: {exc.strerror}.") from None
+        if image_kind(head) is None:
+            raise InputError(f"{image} is not a PNG, JPEG, GIF or WebP image.")
         if not alt or not alt.strip():
             raise InputError("An image needs its alt text (--alt) for readers who cannot see it.")
         return str(image.resolve()), alt.strip()
@@ -314,3 +325,23 @@ def require_channel(config: Config, name: str) -> str:
         known = ", ".join(config.channels)
         raise InputError(f"There is no channel {name!r} in config.toml (channels: {known}).")
     return name
+
+
+IMAGE_SIGNATURES = {
+    b"\x89PNG\r\n\x1a\n": "png",
+    b"\xff\xd8\xff": "jpeg",
+    b"GIF87a": "gif",
+    b"GIF89a": "gif",
+}
+
+
+def image_kind(head: bytes) -> str | None:
+    """What the networks accept, told by the file's first bytes (not its name)."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return next((kind for sig, kind in IMAGE_SIGNATURES.items() if head.startswith(sig)), None)
+
+
+def is_web_address(link: str) -> bool:
+    scheme, _, rest = link.partition("://")
+    return scheme.lower() in ("http", "https") and bool(rest) and not any(c.isspace() for c in link)

@@ -18,6 +18,7 @@ from posts.errors import NotFoundError, StateError
 from posts.models import PENDING, RETRYABLE, Event, Post, Status
 from posts.planning import PlannedPost
 
+MAX_ID = 2**63 - 1  # the largest id a database column holds; larger ones are no post
 EDITABLE = frozenset({Status.DRAFT, Status.SCHEDULED})
 EDIT_RULE = "a post can be edited while it is a draft or scheduled"
 RETRY_RULE = "only a failed, missed, expired or unknown post can be retried"
@@ -242,6 +243,8 @@ class Store:
     # reading -----------------------------------------------------------------------------
 
     def get(self, post_id: int) -> Post:
+        if not 0 < post_id <= MAX_ID:
+            raise NotFoundError(post_id)
         with self.session() as session:
             post = session.scalar(
                 select(Post)
@@ -312,6 +315,8 @@ class Store:
         return instant.astimezone(self.display_tz).isoformat(timespec="seconds")
 
     def _get(self, session: Session, post_id: int) -> Post:
+        if not 0 < post_id <= MAX_ID:
+            raise NotFoundError(post_id)
         # FOR UPDATE: a daemon cannot claim the post between this read and the verb's write
         # (on SQLite, BEGIN IMMEDIATE already serialises them).
         post = session.get(Post, post_id, with_for_update=True)

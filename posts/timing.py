@@ -15,6 +15,9 @@ from posts.errors import InputError
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _RELATIVE = re.compile(r"^\+(\d+)([smhdw])$")
+# Times outside these years are typing mistakes, and too close to the calendar's own limits
+# for the arithmetic planning and display do on them.
+FIRST_YEAR, LAST_YEAR = 2000, 2199
 
 
 def parse_duration(text: str) -> timedelta:
@@ -47,9 +50,15 @@ def parse_instant(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
     without one, read as wall-clock time in the campaign timezone (a bare date means midnight).
     """
     try:
-        return _parse_instant(text, now, tz)
+        instant = _parse_instant(text, now, tz)
     except OverflowError:
-        raise InputError(f"{text!r} is outside the range of times postsched handles.") from None
+        instant = None
+    if instant is None or not FIRST_YEAR <= instant.year <= LAST_YEAR:
+        raise InputError(
+            f"{text!r} is outside the range of times postsched handles "
+            f"(years {FIRST_YEAR} to {LAST_YEAR})."
+        )
+    return instant
 
 
 def _parse_instant(text: str, now: datetime, tz: ZoneInfo) -> datetime:

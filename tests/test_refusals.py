@@ -634,3 +634,39 @@ def test_bad_usage_exits_2_and_changes_nothing(planned: Path, command: list[str]
     assert "Usage:" in result.err or "Error:" in result.err
     assert "Traceback" not in result.err
     assert result.out == ""
+
+
+@pytest.mark.parametrize("name", ["notes.png", "config.toml"])
+def test_a_file_that_is_not_an_image_is_refused(planned: Path, name: str) -> None:
+    path = planned.parent / name
+    if not path.exists():
+        path.write_text("not an image", encoding="utf-8")
+    result = refused_unchanged(
+        planned,
+        *("add", "mastodon", "--at", "+1d", "--text", "Bonjour"),
+        *("--image", str(path), "--alt", "Une couverture"),
+    )
+    assert_refused(result, name, "is not a PNG, JPEG, GIF or WebP image")
+
+
+@pytest.mark.parametrize(
+    "link", ["javascript:alert(1)", "shs.cairn.info/x", "ftp://x.example/a", "https://a b"]
+)
+def test_a_link_that_is_not_a_web_address_is_refused(planned: Path, link: str) -> None:
+    result = refused_unchanged(
+        planned, "add", "mastodon", "--at", "+1d", "--text", "Bonjour", "--link", link
+    )
+    assert_refused(result, "--link must be a web address")
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:59", "1900-01-01T00:00", "+99999999d"])
+def test_a_time_outside_the_years_postsched_handles_is_refused(planned: Path, at: str) -> None:
+    result = refused_unchanged(planned, "add", "mastodon", "--at", at, "--text", "Bonjour")
+    assert_refused(result, "outside the range of times postsched handles")
+
+
+def test_an_id_no_database_can_hold_is_no_post(planned: Path) -> None:
+    result = refused_unchanged(planned, "show", "99999999999999999999")
+    assert_refused(result, "There is no post with id 99999999999999999999")
+    result = refused_unchanged(planned, "approve", "99999999999999999999")
+    assert_refused(result, "There is no post with id 99999999999999999999")

@@ -540,3 +540,70 @@ def test_a_campaign_name_that_is_not_ascii_still_downloads(planned: Path) -> Non
     response = client.get("/export.ics")
     assert response.status_code == 200
     assert "filename*=UTF-8''%C3%A9t%C3%A9.ics" in response.headers["Content-Disposition"]
+
+
+def test_an_id_no_database_can_hold_is_a_404(officer: FlaskClient, officer_app: App) -> None:
+    huge = "99999999999999999999"
+    assert officer.get(f"/posts/{huge}").status_code == 404
+    page = text_of(post_form(officer, "/approve", {"one": huge}, follow_redirects=True))
+    assert f"There is no post with id {huge}." in page
+    assert drafts(officer_app) == 16
+
+
+def test_a_web_import_never_reads_a_file_on_the_server(
+    officer: FlaskClient, officer_app: App
+) -> None:
+    before = len(officer_app.store.list_posts())
+    sneaky = b"channel,time,text,image,alt\nmastodon,2026-02-01T09:30,Bonjour,/etc/passwd,x\n"
+    page = text_of(
+        post_form(officer, "/import", {"csv": (io.BytesIO(sneaky), "p.csv")}, follow_redirects=True)
+    )
+    assert "p.csv line 2: the image column names a file on the server" in page
+    assert len(officer_app.store.list_posts()) == before
+
+
+def test_a_refused_post_leaves_no_image_behind(officer: FlaskClient, planned: Path) -> None:
+    image = b"\x89PNG\r\n\x1a\n" + b"1" * 64
+    data = {"channel": "mastodon", "at": "2025-01-07T15:00", "text": "Trop tard", "alt": "x"}
+    refused = post_form(officer, "/posts/new", {**data, "image": (io.BytesIO(image), "a.png")})
+    assert refused.status_code == 400 and "is in the past" in text_of(refused)
+    assert not list((planned.parent / "uploads").glob("*"))
+    fake = post_form(
+        officer,
+        "/posts/new",
+        {**data, "at": "2026-01-07T15:00", "image": (io.BytesIO(b"<svg/>"), "b.png")},
+    )
+    assert fake.status_code == 400 and "is not a PNG, JPEG, GIF or WebP image" in text_of(fake)
+    assert not list((planned.parent / "uploads").glob("*"))
+
+
+def test_log_filters_it_cannot_apply_are_refused(officer: FlaskClient) -> None:
+    for query, sentence in [
+        ("since=yesterday", "'yesterday' is not a time"),
+        ("channel=twitter", "There is no channel 'twitter'"),
+        ("status=gone", "There is no status 'gone'"),
+    ]:
+        download = officer.get(f"/log.csv?{query}")
+        assert download.status_code == 400 and sentence in download.get_data(as_text=True)
+        page = officer.get(f"/log?{query}")
+        assert page.status_code == 400 and sentence in text_of(page)
+
+
+def test_a_newline_in_next_stays_on_the_site(client: FlaskClient) -> None:
+    response = client.post(
+        "/login", data={"password": PASSWORD, "csrf_token": token(client), "next": "/\r\nX: y"}
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_the_calendar_draws_two_years_at_most(officer: FlaskClient) -> None:
+    post_form(officer, "/posts/new", {"channel": "mastodon", "at": "2199-01-07T15:00", "text": "Z"})
+    page = text_of(officer.get("/"))
+    assert "1 more post falls after" in page
+    assert page.count('class="week"') <= 104
+
+
+def test_a_short_session_key_is_refused(officer_app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POSTSCHED_WEB_SECRET_KEY", "short")
+    with pytest.raises(PostschedError, match="too short to sign sessions"):
+        create_app(officer_app, password_hash=hash_password(PASSWORD))

@@ -54,6 +54,7 @@ IDLE_LOGOUT = timedelta(hours=12)
 # A wrong password costs this long, which makes guessing slow without locking anyone out.
 LOGIN_DELAY = 1.0
 HASH_METHODS = ("scrypt:", "pbkdf2:")
+MIN_SECRET_KEY = 32
 
 Redirect = BaseResponse
 
@@ -77,6 +78,19 @@ def require_password_hash(value: str | None) -> str:
     return value
 
 
+def session_key(value: str) -> bytes:
+    """$POSTSCHED_WEB_SECRET_KEY, or a random key for this process when it is not set."""
+    if not value:
+        return os.urandom(32)
+    if len(value) < MIN_SECRET_KEY:
+        raise InputError(
+            f"$POSTSCHED_WEB_SECRET_KEY is too short to sign sessions: give at least "
+            f"{MIN_SECRET_KEY} random characters (python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))' prints some)."
+        )
+    return value.encode()
+
+
 def create_app(
     a: App,
     *,
@@ -90,7 +104,7 @@ def create_app(
     random for this process, so a restart logs the officer out.
     """
     require_password_hash(password_hash)
-    key = secret_key or os.environ.get("POSTSCHED_WEB_SECRET_KEY", "").encode() or os.urandom(32)
+    key = secret_key or session_key(os.environ.get("POSTSCHED_WEB_SECRET_KEY", ""))
     web = Flask(__name__)
     web.config.update(
         SECRET_KEY=key,
@@ -171,6 +185,15 @@ def create_app(
     def _no_page(error: Exception) -> tuple[str, int]:
         return render_template("error.html", message="There is no such page."), 404
 
+    @web.errorhandler(500)
+    def _bug(error: Exception) -> tuple[str, int]:
+        # Flask has logged the traceback on stderr (the service's journal).
+        message = (
+            "Something went wrong inside postsched; the details are in the server's log. "
+            "Whatever this request was changing was either done whole or not at all."
+        )
+        return render_template("error.html", message=message), 500
+
     @web.route("/login", methods=["GET", "POST"])
     def login() -> str | Redirect | tuple[str, int]:
         target = safe_next(request.values.get("next"))
@@ -240,29 +263,34 @@ def create_app(
         }
 
     @web.get("/log")
-    def log() -> str:
-        events, filters = log_events()
+    def log() -> str | tuple[str, int]:
+        filters = {k: request.args.get(k, "").strip() for k in ("since", "channel", "status")}
+        try:
+            events = log_events(filters)
+        except PostschedError as exc:
+            flash(str(exc), "error")
+            return render_template("log.html", events=[], filters=filters), 400
         return render_template("log.html", events=events, filters=filters)
 
     @web.get("/log.csv")
     def log_csv() -> Response:
         from scheduler.output import events_csv
 
-        events, _ = log_events()
+        filters = {k: request.args.get(k, "").strip() for k in ("since", "channel", "status")}
+        try:
+            events = log_events(filters)
+        except PostschedError as exc:  # never a whole log when a part was asked for
+            return Response(f"{exc}\n", 400, mimetype="text/plain")
         return download(events_csv(events, tz).encode("utf-8"), "postsched-log.csv", "text/csv")
 
-    def log_events() -> tuple[list[Any], dict[str, str]]:
-        filters = {k: request.args.get(k, "").strip() for k in ("since", "channel", "status")}
-        since = None
-        if filters["since"]:
-            try:
-                since = a.parse_time(filters["since"])
-            except PostschedError as exc:
-                flash(str(exc), "error")
-                filters["since"] = ""
-        channel = filters["channel"] if filters["channel"] in a.config.channels else None
-        status = filters["status"] if filters["status"] in STATUSES else None
-        return a.store.events(since=since, channel=channel, status=status), filters
+    def log_events(filters: dict[str, str]) -> list[Any]:
+        """The log as `postsched log --since --channel --status` reads it, with its refusals."""
+        since = a.parse_time(filters["since"]) if filters["since"] else None
+        channel = a.require_channel(filters["channel"]) if filters["channel"] else None
+        status = filters["status"] or None
+        if status is not None and status not in STATUSES:
+            raise InputError(f"There is no status {status!r} (statuses: {', '.join(STATUSES)}).")
+        return a.store.events(since=since, channel=channel, status=status)
 
     @web.get("/status")
     def status() -> str:
@@ -414,9 +442,12 @@ def create_app(
         form = {k: v for k, v in request.form.items() if k != "csrf_token"}
         if request.method == "GET":
             return render_template("new.html", form=form, phases=phases())
+        kept: list[Path] = []
         try:
-            item = a.officer.add(add_request(form), a.now())
+            item = a.officer.add(add_request(form, kept), a.now())
         except PostschedError as exc:
+            for path in kept:  # an image saved for a post that was refused
+                path.unlink(missing_ok=True)
             flash(str(exc), "error")
             return render_template("new.html", form=form, phases=phases()), 400
         flash(f"Post {item.id} queued on {item.channel} for {show(item.due_at)}.", "info")
@@ -426,7 +457,7 @@ def create_app(
         names = [p.name for p in a.config.article.phases] if a.config.article else []
         return [*names, "promo"]
 
-    def add_request(form: dict[str, str]) -> AddRequest:
+    def add_request(form: dict[str, str], kept: list[Path]) -> AddRequest:
         def given(key: str) -> str | None:
             value = form.get(key, "").replace("\r\n", "\n").strip()
             return value or None
@@ -444,11 +475,11 @@ def create_app(
             subject=given("subject"),
             link=given("link"),
             link_expires=a.parse_time(expires) if expires else None,
-            image=saved_upload(),
+            image=saved_upload(kept),
             alt=given("alt"),
         )
 
-    def saved_upload() -> Path | None:
+    def saved_upload(kept: list[Path]) -> Path | None:
         upload = request.files.get("image")
         if upload is None or not upload.filename:
             return None
@@ -462,7 +493,9 @@ def create_app(
         try:
             folder.mkdir(parents=True, exist_ok=True)
             target = folder / f"{hashlib.sha256(data).hexdigest()[:20]}{suffix}"
-            target.write_bytes(data)
+            if not target.exists():  # the same image, already kept for another post
+                target.write_bytes(data)
+                kept.append(target)
         except OSError as exc:
             raise InputError(f"The image cannot be kept in {folder}: {exc.strerror}.") from None
         return target
@@ -497,11 +530,16 @@ def create_app(
                     "CSV UTF-8."
                 ) from None
             rows = parse_posts_csv(text, upload.filename, a.parse_time)
+            for label, row in rows:
+                if row.image is not None:
+                    raise InputError(
+                        f"{label}: the image column names a file on the server, which the web "
+                        "page does not read; add image posts with New post, or import this "
+                        "file with `postsched import --csv` on the server."
+                    )
             posts = a.officer.add_many(rows, a.now())
-            return (
-                f"{len(posts)} posts queued from {upload.filename} "
-                f"(ids {posts[0].id}-{posts[-1].id})."
-            )
+            count = f"{len(posts)} posts" if len(posts) > 1 else "1 post"
+            return f"{count} queued from {upload.filename} (ids {posts[0].id}-{posts[-1].id})."
 
         return act(verb, back=url_for("exchange"))
 
@@ -516,6 +554,8 @@ def download(content: bytes, name: str, mimetype: str) -> Response:
 def safe_next(value: str | None, default: str = "/") -> str:
     """Only a path on this site: never another host (an open redirect)."""
     if not value:
+        return default
+    if any(ord(c) < 32 or ord(c) == 127 or c == "\\" for c in value):
         return default
     parts = urlsplit(value)
     if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//"):

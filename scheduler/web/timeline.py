@@ -16,6 +16,9 @@ from datetime import date, datetime, timedelta
 from posts.campaign import Config, link_deadline, link_end
 from posts.models import Post
 
+# Two years of weeks at most: a post typed in for 2099 must not draw a thousand weeks.
+MAX_WEEKS = 104
+
 
 @dataclass
 class Day:
@@ -30,6 +33,8 @@ class Timeline:
     weeks: list[list[Day]]
     link_last_day: date | None
     link_deadline: datetime | None  # in the campaign timezone
+    beyond: int = 0  # posts due after the last week drawn
+    shown_until: date | None = None
 
 
 def build_timeline(config: Config, posts: Sequence[Post], now: datetime) -> Timeline:
@@ -50,6 +55,9 @@ def build_timeline(config: Config, posts: Sequence[Post], now: datetime) -> Time
         last = today
     first -= timedelta(days=first.weekday())
     last += timedelta(days=6 - last.weekday())
+    shown_until = min(last, first + timedelta(weeks=MAX_WEEKS, days=-1))
+    beyond = sum(len(posts) for day, posts in by_day.items() if day > shown_until)
+    last = shown_until
     weeks: list[list[Day]] = []
     current = first
     while current <= last:
@@ -76,4 +84,4 @@ def build_timeline(config: Config, posts: Sequence[Post], now: datetime) -> Time
             week.append(day)
             current += timedelta(days=1)
         weeks.append(week)
-    return Timeline(weeks, article.expires if article else None, deadline)
+    return Timeline(weeks, article.expires if article else None, deadline, beyond, shown_until)
