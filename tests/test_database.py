@@ -183,6 +183,16 @@ class _NeverCalled:
         raise AssertionError("min_gap should have held this post")
 
 
+def test_the_head_constant_is_the_newest_migration() -> None:
+    """require_head compares with database.HEAD so that commands need not import Alembic;
+    adding a migration means moving HEAD too."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(database._alembic_config())
+    assert scripts.get_heads() == [database.HEAD]
+    assert head_revision() == database.HEAD
+
+
 # require_head ------------------------------------------------------------------------------
 
 
