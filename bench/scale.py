@@ -6,17 +6,23 @@ event each, both channels) except 100 scheduled in the future and 5 due now. The
 process, on the shipped campaign's channels in dry-run (min_gap 0):
 
 - tick: one `posts.publishing.publish_due` call publishing the 5 due posts (they are put back
-  to `scheduled` before each run), median of --runs runs after one warm-up run;
+  to `scheduled` before each run), median of --runs runs after one warm-up run, with min_gap
+  on (1 µs: the last post out is looked up at every claim, nothing is held) and with min_gap 0
+  (the campaign's setting here: no lookup);
 - idle tick: the same call with nothing due;
 - watch: `Claims.next_due_time`, the query the daemon's one-second `watch` job makes.
 
 The SQL of one tick is captured as it is sent and each statement timed; the claim query and
-the "last published on this channel" query (min_gap's) are shown with their plan (EXPLAIN QUERY
+the "last post out on this channel" query (min_gap's) are shown with their plan (EXPLAIN QUERY
 PLAN on SQLite, EXPLAIN on PostgreSQL). SQLite gets no ANALYZE (postsched never runs one);
 PostgreSQL gets one after the fill, as autovacuum would.
 
-Then `postsched queue` (and `queue --json`) as its own process on a database holding 10k
-pending posts, median of --runs runs, with the time of `Store.list_posts` alone beside it.
+Then `postsched queue` (the next 50), `queue --all` and `queue --json` as their own processes on
+a database holding 10k pending posts, median of --runs runs, with the time of `Store.list_posts`
+and of each way of rendering all 10k beside it.
+
+The fill writes posts behind the daemon's back, so it then runs migration 0003's backfill to
+set each channel's `last_published_at`, as the daemon would have.
 
 PostgreSQL is used when postgresql://postgres@127.0.0.1:5432 answers: each size in a database
 this script creates and drops.
@@ -33,6 +39,7 @@ import statistics
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -125,11 +132,13 @@ def main() -> None:
         table(
             [
                 "database",
-                "queue (table)",
-                "queue --json",
+                "queue (next 50)",
+                "queue --all (plain lines)",
+                "queue --json (all)",
                 "queue, no post (start-up)",
-                "in-process: Store.list_posts",
-                "rich table",
+                "in-process: Store.list_posts (all)",
+                "plain lines (all)",
+                "rich table (all, no longer used)",
                 "JSON",
             ],
             rows,
@@ -156,6 +165,8 @@ def main() -> None:
                 f"{r['fill']:.1f} s",
                 f"{r['tick'] * 1000:.1f} ms",
                 f"{r['tick'] / base['tick']:.2f}x",
+                f"{r['no_gap'] * 1000:.1f} ms",
+                f"{r['no_gap'] / base['no_gap']:.2f}x",
                 f"{r['idle'] * 1000:.1f} ms",
                 f"{r['idle'] / base['idle']:.2f}x",
                 f"{r['watch'] * 1000:.2f} ms",
@@ -167,12 +178,14 @@ def main() -> None:
             "database",
             "stored posts",
             "fill",
-            f"tick ({DUE} due)",
+            f"tick ({DUE} due, min_gap on)",
+            "vs smallest",
+            "tick, min_gap 0",
             "vs smallest",
             "idle tick",
             "vs smallest",
             "watch query",
-            "last-published query, per post",
+            "last-out queries, per claimed post",
         ],
         rows,
     )
@@ -263,6 +276,9 @@ def prepare(url: str | None, backend: str, counts: dict[str, int]) -> tuple[Path
                     },
                 )
         connection.execute(text(EVENTS))
+        # What the daemon (or migration 0003, for older databases) keeps on each channel's row.
+        connection.execute(text(MIGRATION_0003_BACKFILL_ROWS))
+        connection.execute(text(MIGRATION_0003_BACKFILL))
     if backend == "postgresql":
         with engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
@@ -270,6 +286,22 @@ def prepare(url: str | None, backend: str, counts: dict[str, int]) -> tuple[Path
             )
     engine.dispose()
     return config, time.perf_counter() - start
+
+
+# The backfill of migration 0003 (scheduler/migrations/versions/0003_channel_last_published.py):
+# what the daemon keeps on each channel's row, for posts the fill wrote behind its back.
+MIGRATION_0003_BACKFILL_ROWS = (
+    "INSERT INTO channel_states (name, updated_at) "
+    "SELECT channel, max(published_at) FROM posts "
+    "WHERE status = 'published' AND published_at IS NOT NULL "
+    "AND channel NOT IN (SELECT name FROM channel_states) "
+    "GROUP BY channel"
+)
+MIGRATION_0003_BACKFILL = (
+    "UPDATE channel_states SET last_published_at = ("
+    "SELECT max(posts.published_at) FROM posts "
+    "WHERE posts.channel = channel_states.name AND posts.status = 'published')"
+)
 
 
 # the tick ----------------------------------------------------------------------------------
@@ -294,7 +326,10 @@ def measure(
         engine = app.store.engine
         claims = Claims(app.store)
         channels = build_channels(app.config)
-        rules = tick_rules(app.config)
+        rules = tick_rules(app.config)  # min_gap 0, as the bench campaign sets
+        # min_gap on: the last post out on the channel is looked up at every claim; a gap of
+        # 1 µs holds nothing back, so the tick publishes the same 5 posts.
+        gap_rules = replace(rules, min_gap=timedelta(microseconds=1))
         worker = worker_id()
         with engine.connect() as connection:
             due_ids = [
@@ -317,23 +352,26 @@ def measure(
                     {"due": datetime.now(UTC) - timedelta(seconds=5)},
                 )
 
-        def tick() -> float:
+        def tick(rules: Any = gap_rules) -> float:
             start = time.perf_counter()
             report = publish_due(claims, channels, rules, utc_now(), worker=worker, clock=utc_now)
             elapsed = time.perf_counter() - start
             assert report.count("published") in (0, DUE), [o.event for o in report.outcomes]
             return elapsed
 
-        ticks, idles, watches = [], [], []
+        ticks, no_gaps, idles, watches = [], [], [], []
         for run in range(runs + 1):
             reset()
             busy = tick()
+            reset()
+            no_gap = tick(rules)
             idle = tick()
             start = time.perf_counter()
             claims.next_due_time(list(channels))
             watch = time.perf_counter() - start
             if run:  # the first run warms the pool and SQLAlchemy's statement cache
                 ticks.append(busy)
+                no_gaps.append(no_gap)
                 idles.append(idle)
                 watches.append(watch)
 
@@ -359,7 +397,7 @@ def measure(
             (
                 backend,
                 size,
-                "the last-published query",
+                "the last-out query (posts being sent)",
                 last[0][0],
                 explain(engine, backend, last[0]),
             ),
@@ -369,9 +407,10 @@ def measure(
             "size": size,
             "fill": fill,
             "tick": median(ticks),
+            "no_gap": median(no_gaps),
             "idle": median(idles),
             "watch": median(watches),
-            "last": statistics.mean(c[2] for c in last),
+            "last": statistics.mean(c[2] for c in last) * len(last) / DUE,
             "parts": parts(captured, traced),
         }
         claims.stopped(worker, utc_now())
@@ -387,7 +426,7 @@ PARTS = (
     "UPDATE posts (claim, then record)",
     "INSERT INTO events",
     "heartbeats",
-    "channel_states (is_paused, last_ok_at)",
+    "channel_states (paused?, lock, last published)",
     "settle_stale: SELECT heartbeats, posts publishing",
     "other SQL (BEGIN IMMEDIATE...)",
     "not in SQL: Python, ORM, commits, outbox files",
@@ -421,8 +460,14 @@ def parts(captured: list[list[Any]], traced: float) -> dict[str, float]:
 
 
 def _is_last_published(statement: str) -> bool:
-    """The query for the last post out on a channel (min_gap's), however it is written."""
-    return "max(" in statement and "published_at" in statement and "ORDER BY" not in statement
+    """The query for the last post out on a channel (min_gap's), however it is written: once
+    max(coalesce(published_at, claimed_at)) over the channel's posts, now max(claimed_at) over
+    the ones being sent (the last publication is on the channel's row)."""
+    return (
+        "max(" in statement
+        and ("published_at" in statement or "claimed_at" in statement)
+        and "ORDER BY" not in statement
+    )
 
 
 def explain(engine: Any, backend: str, captured: list[Any]) -> str:
@@ -456,7 +501,7 @@ def measure_queue(url: str | None, backend: str, pending: int, runs: int) -> lis
     from rich.console import Console
 
     from scheduler.app import App
-    from scheduler.output import post_json, posts_table
+    from scheduler.output import post_json, posts_lines, posts_table
 
     empty, _ = prepare(url, backend, {})
     try:
@@ -467,10 +512,11 @@ def measure_queue(url: str | None, backend: str, pending: int, runs: int) -> lis
     try:
         command = cli(config)
         table_times = run_times([*command, "queue"], runs, env=env())
+        all_times = run_times([*command, "queue", "--all"], runs, env=env())
         json_times = run_times([*command, "queue", "--json"], runs, env=env())
         app = App(config_path=config)
         store, tz = app.store, app.config.campaign.timezone
-        lists, tables, jsons = [], [], []
+        lists, tables, plains, jsons = [], [], [], []
         with open(os.devnull, "w") as null:  # noqa: PTH123
             for _ in range(runs):
                 start = time.perf_counter()
@@ -481,6 +527,9 @@ def measure_queue(url: str | None, backend: str, pending: int, runs: int) -> lis
                 out.print(posts_table(posts, tz, title="Queue"))
                 tables.append(time.perf_counter() - start)
                 start = time.perf_counter()
+                null.write("\n".join(posts_lines(posts, tz, width=200, color=False)))
+                plains.append(time.perf_counter() - start)
+                start = time.perf_counter()
                 null.write(
                     json.dumps([post_json(p, tz) for p in posts], ensure_ascii=False, indent=2)
                 )
@@ -490,9 +539,11 @@ def measure_queue(url: str | None, backend: str, pending: int, runs: int) -> lis
         return [
             backend,
             f"{median(table_times):.3f} s",
+            f"{median(all_times):.3f} s",
             f"{median(json_times):.3f} s",
             f"{median(floor):.3f} s",
             f"{median(lists):.3f} s",
+            f"{median(plains):.3f} s",
             f"{median(tables):.3f} s",
             f"{median(jsons):.3f} s",
         ]

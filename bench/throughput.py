@@ -123,7 +123,7 @@ def main() -> None:
         ("claim_next", "claims.claim_next (find, decide, claim)"),
         ("mark_published", "claims.mark_published (record + event)"),
         ("heartbeat", "claims.heartbeat"),
-        ("is_paused", "claims.is_paused (per channel, per post)"),
+        ("is_paused", "claims.is_paused (no longer called by the tick)"),
         ("settle_stale", "claims.settle_stale (once per tick)"),
         ("send", "HttpClient.send (the HTTP request)"),
         ("publish", "MastodonChannel.publish (send included)"),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, insert, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -62,6 +62,23 @@ class PostView:
             attempts=post.attempts,
             due=post.due_at,
         )
+
+
+# PostView's fields, in order, as columns: a claim reads these, not a whole ORM object.
+_VIEW_COLUMNS = (
+    Post.id,
+    Post.channel,
+    Post.subject,
+    Post.phase,
+    Post.body,
+    Post.link,
+    Post.link_expires_at,
+    Post.media_path,
+    Post.media_alt,
+    Post.idempotency_key,
+    Post.attempts,
+    Post.due_at,
+)
 
 
 @dataclass(frozen=True)
@@ -178,10 +195,13 @@ class Claims:
         with self.store.session() as session:
             return {s.name: s for s in session.scalars(select(ChannelState))}
 
-    def _lock_channel(self, session: Session, channel: str, now: datetime) -> None:
-        if session.get(ChannelState, channel, with_for_update=True) is None:
+    def _lock_channel(self, session: Session, channel: str, now: datetime) -> ChannelState:
+        state = session.get(ChannelState, channel, with_for_update=True)
+        if state is None:
             self._state(session, channel, now)
-            session.get(ChannelState, channel, with_for_update=True, populate_existing=True)
+            state = session.get(ChannelState, channel, with_for_update=True, populate_existing=True)
+            assert state is not None
+        return state
 
     def _state(self, session: Session, channel: str, now: datetime) -> ChannelState:
         """The channel's row, created if missing; INSERT ... ON CONFLICT DO NOTHING, because two
@@ -207,46 +227,47 @@ class Claims:
         worker: str,
         decide: Callable[[PostView, datetime | None], Decision],
         due_by: datetime | None = None,
+        *,
+        gap: bool = True,
     ) -> PostView | Outcome | None:
         """Take the most overdue post on `channels`, or settle it without publishing.
 
         Returns the claimed post, or the Outcome of an expire/miss/hold decision, or None when
-        nothing is due by `due_by` (default `now`, the time the claim is stamped with).
+        nothing is due by `due_by` (default `now`, the time the claim is stamped with). Paused
+        channels are left out, in the same transaction. `decide` gets the time of the last post
+        out on the post's channel; with `gap=False` (min_gap is 0) it gets None and that time is
+        not looked up.
         """
         if not channels:
             return None
         while True:
             with self.store.session() as session:
-                post = session.scalar(
-                    select(Post)
+                active = self._unpaused(session, channels, now)
+                if not active:
+                    return None
+                row = session.execute(
+                    select(*_VIEW_COLUMNS)
                     .where(
                         Post.status == Status.SCHEDULED,
-                        Post.channel.in_(channels),
+                        Post.channel.in_(active),
                         _due <= (due_by or now),
                     )
                     .order_by(_due, Post.id)
                     .limit(1)
                     .with_for_update(skip_locked=True)
-                )
-                if post is None:
+                ).first()
+                if row is None:
                     return None
-                view = PostView.of(post)
+                view = PostView(*tuple(row))
                 # One claim at a time per channel across daemons (a row lock; SQLite's
                 # BEGIN IMMEDIATE does the same), so min_gap sees the other daemons' claims.
-                self._lock_channel(session, post.channel, now)
-                last = session.scalar(
-                    # The last post out on this channel, or being sent by another daemon now:
-                    # min_gap holds across daemons too.
-                    select(func.max(func.coalesce(Post.published_at, Post.claimed_at))).where(
-                        Post.channel == post.channel,
-                        Post.status.in_([Status.PUBLISHED, Status.PUBLISHING]),
-                    )
-                )
+                state = self._lock_channel(session, view.channel, now)
+                last = self._last_out(session, state) if gap else None
                 decision = decide(view, last)
                 if decision.action == "claim":
                     if self._move(
                         session,
-                        post.id,
+                        view.id,
                         Status.SCHEDULED,
                         Status.PUBLISHING,
                         now,
@@ -259,7 +280,7 @@ class Claims:
                     assert decision.until is not None
                     moved = self._move(
                         session,
-                        post.id,
+                        view.id,
                         Status.SCHEDULED,
                         Status.SCHEDULED,
                         now,
@@ -269,13 +290,47 @@ class Claims:
                 else:
                     status = Status.EXPIRED if decision.action == "expire" else Status.MISSED
                     moved = self._move(
-                        session, post.id, Status.SCHEDULED, status, now, last_error=decision.reason
+                        session, view.id, Status.SCHEDULED, status, now, last_error=decision.reason
                     )
                     event = status.value
                 if not moved:
                     continue
-                _event(session, post.id, now, event, decision.reason)
-                return Outcome(post.id, post.channel, status, event, decision.reason)
+                _event(session, view.id, now, event, decision.reason)
+                return Outcome(view.id, view.channel, status, event, decision.reason)
+
+    def _unpaused(self, session: Session, channels: Sequence[str], now: datetime) -> list[str]:
+        """The channels not paused at `now`; a pause whose time is up is lifted here."""
+        paused = session.execute(
+            select(ChannelState.name, ChannelState.paused_until).where(
+                ChannelState.name.in_(channels), ChannelState.paused_reason.is_not(None)
+            )
+        ).all()
+        if not paused:
+            return list(channels)
+        waiting = set()
+        for name, until in paused:
+            if until is not None and until <= now:
+                session.execute(
+                    update(ChannelState)
+                    .where(ChannelState.name == name)
+                    .values(paused_reason=None, paused_until=None, updated_at=now)
+                )
+            else:
+                waiting.add(name)
+        return [name for name in channels if name not in waiting]
+
+    def _last_out(self, session: Session, state: ChannelState) -> datetime | None:
+        """The last post out on this channel, or being sent by any daemon now: min_gap holds
+        across daemons too. Published posts are summed up on the channel's row; the ones in
+        flight are read through ix_posts_status_channel_claimed, so neither grows with history.
+        """
+        sending = session.scalar(
+            select(func.max(Post.claimed_at)).where(
+                Post.status == Status.PUBLISHING, Post.channel == state.name
+            )
+        )
+        times = [t for t in (state.last_published_at, sending) if t is not None]
+        return max(times, default=None)
 
     def settle_stale(
         self, now: datetime, rules: TickRules, dedup: Mapping[str, timedelta], worker: str
@@ -365,7 +420,21 @@ class Claims:
                 last_error=None,
             )
             _event(session, post.id, at, "published", detail)
-            self._state(session, post.channel, at).last_ok_at = at
+            last = ChannelState.last_published_at
+            kept = session.execute(
+                update(ChannelState)
+                .where(ChannelState.name == post.channel)
+                .values(
+                    last_ok_at=at,
+                    updated_at=at,
+                    last_published_at=case(
+                        (or_(last.is_(None), last < at), literal(at, last.type)), else_=last
+                    ),
+                )
+            )
+            if kept.rowcount != 1:  # type: ignore[attr-defined]
+                state = self._state(session, post.channel, at)
+                state.last_ok_at = state.last_published_at = at
         return Outcome(post.id, post.channel, Status.PUBLISHED, "published", detail, url)
 
     def reschedule(
@@ -449,7 +518,7 @@ class Claims:
 
 
 def _event(session: Session, post_id: int, at: datetime, event: str, detail: str) -> None:
-    session.add(Event(post_id=post_id, at=at, event=event, detail=detail))
+    session.execute(insert(Event).values(post_id=post_id, at=at, event=event, detail=detail))
 
 
 def _process_alive(host: str, pid: int) -> bool:

@@ -97,6 +97,8 @@ class Post(Base):
         UniqueConstraint("campaign", "plan_key", name="uq_posts_campaign_plan_key"),
         Index("ix_posts_status_due", "status", "due_at"),
         Index("ix_posts_channel_due", "channel", "due_at"),
+        # The posts being sent now on a channel (min_gap), found without reading its history.
+        Index("ix_posts_status_channel_claimed", "status", "channel", "claimed_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -196,6 +198,9 @@ class ChannelState(Base):
     paused_reason: Mapped[str | None] = mapped_column(Text)
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The latest published_at of the channel's posts, kept by Claims.mark_published (and
+    # backfilled by migration 0003): min_gap is measured from it without reading every post.
+    last_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -42,6 +42,10 @@ class Channel(Protocol):
     def publish(self, post: PostView) -> Receipt: ...
 
 
+# How often a tick that publishes a run of posts beats the heartbeat, at most.
+HEARTBEAT_EVERY = timedelta(seconds=1)
+
+
 @dataclass(frozen=True)
 class TickRules:
     grace: timedelta = timedelta(hours=2)
@@ -119,16 +123,22 @@ def publish_due(
             on_outcome(outcome)
 
     claims.heartbeat(worker, now)
+    beaten, unbeaten = now, False
     dedup = {name: channel.dedup_window for name, channel in channels.items()}
     for outcome in claims.settle_stale(now, rules, dedup, worker):
         note(outcome)
     while not should_stop():
         # `now` decides which posts this tick takes (so it ends); each post is claimed,
         # judged and recorded at the time it is reached, which a long tick moves on.
+        # claim_next leaves paused channels out itself, in the claim's transaction.
         current = clock()
-        active = [name for name in channels if not claims.is_paused(name, current)]
         step = claims.claim_next(
-            current, active, worker, partial(decide, now=current, rules=rules), due_by=now
+            current,
+            list(channels),
+            worker,
+            partial(decide, now=current, rules=rules),
+            due_by=now,
+            gap=bool(rules.min_gap),
         )
         if step is None:
             break
@@ -143,6 +153,15 @@ def publish_due(
             detail = f"{exc}: its outcome came back after the claim was settled"
             log.warning(detail)
             claims.note(step.id, clock(), "late-result", detail)
+        # The heartbeat tells other daemons this one is alive (they settle a dead one's claims
+        # after rules.worker_timeout, minutes): once a second is plenty, and per post is a
+        # transaction per post.
+        unbeaten = True
+        at = clock()
+        if at - beaten >= HEARTBEAT_EVERY:
+            claims.heartbeat(worker, at)
+            beaten, unbeaten = at, False
+    if unbeaten:
         claims.heartbeat(worker, clock())
     return report
 

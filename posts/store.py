@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
 from posts.errors import NotFoundError, StateError
@@ -256,15 +257,33 @@ class Store:
             return post
 
     def list_posts(
-        self, statuses: Iterable[str] | None = None, channel: str | None = None
+        self,
+        statuses: Iterable[str] | None = None,
+        channel: str | None = None,
+        *,
+        limit: int | None = None,
     ) -> list[Post]:
-        """Posts by due time; by default the ones not yet final."""
-        wanted = list(statuses) if statuses else [s.value for s in PENDING]
-        query = select(Post).where(Post.status.in_(wanted)).order_by(Post.due_at, Post.id)
-        if channel is not None:
-            query = query.where(Post.channel == channel)
+        """Posts by due time; by default the ones not yet final; the first `limit` of them."""
+        query = self._listing(select(Post), statuses, channel).order_by(Post.due_at, Post.id)
+        if limit is not None:
+            query = query.limit(limit)
         with self.session() as session:
             return list(session.scalars(query))
+
+    def count_posts(self, statuses: Iterable[str] | None = None, channel: str | None = None) -> int:
+        """How many posts list_posts would give without a limit."""
+        with self.session() as session:
+            return session.scalar(self._listing(select(func.count()), statuses, channel)) or 0
+
+    @staticmethod
+    def _listing(
+        query: Select[Any], statuses: Iterable[str] | None, channel: str | None
+    ) -> Select[Any]:
+        wanted = list(statuses) if statuses else [s.value for s in PENDING]
+        query = query.select_from(Post).where(Post.status.in_(wanted))
+        if channel is not None:
+            query = query.where(Post.channel == channel)
+        return query
 
     def events(
         self,

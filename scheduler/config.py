@@ -214,6 +214,15 @@ def resolve_database_url(url: str, base_dir: Path) -> str:
     return url
 
 
+def holiday_countries() -> frozenset[str]:
+    """The country codes the holidays package knows, read from its registry: asking
+    holidays.list_supported_countries() instead imports every country's module, which costs
+    every command that loads the config about 0.07 s."""
+    from holidays.registry import EntityLoader
+
+    return frozenset(EntityLoader.get_country_codes())
+
+
 def _campaign(table: _Table) -> Campaign:
     zone_name = table.text("timezone")
     try:
@@ -224,14 +233,11 @@ def _campaign(table: _Table) -> Campaign:
             "(such as Europe/Paris)."
         ) from None
     country = table.text("holidays", "", required=False) or None
-    if country is not None:
-        import holidays
-
-        if country.upper() not in holidays.list_supported_countries():
-            raise ConfigError(
-                f"config.toml: [campaign] holidays {country!r} is not a country code the "
-                "holidays package knows (such as FR)."
-            )
+    if country is not None and country.upper() not in holiday_countries():
+        raise ConfigError(
+            f"config.toml: [campaign] holidays {country!r} is not a country code the "
+            "holidays package knows (such as FR)."
+        )
     windows = table.table("windows")
     campaign = Campaign(
         name=table.text("name"),

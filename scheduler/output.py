@@ -9,19 +9,24 @@ import csv
 import io
 import json
 import os
+import shutil
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
+import click
 
 from posts.models import Event, Post
 from posts.planning import PlannedPost
 from posts.timing import format_instant
+
+if TYPE_CHECKING:
+    # rich (with pygments) costs about 0.05 s to import: only the commands that draw its
+    # tables pay for it; `queue` writes plain lines (posts_lines).
+    from rich.console import Console
+    from rich.table import Table
 
 POST_FIELDS = (
     "id",
@@ -119,6 +124,9 @@ def one_line(text: str, width: int = 60) -> str:
 def _table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
     """Every column but the last kept whole (at its widest cell); the last, the text, takes
     the width that is left and is cut with an ellipsis."""
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=title)
     widths = []
     for index, name in enumerate(headers[:-1]):
@@ -135,6 +143,8 @@ def _table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[st
 
 
 def posts_table(posts: Sequence[Post], tz: ZoneInfo, title: str | None = None) -> Table:
+    from rich.markup import escape
+
     rows = [
         [
             str(post.id),
@@ -150,7 +160,72 @@ def posts_table(posts: Sequence[Post], tz: ZoneInfo, title: str | None = None) -
     return _table(title, ("id", "due", "channel", "status", "subject", "phase", "text"), rows)
 
 
+POST_COLUMNS = ("id", "due", "channel", "status", "subject", "phase", "text")
+
+
+def posts_lines(posts: Sequence[Post], tz: ZoneInfo, *, width: int, color: bool) -> list[str]:
+    """The queue as plain fixed-width lines, a header first: the same columns as posts_table,
+    written without rich, whose layout costs about 0.6 ms a row (6 s for 10,000 posts).
+
+    Every column but the text is as wide as its widest cell; the text takes what is left of
+    `width` and is cut with an ellipsis. With `color`, the status is coloured as in the tables.
+    """
+    rows = [
+        (
+            str(post.id),
+            format_instant(post.due_at, tz) or "",
+            post.channel,
+            post.status,
+            post.subject,
+            post.phase,
+            " ".join(post.body.split()),
+        )
+        for post in posts
+    ]
+    widths = [
+        max([len(name)] + [len(row[i]) for row in rows]) for i, name in enumerate(POST_COLUMNS[:-1])
+    ]
+    room = max(12, width - sum(widths) - 2 * len(widths))
+
+    def line(cells: Sequence[str], status: str | None) -> str:
+        parts = [cells[0].rjust(widths[0])]
+        parts += [cell.ljust(w) for cell, w in zip(cells[1:-1], widths[1:], strict=True)]
+        if color and status is not None:
+            styled = click.style(status, fg=_CLICK_COLOR.get(status), bold=status == "unknown")
+            parts[3] = styled + " " * (widths[3] - len(status))
+        text = cells[-1]
+        if len(text) > room:
+            text = text[: room - 1] + "…"
+        return "  ".join([*parts, text]).rstrip()
+
+    return [line(POST_COLUMNS, None)] + [line(row, row[3]) for row in rows]
+
+
+_CLICK_COLOR = {
+    "draft": "yellow",
+    "scheduled": "cyan",
+    "publishing": "magenta",
+    "published": "green",
+    "failed": "red",
+    "missed": "red",
+    "expired": "red",
+    "unknown": "red",
+    "cancelled": "bright_black",
+}
+
+
+def terminal_width() -> int:
+    """The width rich would use: $COLUMNS, else the terminal's, else 200 for a file or pipe."""
+    if "COLUMNS" in os.environ and os.environ["COLUMNS"].isdigit():
+        return int(os.environ["COLUMNS"])
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return 200
+
+
 def planned_table(posts: Sequence[PlannedPost], tz: ZoneInfo, lengths: Sequence[str]) -> Table:
+    from rich.markup import escape
+
     rows = [
         [
             format_instant(post.due_at, tz) or "",
@@ -167,6 +242,8 @@ def planned_table(posts: Sequence[PlannedPost], tz: ZoneInfo, lengths: Sequence[
 
 
 def events_table(events: Sequence[Event], tz: ZoneInfo) -> Table:
+    from rich.markup import escape
+
     rows = [
         [
             format_instant(event.at, tz) or "",
@@ -182,6 +259,8 @@ def events_table(events: Sequence[Event], tz: ZoneInfo) -> Table:
 
 def console(stderr: bool = False) -> Console:
     """A rich console; writing to a file or a pipe, wide enough that rows stay whole."""
+    from rich.console import Console
+
     out = Console(stderr=stderr, highlight=False, soft_wrap=False)
     if not out.is_terminal and "COLUMNS" not in os.environ:
         out.width = 200
@@ -190,6 +269,8 @@ def console(stderr: bool = False) -> Console:
 
 def print_status(data: dict[str, Any]) -> None:
     """`status` for people: counts, next due post, daemon, channels (what to do if paused)."""
+    from rich.table import Table
+
     out = console()
     table = Table(title="Posts by status")
     table.add_column("status")

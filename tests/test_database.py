@@ -7,17 +7,19 @@ head", and rule 5: a bad database URL gets one clear sentence, never a secret.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Engine, Integer, MetaData, inspect, select, text
+from sqlalchemy import Column, Engine, Integer, MetaData, insert, inspect, select, text, update
 
+from posts.claims import Claims, PostView
 from posts.errors import DatabaseError
-from posts.models import Base, Post
+from posts.models import Base, ChannelState, Post, Status
+from posts.publishing import Receipt, TickRules, publish_due
 from posts.store import NewPost, Store
 from scheduler import database
 from scheduler.database import (
@@ -119,6 +121,76 @@ def test_upgrade_refuses_an_unknown_revision_in_one_sentence(engine: Engine) -> 
 
     assert_one_sentence(str(refused.value))
     assert version_rows(engine) == ["zzzz"]
+
+
+def test_migration_0003_backfills_the_last_publication_of_each_channel(engine: Engine) -> None:
+    """A database written before 0003 keeps its min_gap: each channel's row gets the latest
+    published_at of its posts, and a channel that had no row yet gets one."""
+    config = database._alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+    store = Store(engine)
+    early, late = NOW - timedelta(hours=3), NOW - timedelta(minutes=20)
+    rows = [
+        ("mastodon", early, Status.PUBLISHED),
+        ("mastodon", late, Status.PUBLISHED),
+        ("mastodon", NOW, Status.FAILED),  # not published: does not count
+        ("linkedin", early, Status.PUBLISHED),
+        ("dryrun", None, Status.SCHEDULED),  # nothing out on this one
+    ]
+    for channel, published_at, status in rows:
+        post = store.add_post(
+            NewPost("t", channel, "one-off", "one-off", f"{channel} {published_at}", NOW),
+            now=NOW - timedelta(days=1),
+        )
+        with engine.begin() as connection:
+            connection.execute(
+                update(Post)
+                .where(Post.id == post.id)
+                .values(status=status, published_at=published_at or None)
+            )
+    with engine.begin() as connection:  # mastodon's row exists (as 0002 left it), linkedin's not
+        connection.execute(
+            insert(ChannelState).values(name="mastodon", updated_at=early, last_ok_at=early)
+        )
+
+    assert upgrade(engine) == ("0002", head_revision())
+
+    states = Claims(store).channel_states()
+    assert states["mastodon"].last_published_at == late
+    assert states["mastodon"].last_ok_at == early, "the rest of the row is left as it was"
+    assert states["linkedin"].last_published_at == early
+    assert "dryrun" not in states
+
+    # And min_gap still holds right after the migration: a post due now waits an hour after
+    # the last one out on mastodon.
+    claims = Claims(store)
+    due = store.add_post(
+        NewPost("t", "mastodon", "one-off", "one-off", "after the migration", NOW), now=NOW
+    )
+    rules = TickRules(min_gap=timedelta(hours=1))
+    report = publish_due(claims, {"mastodon": _NeverCalled()}, rules, NOW, worker="w1")
+    assert [(o.post_id, o.event) for o in report.outcomes] == [(due.id, "held")]
+    assert store.get(due.id).next_attempt_at == late + timedelta(hours=1)
+
+
+class _NeverCalled:
+    name = "mastodon"
+    dedup_window = timedelta(hours=1)
+
+    def publish(self, post: PostView) -> Receipt:
+        raise AssertionError("min_gap should have held this post")
+
+
+def test_the_head_constant_is_the_newest_migration() -> None:
+    """require_head compares with database.HEAD so that commands need not import Alembic;
+    adding a migration means moving HEAD too."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(database._alembic_config())
+    assert scripts.get_heads() == [database.HEAD]
+    assert head_revision() == database.HEAD
 
 
 # require_head ------------------------------------------------------------------------------

@@ -149,3 +149,12 @@ def test_check_renders_every_template_for_every_subject_and_channel(project: Pat
 def test_dry_run_writes_nothing(project: Path) -> None:
     assert run("plan", "--dry-run").code == 0
     assert not (project / "postsched.db").exists()
+
+
+def test_the_holiday_countries_config_accepts_are_the_ones_holidays_supports() -> None:
+    """config.toml's `holidays` code is checked against the package's registry (cheap) rather
+    than list_supported_countries() (which imports every country): the same set."""
+    from scheduler.config import holiday_countries
+
+    assert holiday_countries() == set(holidays.list_supported_countries())
+    assert "FR" in holiday_countries()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from dataclasses import dataclass, field, replace
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from posts.claims import Claims, PostView
+from posts.claims import Claims, Decision, PostView
 from posts.errors import AuthError, PermanentError, RateLimitError, TransientError
 from posts.models import Post, Status
 from posts.publishing import Receipt, TickRules, publish_due
@@ -236,6 +237,73 @@ def test_posts_due_together_after_downtime_go_out_min_gap_apart(
     later = tick(claims, {"mastodon": channel}, now + timedelta(minutes=30), rules)
     assert later == [(posts[1].id, "published"), (posts[2].id, "held")]
     assert store.get(posts[2].id).next_attempt_at == now + timedelta(minutes=60)
+
+
+def test_min_gap_counts_a_post_another_daemon_is_sending_but_not_a_failed_attempt(
+    store: Store, claims: Claims
+) -> None:
+    """The last post out is the last published one or one being sent now (by any daemon); an
+    attempt that failed and went back to `scheduled` does not hold the next post."""
+    other = T0 + timedelta(minutes=40)
+    sent = add(store, due=T0)
+    sending, waiting = add(store, due=other), add(store, due=other + timedelta(seconds=1))
+    rules = replace(RULES, min_gap=timedelta(minutes=30))
+    channel = ScriptedChannel("mastodon")
+    assert tick(claims, {"mastodon": channel}, T0, rules) == [(sent.id, "published")]
+    # Another daemon has claimed the second post 40 min later and is sending it.
+    step = claims.claim_next(other, ["mastodon"], "w2", lambda p, last: Decision("claim", ""))
+    assert isinstance(step, PostView) and step.id == sending.id
+    now = other + timedelta(minutes=5)
+    claims.heartbeat("w2", now)  # alive: its claim is left alone
+    assert tick(claims, {"mastodon": channel}, now, rules) == [(waiting.id, "held")]
+    assert store.get(waiting.id).next_attempt_at == other + timedelta(minutes=30)
+    # Its attempt fails and goes back to `scheduled`: the gap counts from the last post that
+    # went out, 50 min ago, so the waiting post may go now.
+    claims.reschedule(step, "w2", now, now + timedelta(hours=1), "timed out")
+    later = other + timedelta(minutes=30)
+    assert tick(claims, {"mastodon": channel}, later, rules) == [(waiting.id, "published")]
+
+
+def test_a_long_tick_beats_the_heartbeat_once_a_second_not_once_a_post(
+    store: Store, claims: Claims, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    posts = [add(store, due=T0) for _ in range(12)]
+    clock = iter(T0 + timedelta(milliseconds=50 * i) for i in range(1000))
+    beats: list[datetime] = []
+    beat = claims.heartbeat
+    monkeypatch.setattr(
+        claims, "heartbeat", lambda worker, at: (beats.append(at), beat(worker, at))[1]
+    )
+    report = publish_due(
+        claims,
+        {"mastodon": ScriptedChannel("mastodon")},
+        RULES,
+        T0,
+        worker="w1",
+        clock=lambda: next(clock),
+    )
+    assert report.count("published") == len(posts)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(beats)]
+    assert len(beats) < len(posts) / 2, beats
+    assert all(gap >= timedelta(seconds=1) for gap in gaps[:-1]), gaps
+    # The last beat is at the end of the tick, so `status` shows when it last worked.
+    last = claims.latest_heartbeat()
+    assert last is not None and last.last_tick_at == beats[-1] and beats[-1] > T0
+
+
+def test_a_paused_channel_is_left_out_and_its_pause_lifted_when_its_time_is_up(
+    store: Store, claims: Claims
+) -> None:
+    waiting, other = add(store), add(store, channel="linkedin")
+    until = T0 + timedelta(minutes=5)
+    claims.pause_channel("mastodon", "rate limited", until, T0 - timedelta(minutes=1))
+    mastodon, linkedin = ScriptedChannel("mastodon"), ScriptedChannel("linkedin")
+    channels = {"mastodon": mastodon, "linkedin": linkedin}
+    assert tick(claims, channels, T0) == [(other.id, "published")]
+    assert mastodon.calls == []
+    assert tick(claims, channels, until) == [(waiting.id, "published")]
+    state = claims.channel_states()["mastodon"]
+    assert state.paused_reason is None and state.paused_until is None
 
 
 def claim_as_dead_worker(store: Store, claims: Claims, post: Post, at: datetime) -> None:

@@ -78,6 +78,10 @@ def add(
         click.echo(post.id)
 
 
+# How many posts `queue` shows as a table unless told otherwise: the next ones by due time.
+QUEUE_ROWS = 50
+
+
 @click.command("queue")
 @click.option(
     "--status",
@@ -87,21 +91,51 @@ def add(
     help="Only posts in this status (repeatable; default: draft, scheduled, publishing).",
 )
 @click.option("--channel", help="Only posts on this channel.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help=f"At most N posts, the next by due time (default: {QUEUE_ROWS} in the table, "
+    "every one with --json).",
+)
+@click.option("--all", "show_all", is_flag=True, help="Every post, however many.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
-def queue_command(statuses: tuple[str, ...], channel: str | None, as_json: bool) -> None:
-    """Posts not yet final, by due time."""
-    from scheduler.output import console, post_json, posts_table
+def queue_command(
+    statuses: tuple[str, ...],
+    channel: str | None,
+    limit: int | None,
+    show_all: bool,
+    as_json: bool,
+) -> None:
+    """Posts not yet final, by due time (the next 50 in the table; --all for every one)."""
+    from scheduler.output import post_json, posts_lines, terminal_width
 
+    if show_all and limit is not None:
+        raise click.UsageError("Give --limit N or --all, not both.")
     a = app()
     if channel is not None:
         a.require_channel(channel)
-    posts = a.store.list_posts(statuses or None, channel)
+    if show_all or (as_json and limit is None):
+        limit = None
+    elif limit is None:
+        limit = QUEUE_ROWS
+    posts = a.store.list_posts(statuses or None, channel, limit=limit)
+    total = len(posts)
+    if limit is not None and len(posts) == limit:
+        total = a.store.count_posts(statuses or None, channel)
     tz = a.config.campaign.timezone
     if as_json:
         echo_json([post_json(p, tz) for p in posts])
-        return
-    console().print(posts_table(posts, tz, title="Queue"))
-    say(f"{len(posts)} posts.")
+    else:
+        # click.echo drops the colours when stdout is not a terminal.
+        click.echo("\n".join(posts_lines(posts, tz, width=terminal_width(), color=True)))
+    if total > len(posts):
+        say(
+            f"{len(posts)} of {total} posts shown, the next by due time; "
+            f"{total - len(posts)} more not shown (--limit N or --all)."
+        )
+    elif not as_json:
+        say(f"{len(posts)} posts.")
 
 
 @click.command()

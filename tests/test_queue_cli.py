@@ -1,0 +1,87 @@
+"""`postsched queue`: the next posts by due time as a table, every post with --json or --all."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from posts.store import NewPost, Store
+from scheduler.commands.queue import QUEUE_ROWS
+from scheduler.database import open_engine
+from tests.conftest import run
+
+T0 = datetime(2031, 3, 3, 9, 0, tzinfo=UTC)
+
+
+def fill(project: Path, count: int) -> list[int]:
+    """`count` one-off posts an hour apart, added in reverse order so ids and due times
+    disagree; their ids by due time."""
+    assert run("init").code == 0
+    engine = open_engine(f"sqlite:///{project / 'postsched.db'}")
+    news = [
+        NewPost("t", "mastodon", "one-off", "one-off", f"Post numéro {i}", T0 + timedelta(hours=i))
+        for i in reversed(range(count))
+    ]
+    added = Store(engine).add_posts(news, now=T0 - timedelta(days=1))
+    engine.dispose()
+    return [p.id for p in sorted(added, key=lambda p: p.due_at)]
+
+
+def table_ids(out: str) -> list[int]:
+    header, *rows = out.splitlines()
+    assert header.split()[:4] == ["id", "due", "channel", "status"]
+    return [int(row.split()[0]) for row in rows]
+
+
+def test_queue_shows_the_next_posts_by_default_and_says_how_many_are_not_shown(
+    project: Path,
+) -> None:
+    ids = fill(project, QUEUE_ROWS + 7)
+    result = run("queue")
+    assert result.code == 0, result.err
+    assert table_ids(result.out) == ids[:QUEUE_ROWS], "the next ones by due time"
+    assert f"{QUEUE_ROWS} of {QUEUE_ROWS + 7} posts shown" in result.err
+    assert "7 more not shown (--limit N or --all)" in result.err
+
+
+def test_queue_all_and_limit(project: Path) -> None:
+    ids = fill(project, QUEUE_ROWS + 7)
+    everything = run("queue", "--all")
+    assert everything.code == 0, everything.err
+    assert table_ids(everything.out) == ids
+    assert everything.err.strip() == f"{QUEUE_ROWS + 7} posts."
+
+    three = run("queue", "--limit", "3")
+    assert table_ids(three.out) == ids[:3]
+    assert f"{QUEUE_ROWS + 4} more not shown" in three.err
+
+    both = run("queue", "--limit", "3", "--all")
+    assert both.code == 2 and "--limit N or --all, not both" in both.err
+
+
+def test_queue_json_lists_every_post_unless_limited(project: Path) -> None:
+    ids = fill(project, QUEUE_ROWS + 7)
+    every = run("queue", "--json")
+    assert every.code == 0 and every.err == ""
+    assert [p["id"] for p in json.loads(every.out)] == ids
+    first = json.loads(run("queue", "--json", "--limit", "2").out)
+    assert [p["id"] for p in first] == ids[:2]
+    assert {"id", "status", "due_at", "body", "idempotency_key"} <= set(first[0])
+
+
+def test_queue_table_fits_the_width_and_cuts_only_the_text(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(project, 2)
+    monkeypatch.setenv("COLUMNS", "90")
+    header, first, _ = run("queue").out.splitlines()
+    assert max(len(header), len(first)) <= 90
+    assert first.split()[2:4] == ["mastodon", "scheduled"]
+    assert "2031-03-03T10:00:00+01:00" in first, "due time in the campaign timezone"
+    assert first.endswith("Post numéro 0")
+    monkeypatch.setenv("COLUMNS", "60")  # narrower than the other columns: 12 for the text
+    _, first, _ = run("queue").out.splitlines()
+    assert first.endswith("  Post numéro…")
