@@ -6,6 +6,7 @@ what is wrong with it. Nothing here touches the database or the network.
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -35,6 +36,15 @@ from posts.networks import NETWORKS
 from posts.timing import parse_duration
 
 CHANNEL_TYPES = tuple(NETWORKS)
+# What a [channels.NAME] table may hold, by type: the adapters read these from its options.
+CHANNEL_KEYS = {
+    "any": (
+        *("type", "mode", "outbox", "token_env", "latency", "timeout", "token_expires"),
+        *("max_characters", "characters_reserved_per_url"),
+    ),
+    "mastodon": ("instance", "visibility", "language"),
+    "linkedin": ("author", "api_url", "api_version"),
+}
 MODES = ("dry-run", "live")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_DATABASE = "sqlite:///postsched.db"
@@ -50,13 +60,39 @@ _KIND_NAMES = {
 
 
 class _Table:
-    """A TOML table with its name, so that every error can say where it is."""
+    """A TOML table with its name, so that every error can say where it is.
 
-    def __init__(self, data: Mapping[str, Any], where: str):
+    Each table remembers the keys postsched read from it; `reject_unknown` then refuses any
+    other key, so that a typo (min_gab) is an error rather than a setting silently ignored.
+    """
+
+    def __init__(self, data: Mapping[str, Any], where: str, tables: list[_Table] | None = None):
         self.data = data
         self.where = where
+        self.read: set[str] = set()
+        self.tables_made = tables if tables is not None else []
+        self.tables_made.append(self)
+
+    def mark(self, *keys: str) -> None:
+        """Keys read some other way than through this table's getters."""
+        self.read.update(keys)
+
+    def reject_unknown(self) -> None:
+        for table in self.tables_made:
+            unknown = [key for key in table.data if key not in table.read]
+            if not unknown:
+                continue
+            key = unknown[0]
+            close = difflib.get_close_matches(key, sorted(table.read), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            where = "the top level" if table.where == "" else table.where
+            raise ConfigError(
+                f"config.toml: {where} has a key postsched does not know, {key!r}{hint}; "
+                "remove or correct it rather than have it ignored."
+            )
 
     def _get(self, key: str, kind: type[T] | tuple[type, ...], required: bool, default: Any) -> Any:
+        self.read.add(key)
         if key not in self.data:
             if required:
                 raise ConfigError(f"config.toml: {self.where} is missing the required key {key!r}.")
@@ -111,7 +147,9 @@ class _Table:
     def table(self, key: str, *, required: bool = True) -> _Table:
         value = self._get(key, dict, required, {})
         return _Table(
-            value, f"[{key}]" if self.where == "" else f"[{self.where.strip('[]')}.{key}]"
+            value,
+            f"[{key}]" if self.where == "" else f"[{self.where.strip('[]')}.{key}]",
+            self.tables_made,
         )
 
     def tables(self, key: str) -> list[_Table]:
@@ -119,7 +157,10 @@ class _Table:
         value = self._get(key, list, False, [])
         if not all(isinstance(item, dict) for item in value):
             raise ConfigError(f"config.toml: [[{name}]] must be an array of tables.")
-        return [_Table(item, f"[[{name}]] #{n}") for n, item in enumerate(value, start=1)]
+        return [
+            _Table(item, f"[[{name}]] #{n}", self.tables_made)
+            for n, item in enumerate(value, start=1)
+        ]
 
 
 def load_config(path: Path, *, environ: Mapping[str, str] | None = None) -> Config:
@@ -185,10 +226,13 @@ def parse_config(
         raise ConfigError("config.toml: [daemon] max_attempts must be at least 1.")
     notify = _notify(root.table("notify", required=False))
     database_table = root.table("database", required=False)
+    database_table.mark("url")
     url = environ.get("POSTSCHED_DATABASE_URL") or database_table.text("url", DEFAULT_DATABASE)
     templates = base_dir / campaign_table.text("templates", "templates")
     if not templates.is_dir():
         raise ConfigError(f"config.toml: the templates folder {templates} does not exist.")
+    web = _web(root.table("web", required=False), base_dir, environ)
+    root.reject_unknown()
     return Config(
         campaign=campaign,
         article=article,
@@ -200,7 +244,7 @@ def parse_config(
         templates_dir=templates,
         path=path,
         notify=notify,
-        web=_web(root.table("web", required=False), base_dir, environ),
+        web=web,
     )
 
 
@@ -408,6 +452,7 @@ def _channel(name: str, table: _Table, base_dir: Path) -> ChannelConfig:
     required = {"mastodon": ("instance",), "linkedin": ("author", "api_version")}[kind]
     for key in required:
         table.text(key)
+    table.mark(*CHANNEL_KEYS["any"], *CHANNEL_KEYS[kind])
     return ChannelConfig(
         name=name,
         type=kind,
@@ -429,6 +474,7 @@ def _notify(table: _Table) -> NotifySettings | None:
     """[notify]: who to email when a post needs a person (absent: nobody is emailed)."""
     if not table.data:
         return None
+    table.mark("email_to")
     to = table.data.get("email_to")
     recipients = (to,) if isinstance(to, str) else table.strings("email_to")
     if not recipients or not all("@" in r for r in recipients):
@@ -472,6 +518,7 @@ def _web(table: _Table, base_dir: Path, environ: Mapping[str, str]) -> WebSettin
                 f"config.toml: [web] holds a {key!r}: put only the password's hash there "
                 "(postsched hash-password prints it), or in $POSTSCHED_WEB_PASSWORD_HASH."
             )
+    table.mark("password_hash")
     password_hash = environ.get("POSTSCHED_WEB_PASSWORD_HASH") or table.text(
         "password_hash", "", required=False
     )

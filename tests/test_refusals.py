@@ -144,6 +144,24 @@ CONFIG_BREAKAGES = [
         ("channels.mastodon", "myspace"),
         id="unknown-channel-type",
     ),
+    pytest.param(
+        r'^min_gap = "2h"',
+        'min_gab = "2h"',
+        ("[campaign]", "'min_gab'", "did you mean 'min_gap'"),
+        id="typo-in-a-key",
+    ),
+    pytest.param(
+        r'^visibility = "public"',
+        'visibilty = "unlisted"',
+        ("[channels.mastodon]", "'visibilty'", "did you mean 'visibility'"),
+        id="typo-in-a-channel-key",
+    ),
+    pytest.param(
+        r"^\[daemon\]",
+        "[deamon]",
+        ("the top level", "'deamon'", "did you mean 'daemon'"),
+        id="typo-in-a-section",
+    ),
 ]
 
 
