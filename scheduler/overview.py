@@ -74,3 +74,34 @@ def status_data(a: App) -> dict[str, Any]:
         "heartbeat": heartbeat,
         "channels": channels,
     }
+
+
+def token_checks(a: App) -> list[dict[str, Any]]:
+    """`check --online` for each channel: who a live token posts as and when it expires, or
+    why the network refused it (a sentence naming no secret). Dry-run channels need none."""
+    from posts.errors import PostschedError
+    from scheduler.channels import build_channel
+
+    checks: list[dict[str, Any]] = []
+    for name, channel in a.config.channels.items():
+        if channel.mode != "live":
+            checks.append({"channel": name, "ok": True, "message": "dry-run, no token needed."})
+            continue
+        try:
+            who = build_channel(a.config, name).whoami()  # type: ignore[attr-defined]
+        except PostschedError as exc:
+            checks.append({"channel": name, "ok": False, "message": str(exc)})
+            continue
+        expires = who.get("expires")
+        if expires:
+            when = f"its token expires on {expires} (token_expires in config.toml)"
+        elif channel.type == "mastodon":
+            when = "its token does not expire until revoked"
+        else:
+            when = (
+                "LinkedIn does not say when the token expires (60 days after it was issued): "
+                f"set token_expires in [channels.{name}]"
+            )
+        account = " ".join(x for x in (who.get("name"), f"({who['account']})") if x)
+        checks.append({"channel": name, "ok": True, "message": f"posts as {account}; {when}."})
+    return checks

@@ -125,6 +125,37 @@ def test_check_online_refuses_a_bad_token(
     assert "wrong-token-f00" not in result.out + result.err
 
 
+def test_the_web_status_page_verifies_the_tokens_as_check_online_does(
+    project: Path, live: test_linkedin.FakeLinkedIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import html
+    import re
+
+    from scheduler.app import App
+    from scheduler.web import create_app, hash_password
+
+    monkeypatch.setenv("POSTSCHED_MASTODON_TOKEN", "wrong-token-f00")
+    web = create_app(
+        App(config_path=project / "config.toml"),
+        password_hash=hash_password("correct horse"),
+        login_delay=0,
+    )
+    client = web.test_client()
+
+    def csrf(path: str) -> str:
+        match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+        assert match
+        return match.group(1)
+
+    client.post("/login", data={"password": "correct horse", "csrf_token": csrf("/login")})
+    assert "Verify the tokens" in client.get("/status").text
+    page = html.unescape(client.post("/status", data={"csrf_token": csrf("/status")}).text)
+    assert "mastodon: Mastodon 401" in page
+    assert "linkedin: posts as Hétis (urn:li:person:x1); its token expires on 2027-01-01" in page
+    assert "wrong-token-f00" not in page
+    assert client.post("/status", data={}).status_code == 400  # no CSRF token, no network call
+
+
 def test_a_missing_token_stops_the_daemon_before_it_starts(
     live: test_linkedin.FakeLinkedIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -66,33 +66,18 @@ def check(online: bool) -> None:
 def check_tokens(a: App) -> None:
     """`check --online`: ask each live network who the token is; refuse if any says no."""
     from posts.errors import PostschedError
-    from scheduler.channels import build_channel
+    from scheduler.overview import token_checks
 
-    failures = []
-    for name, channel in a.config.channels.items():
-        if channel.mode != "live":
-            click.echo(f"{name}: dry-run, no token needed.")
-            continue
-        try:
-            who = build_channel(a.config, name).whoami()  # type: ignore[attr-defined]
-        except PostschedError as exc:
-            failures.append(f"{name}: {exc}")
-            click.echo(f"{name}: {exc}")
-            continue
-        expires = who.get("expires")
-        if expires:
-            when = f"its token expires on {expires} (token_expires in config.toml)"
-        elif channel.type == "mastodon":
-            when = "its token does not expire until revoked"
-        else:
-            when = (
-                "LinkedIn does not say when the token expires (60 days after it was issued): "
-                f"set token_expires in [channels.{name}]"
-            )
-        account = " ".join(x for x in (who.get("name"), f"({who['account']})") if x)
-        click.echo(f"{name}: posts as {account}; {when}.")
+    checks = token_checks(a)
+    for check in checks:
+        click.echo(f"{check['channel']}: {check['message']}")
+    failures = [c for c in checks if not c["ok"]]
     if failures:
-        raise PostschedError(f"{len(failures)} channel(s) failed the online check: {failures[0]}")
+        first = failures[0]
+        raise PostschedError(
+            f"{len(failures)} channel(s) failed the online check: "
+            f"{first['channel']}: {first['message']}"
+        )
 
 
 @click.command()

@@ -294,7 +294,14 @@ def create_app(
 
     @web.get("/status")
     def status() -> str:
-        return render_template("status.html", data=status_data(a))
+        return render_template("status.html", data=status_data(a), checks=None)
+
+    @web.post("/status")
+    def check_online() -> str:
+        """`check --online`: a POST, because it sends each live token to its network."""
+        from scheduler.overview import token_checks
+
+        return render_template("status.html", data=status_data(a), checks=token_checks(a))
 
     @web.get("/plan")
     def plan() -> str | tuple[str, int]:
