@@ -607,3 +607,30 @@ def test_a_short_session_key_is_refused(officer_app: App, monkeypatch: pytest.Mo
     monkeypatch.setenv("POSTSCHED_WEB_SECRET_KEY", "short")
     with pytest.raises(PostschedError, match="too short to sign sessions"):
         create_app(officer_app, password_hash=hash_password(PASSWORD))
+
+
+def test_a_refused_edit_keeps_what_was_typed(officer: FlaskClient, officer_app: App) -> None:
+    typed = "Mon texte révisé " + "x" * 600
+    response = post_form(officer, "/posts/1/edit", {"text": typed, "at": "2026-01-12T10:15"})
+    page = text_of(response)
+    assert response.status_code == 400 and "over its limit of 500" in page
+    assert f">{typed}</textarea>" in page and 'value="2026-01-12T10:15"' in page
+    assert officer_app.store.get(1).body != typed
+
+
+def test_the_queue_points_at_posts_that_need_a_person(
+    officer: FlaskClient, officer_app: App
+) -> None:
+    assert "Posts need a person" not in text_of(officer.get("/queue"))
+    with officer_app.store.session() as session:
+        session.execute(update(Post).where(Post.id.in_([4, 5])).values(status="missed"))
+    page = text_of(officer.get("/queue"))
+    assert "Posts need a person: 2 missed." in page
+    assert "/queue?status=missed" in page
+    assert "Posts need a person" not in text_of(officer.get("/queue?status=missed"))
+
+
+def test_an_id_that_is_not_a_number_gets_a_sentence(officer: FlaskClient) -> None:
+    response = post_form(officer, "/approve", {"one": "abc"})
+    assert response.status_code == 400
+    assert "Post ids are whole numbers, such as 12." in text_of(response)

@@ -189,6 +189,10 @@ def preview(post_id: int) -> None:
     )
 
 
+def counted(number: int) -> str:
+    return "1 post" if number == 1 else f"{number} posts"
+
+
 def _ids_or_all(ids: tuple[int, ...], all_drafts: bool) -> list[int] | None:
     if all_drafts and ids:
         raise click.UsageError("Give post ids or --all, not both.")
@@ -204,7 +208,7 @@ def approve(post_ids: tuple[int, ...], all_drafts: bool) -> None:
     """Approve drafts: they become scheduled and the daemon will publish them."""
     a = app()
     posts = a.store.approve(_ids_or_all(post_ids, all_drafts), now=a.now())
-    click.echo(f"{len(posts)} posts approved." if posts else "No draft to approve.")
+    click.echo(f"{counted(len(posts))} approved." if posts else "No draft to approve.")
     now = a.now()
     late = [p.id for p in posts if p.due_at < now]
     if late:
@@ -220,7 +224,7 @@ def cancel(post_ids: tuple[int, ...]) -> None:
     """Cancel drafts or scheduled posts; they stay in the log as cancelled."""
     a = app()
     posts = a.store.cancel(post_ids, now=a.now())
-    click.echo(f"{len(posts)} posts cancelled.")
+    click.echo(f"{counted(len(posts))} cancelled.")
 
 
 @click.command()

@@ -48,6 +48,7 @@ from scheduler.app import App
 from scheduler.overview import STATUSES, status_data
 
 PENDING = ("draft", "scheduled", "publishing")
+NEEDS_A_PERSON = ("failed", "missed", "expired", "unknown")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
 # A session lasts while the officer uses it, and ends after this long without a request.
 IDLE_LOGOUT = timedelta(hours=12)
@@ -181,6 +182,13 @@ def create_app(
     def _not_found(error: NotFoundError) -> tuple[str, int]:
         return render_template("error.html", message=str(error)), 404
 
+    @web.errorhandler(400)
+    def _bad_request(error: Any) -> tuple[str, int]:
+        message = getattr(error, "description", "") or "The request could not be read."
+        if not message.endswith((".", "?")) or "browser (or proxy)" in message:
+            message = "The request could not be read; nothing was changed."
+        return render_template("error.html", message=message), 400
+
     @web.errorhandler(404)
     def _no_page(error: Exception) -> tuple[str, int]:
         return render_template("error.html", message="There is no such page."), 404
@@ -232,15 +240,21 @@ def create_app(
         if channel is not None and channel not in a.config.channels:
             channel = None
         posts = a.store.list_posts(wanted, channel)
-        drafts = a.store.counts().get("draft", 0)
+        counts = a.store.counts()
+        attention = {s: counts.get(s, 0) for s in NEEDS_A_PERSON if counts.get(s, 0)}
         return render_template(
-            "queue.html", posts=posts, wanted=wanted, channel=channel, drafts=drafts
+            "queue.html",
+            posts=posts,
+            wanted=wanted,
+            channel=channel,
+            drafts=counts.get("draft", 0),
+            attention=attention,
         )
 
     @web.get("/posts/<int:post_id>")
     def post(post_id: int) -> str:
         item = a.store.get(post_id)
-        return render_template("post.html", post=item, preview=preview_of(item))
+        return render_template("post.html", post=item, preview=preview_of(item), form={})
 
     def preview_of(item: Post) -> dict[str, Any]:
         network = a.officer.network(item.channel)
@@ -367,7 +381,7 @@ def create_app(
         try:
             return [int(value) for value in raw]
         except ValueError:
-            abort(400)
+            abort(400, "Post ids are whole numbers, such as 12.")
 
     @web.post("/approve")
     def approve() -> Redirect:
@@ -416,24 +430,31 @@ def create_app(
         return act(verb, back=url_for("queue"))
 
     @web.post("/posts/<int:post_id>/edit")
-    def edit(post_id: int) -> Redirect:
-        def verb() -> str:
-            current = a.store.get(post_id)
-            text = request.form.get("text")
+    def edit(post_id: int) -> Redirect | tuple[str, int]:
+        current = a.store.get(post_id)
+        text = request.form.get("text")
+        at_text = request.form.get("at", "").strip()
+        try:
             if text is not None:
                 text = text.replace("\r\n", "\n")
                 if text.strip() == current.body:
                     text = None
-            at_text = request.form.get("at", "").strip()
             at = a.parse_time(at_text) if at_text else None
             if at is not None and local_input(at) == local_input(current.due_at):
                 at = None
             if text is None and at is None:
-                return "Nothing to change: the text and the time are as they were."
-            a.officer.edit(post_id, a.now(), text=text, at=at)
-            return f"Post {post_id} edited."
-
-        return act(verb, back=url_for("post", post_id=post_id))
+                flash("Nothing to change: the text and the time are as they were.", "info")
+            else:
+                a.officer.edit(post_id, a.now(), text=text, at=at)
+                flash(f"Post {post_id} edited.", "info")
+        except PostschedError as exc:
+            # Shown again with what the officer typed, so that nothing typed is lost.
+            flash(str(exc), "error")
+            form = {"text": request.form.get("text", ""), "at": at_text}
+            item = a.store.get(post_id)
+            page = render_template("post.html", post=item, preview=preview_of(item), form=form)
+            return page, 400
+        return redirect(url_for("post", post_id=post_id))
 
     @web.post("/posts/<int:post_id>/retry")
     def retry(post_id: int) -> Redirect:

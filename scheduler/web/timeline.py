@@ -35,6 +35,7 @@ class Timeline:
     link_deadline: datetime | None  # in the campaign timezone
     beyond: int = 0  # posts due after the last week drawn
     shown_until: date | None = None
+    has_today: bool = False
 
 
 def build_timeline(config: Config, posts: Sequence[Post], now: datetime) -> Timeline:
@@ -84,4 +85,7 @@ def build_timeline(config: Config, posts: Sequence[Post], now: datetime) -> Time
             week.append(day)
             current += timedelta(days=1)
         weeks.append(week)
-    return Timeline(weeks, article.expires if article else None, deadline, beyond, shown_until)
+    has_today = first <= today <= last
+    return Timeline(
+        weeks, article.expires if article else None, deadline, beyond, shown_until, has_today
+    )
