@@ -98,6 +98,17 @@ class Outcome:
     url: str | None = None
 
 
+@dataclass(frozen=True)
+class Published:
+    """A post the network took, not yet recorded: the tick records it in the transaction that
+    claims the next post (`Claims.record_and_claim`), or alone (`Claims.record`)."""
+
+    post: PostView
+    at: datetime  # when the network answered
+    remote_id: str
+    url: str | None
+
+
 class ClaimLostError(Exception):
     """A worker finished a post whose claim another worker had already settled as stale."""
 
@@ -195,8 +206,16 @@ class Claims:
         with self.store.session() as session:
             return {s.name: s for s in session.scalars(select(ChannelState))}
 
-    def _lock_channel(self, session: Session, channel: str, now: datetime) -> ChannelState:
-        state = session.get(ChannelState, channel, with_for_update=True)
+    def _lock_channel(
+        self, session: Session, channel: str, now: datetime, *, wait: bool = True
+    ) -> ChannelState | None:
+        """The channel's row, locked. With `wait=False`, None if another transaction holds it
+        or it does not exist yet: a transaction that already locks a channel (its record)
+        never waits for a second one, so two daemons cannot deadlock."""
+        lock: dict[str, bool] | bool = True if wait else {"skip_locked": True}
+        state = session.get(ChannelState, channel, with_for_update=lock, populate_existing=True)
+        if state is None and not wait:
+            return None
         if state is None:
             self._state(session, channel, now)
             state = session.get(ChannelState, channel, with_for_update=True, populate_existing=True)
@@ -238,13 +257,52 @@ class Claims:
         out on the post's channel; with `gap=False` (min_gap is 0) it gets None and that time is
         not looked up.
         """
-        if not channels:
-            return None
+        return self._claim(now, channels, worker, decide, due_by, gap, None)[1]
+
+    def record_and_claim(
+        self,
+        published: Published,
+        now: datetime,
+        channels: Sequence[str],
+        worker: str,
+        decide: Callable[[PostView, datetime | None], Decision],
+        due_by: datetime | None = None,
+        *,
+        gap: bool = True,
+    ) -> tuple[Outcome, PostView | Outcome | None]:
+        """Record a published post and claim the next one, in one transaction (one commit).
+
+        The record comes first, so the claim sees it (min_gap counts from its publication);
+        the claim is committed with it, before the next post is sent, as `claim_next` does.
+        ClaimLostError (the record's claim was settled by another daemon) rolls both back.
+        """
+        recorded, step = self._claim(now, channels, worker, decide, due_by, gap, published)
+        assert recorded is not None
+        return recorded, step
+
+    def _claim(
+        self,
+        now: datetime,
+        channels: Sequence[str],
+        worker: str,
+        decide: Callable[[PostView, datetime | None], Decision],
+        due_by: datetime | None,
+        gap: bool,
+        published: Published | None,
+    ) -> tuple[Outcome | None, PostView | Outcome | None]:
+        recorded = None
         while True:
             with self.store.session() as session:
+                if published is not None:
+                    recorded = self._record(session, published, worker)
+                    locked, published = published.post.channel, None
+                else:
+                    locked = None
+                if not channels:
+                    return recorded, None
                 active = self._unpaused(session, channels, now)
                 if not active:
-                    return None
+                    return recorded, None
                 row = session.execute(
                     select(*_VIEW_COLUMNS)
                     .where(
@@ -257,11 +315,16 @@ class Claims:
                     .with_for_update(skip_locked=True)
                 ).first()
                 if row is None:
-                    return None
+                    return recorded, None
                 view = PostView(*tuple(row))
                 # One claim at a time per channel across daemons (a row lock; SQLite's
                 # BEGIN IMMEDIATE does the same), so min_gap sees the other daemons' claims.
-                state = self._lock_channel(session, view.channel, now)
+                # A transaction that already holds its record's channel row takes another
+                # channel's only if it is free; else it commits the record and looks again.
+                wait = locked is None or locked == view.channel
+                state = self._lock_channel(session, view.channel, now, wait=wait)
+                if state is None:
+                    continue
                 last = self._last_out(session, state) if gap else None
                 decision = decide(view, last)
                 if decision.action == "claim":
@@ -274,7 +337,7 @@ class Claims:
                         claimed_by=worker,
                         claimed_at=now,
                     ):
-                        return view
+                        return recorded, view
                     continue  # another daemon took it first: look again
                 if decision.action == "hold":
                     assert decision.until is not None
@@ -296,7 +359,7 @@ class Claims:
                 if not moved:
                     continue
                 _event(session, view.id, now, event, decision.reason)
-                return Outcome(view.id, view.channel, status, event, decision.reason)
+                return recorded, Outcome(view.id, view.channel, status, event, decision.reason)
 
     def _unpaused(self, session: Session, channels: Sequence[str], now: datetime) -> list[str]:
         """The channels not paused at `now`; a pause whose time is up is lifted here."""
@@ -405,36 +468,44 @@ class Claims:
     def mark_published(
         self, post: PostView, worker: str, at: datetime, remote_id: str, url: str | None
     ) -> Outcome:
-        detail = url or remote_id
+        return self.record(Published(post, at, remote_id, url), worker)
+
+    def record(self, published: Published, worker: str) -> Outcome:
+        """Record a published post alone, in its own transaction."""
         with self.store.session() as session:
-            self._finish(
-                session,
-                post,
-                worker,
-                Status.PUBLISHED,
-                at,
-                published_at=at,
-                remote_id=remote_id,
-                remote_url=url,
-                attempts=post.attempts + 1,
-                last_error=None,
+            return self._record(session, published, worker)
+
+    def _record(self, session: Session, published: Published, worker: str) -> Outcome:
+        post, at, url = published.post, published.at, published.url
+        detail = url or published.remote_id
+        self._finish(
+            session,
+            post,
+            worker,
+            Status.PUBLISHED,
+            at,
+            published_at=at,
+            remote_id=published.remote_id,
+            remote_url=url,
+            attempts=post.attempts + 1,
+            last_error=None,
+        )
+        _event(session, post.id, at, "published", detail)
+        last = ChannelState.last_published_at
+        kept = session.execute(
+            update(ChannelState)
+            .where(ChannelState.name == post.channel)
+            .values(
+                last_ok_at=at,
+                updated_at=at,
+                last_published_at=case(
+                    (or_(last.is_(None), last < at), literal(at, last.type)), else_=last
+                ),
             )
-            _event(session, post.id, at, "published", detail)
-            last = ChannelState.last_published_at
-            kept = session.execute(
-                update(ChannelState)
-                .where(ChannelState.name == post.channel)
-                .values(
-                    last_ok_at=at,
-                    updated_at=at,
-                    last_published_at=case(
-                        (or_(last.is_(None), last < at), literal(at, last.type)), else_=last
-                    ),
-                )
-            )
-            if kept.rowcount != 1:  # type: ignore[attr-defined]
-                state = self._state(session, post.channel, at)
-                state.last_ok_at = state.last_published_at = at
+        )
+        if kept.rowcount != 1:  # type: ignore[attr-defined]
+            state = self._state(session, post.channel, at)
+            state.last_ok_at = state.last_published_at = at
         return Outcome(post.id, post.channel, Status.PUBLISHED, "published", detail, url)
 
     def reschedule(

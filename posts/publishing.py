@@ -2,7 +2,8 @@
 
 The tick is a plain function of `now`: tests call it with fixed times, the daemon calls it on a
 timer, the demo calls it with a simulated clock. It never raises for one post's failure; every
-outcome is recorded with its event in one transaction per post, and returned.
+outcome is recorded with its event in one transaction, and returned; a post the network took is
+recorded in the transaction that claims the next one.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
 from typing import Protocol
 
-from posts.claims import ClaimLostError, Claims, Decision, Outcome, PostView
+from posts.claims import ClaimLostError, Claims, Decision, Outcome, PostView, Published
 from posts.errors import AuthError, PermanentError, RateLimitError, TransientError
 
 log = logging.getLogger("postsched.publishing")
@@ -127,32 +128,47 @@ def publish_due(
     dedup = {name: channel.dedup_window for name, channel in channels.items()}
     for outcome in claims.settle_stale(now, rules, dedup, worker):
         note(outcome)
-    while not should_stop():
+    # A post the network took is recorded in the transaction that claims the next post: one
+    # commit a post. The claim is still committed before the next send, and a record that a
+    # crash loses leaves its post `publishing`, which settle_stale settles (docs/reliability.md).
+    pending: Published | None = None
+    while True:
+        if should_stop():
+            if pending is not None:
+                _record(claims, pending, worker, clock, note)
+            break
         # `now` decides which posts this tick takes (so it ends); each post is claimed,
         # judged and recorded at the time it is reached, which a long tick moves on.
         # claim_next leaves paused channels out itself, in the claim's transaction.
         current = clock()
-        step = claims.claim_next(
-            current,
-            list(channels),
-            worker,
-            partial(decide, now=current, rules=rules),
-            due_by=now,
-            gap=bool(rules.min_gap),
-        )
+        judge = partial(decide, now=current, rules=rules)
+        gap = bool(rules.min_gap)
+        if pending is None:
+            step = claims.claim_next(current, list(channels), worker, judge, due_by=now, gap=gap)
+        else:
+            published, pending = pending, None
+            try:
+                recorded, step = claims.record_and_claim(
+                    published, current, list(channels), worker, judge, due_by=now, gap=gap
+                )
+            except ClaimLostError as exc:
+                _claim_lost(claims, exc, clock)
+                continue
+            note(recorded)
         if step is None:
             break
         if isinstance(step, Outcome):
             note(step)
             continue
         try:
-            note(_publish_one(claims, channels[step.channel], step, rules, worker, clock, rng))
+            result = _publish_one(claims, channels[step.channel], step, rules, worker, clock, rng)
         except ClaimLostError as exc:
-            # Another daemon took this post for dead and settled it; say so in its log, where a
-            # person checking for a duplicate will look.
-            detail = f"{exc}: its outcome came back after the claim was settled"
-            log.warning(detail)
-            claims.note(step.id, clock(), "late-result", detail)
+            _claim_lost(claims, exc, clock)
+        else:
+            if isinstance(result, Published):
+                pending = result
+            else:
+                note(result)
         # The heartbeat tells other daemons this one is alive (they settle a dead one's claims
         # after rules.worker_timeout, minutes): once a second is plenty, and per post is a
         # transaction per post.
@@ -166,6 +182,27 @@ def publish_due(
     return report
 
 
+def _record(
+    claims: Claims,
+    published: Published,
+    worker: str,
+    clock: Callable[[], datetime],
+    note: Callable[[Outcome], None],
+) -> None:
+    try:
+        note(claims.record(published, worker))
+    except ClaimLostError as exc:
+        _claim_lost(claims, exc, clock)
+
+
+def _claim_lost(claims: Claims, exc: ClaimLostError, clock: Callable[[], datetime]) -> None:
+    """Another daemon took this post for dead and settled it; say so in its log, where a
+    person checking for a duplicate will look."""
+    detail = f"{exc}: its outcome came back after the claim was settled"
+    log.warning(detail)
+    claims.note(exc.post_id, clock(), "late-result", detail)
+
+
 def _publish_one(
     claims: Claims,
     channel: Channel,
@@ -174,13 +211,14 @@ def _publish_one(
     worker: str,
     clock: Callable[[], datetime],
     rng: random.Random | None,
-) -> Outcome:
-    """Send one claimed post; its outcome is recorded at the time the network answered."""
+) -> Outcome | Published:
+    """Send one claimed post. A failure is recorded here; a success is returned, stamped with
+    the time the network answered, for the caller to record with the next claim."""
     try:
         receipt = channel.publish(post)
     except Exception as exc:
         return _record_failure(claims, post, rules, worker, clock(), rng, exc)
-    return claims.mark_published(post, worker, clock(), receipt.remote_id, receipt.url)
+    return Published(post, clock(), receipt.remote_id, receipt.url)
 
 
 def _record_failure(
