@@ -120,8 +120,10 @@ def main() -> None:
     columns = ["publish_due"] + (["what-if"] if args.what_if else [])
     rows = []
     for key, name in (
-        ("claim_next", "claims.claim_next (find, decide, claim)"),
-        ("mark_published", "claims.mark_published (record + event)"),
+        ("claim_next", "claims.claim_next (a claim on its own: the tick's first)"),
+        ("record_and_claim", "claims.record_and_claim (record post N, claim post N+1)"),
+        ("record", "claims.record (a record on its own: the tick's last)"),
+        ("mark_published", "claims.mark_published (no longer called by the tick)"),
         ("heartbeat", "claims.heartbeat"),
         ("is_paused", "claims.is_paused (no longer called by the tick)"),
         ("settle_stale", "claims.settle_stale (once per tick)"),
@@ -130,18 +132,18 @@ def main() -> None:
     ):
         calls = timers["publish_due"].calls[key] / posts
         rows.append([name, *(_ms(timers[c], posts, key) for c in columns), f"{calls:.2f}"])
-    claim_record = ("claim_next", "mark_published")
+    claim_record = ("claim_next", "record_and_claim", "record", "mark_published")
     store = (*claim_record, "heartbeat", "is_paused", "settle_stale")
     rows.append(
         [
-            "claim + record (claim_next + mark_published)",
+            "claim + record (the four rows above)",
             *(_ms(timers[c], posts, *claim_record) for c in columns),
             "",
         ]
     )
     rows.append(
         [
-            "all store work (the five Claims rows)",
+            "all store work (the Claims rows)",
             *(_ms(timers[c], posts, *store) for c in columns),
             "",
         ]
@@ -209,7 +211,10 @@ def in_process(config: Path, texts: list[str], timers: Timers, normal: bool = Fa
         event.listen(app.store.engine, "connect", _synchronous_normal)
     claims = Claims(app.store)
     channel = build_channel(app.config, "mastodon")
-    for name in ("claim_next", "mark_published", "heartbeat", "is_paused", "settle_stale"):
+    for name in (
+        *("claim_next", "record_and_claim", "record", "mark_published"),
+        *("heartbeat", "is_paused", "settle_stale"),
+    ):
         timers.wrap(claims, name)
     timers.wrap(channel, "publish")
     timers.wrap(channel.http, "send")  # type: ignore[attr-defined]
