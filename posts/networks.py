@@ -32,6 +32,18 @@ class Network:
             return len(_URL.sub("", text)) + self.url_length * len(urls)
         return len(text)
 
+    def sent(self, text: str) -> str:
+        """The text exactly as the network receives it."""
+        return escape_little_text(text) if self.little_text else text
+
+    def counting(self) -> str:
+        """How `measure` counts, for a person reading a length against the limit."""
+        if self.url_length is not None:
+            return f"every URL counts as {self.url_length}"
+        if self.little_text:
+            return f"counted escaped, as {self.name} receives the commentary"
+        return ""
+
     def check(self, text: str, what: str = "The text") -> int:
         length = self.measure(text)
         if length > self.limit:

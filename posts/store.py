@@ -31,6 +31,18 @@ class PlanReport:
     updated: list[Post] = field(default_factory=list)
     kept: list[Post] = field(default_factory=list)
 
+    def summary(self, status: str) -> str:
+        """What `plan` (the command and the web page) says it did."""
+        return (
+            f"{len(self.inserted)} posts inserted as {status}, {len(self.updated)} drafts "
+            f"updated, {len(self.kept)} already planned and left as they are."
+        )
+
+
+def counted(number: int) -> str:
+    """'1 post', '3 posts': the officer's verbs say how many posts they changed."""
+    return "1 post" if number == 1 else f"{number} posts"
+
 
 @dataclass(frozen=True)
 class NewPost:

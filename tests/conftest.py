@@ -87,6 +87,13 @@ def postgres_available() -> str | None:
         return f"no PostgreSQL at {POSTGRES_URL}: {str(exc).strip().splitlines()[0]}"
 
 
+def skip_or_fail(reason: str, require_env: str, *, required: str, skipped: str) -> None:
+    """A service a test needs is missing: fail where `require_env`=1 (CI), else skip."""
+    if os.environ.get(require_env) == "1":
+        pytest.fail(f"{required} ({require_env}=1): {reason}")
+    pytest.skip(skipped)
+
+
 def _libpq(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
@@ -96,9 +103,12 @@ def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
     reason = postgres_available()
     if reason is not None:
-        if os.environ.get("POSTSCHED_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL is required here (POSTSCHED_REQUIRE_POSTGRES=1): {reason}")
-        pytest.skip(f"PostgreSQL tests skipped: {reason} (set POSTSCHED_TEST_POSTGRES_URL)")
+        skip_or_fail(
+            reason,
+            "POSTSCHED_REQUIRE_POSTGRES",
+            required="PostgreSQL is required here",
+            skipped=f"PostgreSQL tests skipped: {reason} (set POSTSCHED_TEST_POSTGRES_URL)",
+        )
     import psycopg
 
     name = f"postsched_test_{uuid.uuid4().hex[:12]}"

@@ -46,3 +46,12 @@ def test_the_checker_catches_a_forbidden_import(tmp_path: Path) -> None:
 def test_no_posts_module_names_a_forbidden_package() -> None:
     for path in (ROOT / "posts").rglob("*.py"):
         assert imported_modules(path).isdisjoint(FORBIDDEN), path
+
+
+def test_the_command_lines_status_list_is_the_models_own() -> None:
+    # The command line keeps a literal copy so that `--help` needs no SQLAlchemy.
+    from posts.models import Status
+    from scheduler.commands.common import STATUSES
+    from scheduler.overview import STATUSES as OVERVIEW
+
+    assert STATUSES == OVERVIEW == tuple(s.value for s in Status)

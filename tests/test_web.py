@@ -58,12 +58,16 @@ def token(client: FlaskClient, path: str = "/login") -> str:
     return match.group(1)
 
 
-@pytest.fixture
-def officer(client: FlaskClient) -> FlaskClient:
-    """The client, logged in."""
+def log_in(client: FlaskClient) -> FlaskClient:
     response = client.post("/login", data={"password": PASSWORD, "csrf_token": token(client)})
     assert response.status_code == 302
     return client
+
+
+@pytest.fixture
+def officer(client: FlaskClient) -> FlaskClient:
+    """The client, logged in."""
+    return log_in(client)
 
 
 def post_form(client: FlaskClient, path: str, data: dict[str, Any], **kwargs: Any) -> Any:
@@ -362,7 +366,7 @@ def test_the_plan_page_shows_then_saves_the_plan(project: Path) -> None:
     a = App(config_path=project / "config.toml", clock=lambda: NOW)
     web = create_app(a, password_hash=hash_password(PASSWORD), login_delay=0)
     with web.test_client() as client:
-        client.post("/login", data={"password": PASSWORD, "csrf_token": token(client)})
+        log_in(client)
         page = text_of(client.get("/plan?as_of=2026-01-05T08:00"))
         assert page.count("<td>no</td>") == 16
         response = post_form(client, "/plan", {"as_of": "2026-01-05T08:00"}, follow_redirects=True)
@@ -536,7 +540,7 @@ def test_a_campaign_name_that_is_not_ascii_still_downloads(planned: Path) -> Non
     a = App(config_path=config, clock=lambda: NOW)
     web = create_app(a, password_hash=hash_password(PASSWORD), login_delay=0)
     client = web.test_client()
-    client.post("/login", data={"password": PASSWORD, "csrf_token": token(client)})
+    log_in(client)
     response = client.get("/export.ics")
     assert response.status_code == 200
     assert "filename*=UTF-8''%C3%A9t%C3%A9.ics" in response.headers["Content-Disposition"]

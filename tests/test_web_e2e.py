@@ -25,7 +25,7 @@ import pytest
 
 from scheduler.app import App
 from scheduler.web import create_app, hash_password, make_server
-from tests.conftest import run
+from tests.conftest import run, skip_or_fail
 
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "correct horse battery"
@@ -54,9 +54,12 @@ def _browser_missing() -> str | None:
 def browser() -> Iterator[Any]:
     reason = _browser_missing()
     if reason is not None:
-        if os.environ.get("POSTSCHED_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"the browser test is required (POSTSCHED_REQUIRE_BROWSER=1): {reason}")
-        pytest.skip(f"browser test skipped: {reason}")
+        skip_or_fail(
+            reason,
+            "POSTSCHED_REQUIRE_BROWSER",
+            required="the browser test is required",
+            skipped=f"browser test skipped: {reason}",
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -120,10 +120,7 @@ def plan(as_of: str | None, dry_run: bool, as_json: bool) -> None:
     if as_json:
         echo_json([post_json(p, tz) for p in report.inserted + report.updated])
     else:
-        click.echo(
-            f"{len(report.inserted)} posts inserted as {status}, {len(report.updated)} drafts "
-            f"updated, {len(report.kept)} already planned and left as they are."
-        )
+        click.echo(report.summary(status))
         if report.inserted and config.campaign.review:
             say("Review them with `postsched queue`, then `postsched approve --all` or by id.")
 

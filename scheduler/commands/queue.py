@@ -169,28 +169,18 @@ def show(post_id: int, as_json: bool) -> None:
 @click.argument("post_id", type=int, metavar="ID")
 def preview(post_id: int) -> None:
     """The text exactly as the network will receive it, with its length against the limit."""
-    from posts.littletext import escape_little_text
-
     a = app()
     post = a.store.get(post_id)
     network = a.officer.network(post.channel)
     channel = a.config.channels[post.channel]
-    sent = escape_little_text(post.body) if network.little_text else post.body
-    click.echo(sent)
+    click.echo(network.sent(post.body))
     click.echo()
-    note = {
-        "mastodon": f" (every URL counts as {network.url_length})",
-        "linkedin": " (counted escaped, as LinkedIn receives the commentary)",
-    }.get(channel.type, "")
+    note = f" ({network.counting()})" if network.counting() else ""
     click.echo(
         f"{network.measure(post.body)}/{network.limit} characters on {network.name}{note}, "
         f"channel {post.channel} ({channel.mode}).",
         err=True,
     )
-
-
-def counted(number: int) -> str:
-    return "1 post" if number == 1 else f"{number} posts"
 
 
 def _ids_or_all(ids: tuple[int, ...], all_drafts: bool) -> list[int] | None:
@@ -208,6 +198,8 @@ def approve(post_ids: tuple[int, ...], all_drafts: bool) -> None:
     """Approve drafts: they become scheduled and the daemon will publish them."""
     a = app()
     posts = a.store.approve(_ids_or_all(post_ids, all_drafts), now=a.now())
+    from posts.store import counted
+
     click.echo(f"{counted(len(posts))} approved." if posts else "No draft to approve.")
     now = a.now()
     late = [p.id for p in posts if p.due_at < now]
@@ -223,6 +215,8 @@ def approve(post_ids: tuple[int, ...], all_drafts: bool) -> None:
 def cancel(post_ids: tuple[int, ...]) -> None:
     """Cancel drafts or scheduled posts; they stay in the log as cancelled."""
     a = app()
+    from posts.store import counted
+
     posts = a.store.cancel(post_ids, now=a.now())
     click.echo(f"{counted(len(posts))} cancelled.")
 

@@ -39,10 +39,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from posts.errors import InputError, NotFoundError, PostschedError
-from posts.littletext import escape_little_text
 from posts.models import RETRYABLE, Post
 from posts.officer import AddRequest
-from posts.store import EDITABLE
+from posts.store import EDITABLE, counted
 from posts.timing import format_instant
 from scheduler.app import App
 from scheduler.overview import STATUSES, status_data
@@ -259,21 +258,16 @@ def create_app(
     def preview_of(item: Post) -> dict[str, Any]:
         network = a.officer.network(item.channel)
         channel = a.config.channels[item.channel]
-        sent = escape_little_text(item.body) if network.little_text else item.body
         length = network.measure(item.body)
-        note = {
-            "mastodon": f"every URL counts as {network.url_length} characters",
-            "linkedin": "counted escaped, as LinkedIn receives the commentary",
-        }.get(channel.type, "")
         return {
             "network": network.name,
             "type": channel.type,
             "mode": channel.mode,
-            "sent": sent,
+            "sent": network.sent(item.body),
             "length": length,
             "limit": network.limit,
             "over": length > network.limit,
-            "note": note,
+            "note": network.counting(),
         }
 
     @web.get("/log")
@@ -397,7 +391,7 @@ def create_app(
                 return "No draft to approve."
             now = a.now()
             late = [str(p.id) for p in posts if p.due_at < now]
-            message = f"{len(posts)} posts approved." if len(posts) > 1 else "1 post approved."
+            message = f"{counted(len(posts))} approved."
             if late:
                 message += (
                     f" Already past their due time: {', '.join(late)}; the daemon marks them "
@@ -425,7 +419,7 @@ def create_app(
 
         def verb() -> str:
             posts = a.store.cancel(ids, now=a.now())
-            return f"{len(posts)} posts cancelled." if len(posts) > 1 else "1 post cancelled."
+            return f"{counted(len(posts))} cancelled."
 
         return act(verb, back=url_for("queue"))
 
@@ -451,8 +445,10 @@ def create_app(
             # Shown again with what the officer typed, so that nothing typed is lost.
             flash(str(exc), "error")
             form = {"text": request.form.get("text", ""), "at": at_text}
-            item = a.store.get(post_id)
-            page = render_template("post.html", post=item, preview=preview_of(item), form=form)
+            # The refused edit changed nothing: the post read above is the post as it is.
+            page = render_template(
+                "post.html", post=current, preview=preview_of(current), form=form
+            )
             return page, 400
         return redirect(url_for("post", post_id=post_id))
 
@@ -534,11 +530,7 @@ def create_app(
             as_of = request.form.get("as_of", "").strip()
             moment = a.parse_time(as_of) if as_of else a.now()
             report = a.officer.save_plan(a.planner.compute_plan(moment), a.now())
-            status = "draft" if a.config.campaign.review else "scheduled"
-            return (
-                f"{len(report.inserted)} posts inserted as {status}, {len(report.updated)} drafts "
-                f"updated, {len(report.kept)} already planned and left as they are."
-            )
+            return report.summary("draft" if a.config.campaign.review else "scheduled")
 
         return act(verb, back=url_for("queue"))
 
@@ -566,8 +558,10 @@ def create_app(
                         "file with `postsched import --csv` on the server."
                     )
             posts = a.officer.add_many(rows, a.now())
-            count = f"{len(posts)} posts" if len(posts) > 1 else "1 post"
-            return f"{count} queued from {upload.filename} (ids {posts[0].id}-{posts[-1].id})."
+            return (
+                f"{counted(len(posts))} queued from {upload.filename} "
+                f"(ids {posts[0].id}-{posts[-1].id})."
+            )
 
         return act(verb, back=url_for("exchange"))
 
