@@ -99,6 +99,11 @@ class App:
             channels[name] = replace(channel, options={**options, **channel.options})
         return replace(config, channels=channels)
 
+    def reload(self) -> None:
+        """Read config.toml again (after `connect` changed it)."""
+        for name in ("config", "measured_config", "officer", "planner"):
+            self.__dict__.pop(name, None)
+
     def require_channel(self, name: str) -> str:
         from posts.officer import require_channel
 

@@ -81,9 +81,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _register() -> None:
-    from scheduler.commands import campaign, queue, report, run, web
+    from scheduler.commands import campaign, connect, queue, report, run, web
 
-    for module in (campaign, queue, report, run, web):
+    for module in (campaign, connect, queue, report, run, web):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -43,7 +43,10 @@ CHANNEL_KEYS = {
         *("max_characters", "characters_reserved_per_url"),
     ),
     "mastodon": ("instance", "visibility", "language"),
-    "linkedin": ("author", "api_url", "api_version"),
+    "linkedin": (
+        *("author", "api_url", "api_version"),
+        *("oauth_url", "redirect_uri", "client_id_env", "client_secret_env"),
+    ),
 }
 MODES = ("dry-run", "live")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -432,12 +435,8 @@ def _channel(name: str, table: _Table, base_dir: Path) -> ChannelConfig:
         raise ConfigError(
             f'config.toml: [channels.{name}] mode must be "dry-run" or "live", not {mode!r}.'
         )
+    # A live channel's token comes from this variable, else from `postsched connect`.
     token_env = table.text("token_env", "", required=False) or None
-    if mode == "live" and token_env is None:
-        raise ConfigError(
-            f"config.toml: [channels.{name}] is live and needs token_env, the name of the "
-            "environment variable that holds its token."
-        )
     for key in ("token", "access_token", "password", "secret"):
         if key in table.data:
             raise ConfigError(

@@ -304,13 +304,17 @@ def print_status(data: dict[str, Any]) -> None:
         if info["health"] == "paused":
             until = f" until {info['paused_until']}" if info["paused_until"] else ""
             renew = (
-                f"; renew the token in ${info['token_env']} and restart the daemon"
-                if info["paused_until"] is None
-                and info["token_env"]
-                and "renew" not in (info["paused_reason"] or "")
+                f"; renew the token (postsched connect {name}) and restart the daemon"
+                if info["paused_until"] is None and "renew" not in (info["paused_reason"] or "")
                 else ""
             )
             line += f"; paused{until}: {info['paused_reason']}{renew}"
+        if info.get("token_source"):
+            who = f", posts as {info['token_account']}" if info.get("token_account") else ""
+            until = f", expires {info['token_expires']}" if info.get("token_expires") else ""
+            line += f"; token from {info['token_source']}{who}{until}"
+        elif info.get("token_problem"):
+            line += f"; {info['token_problem'].rstrip('.')}"
         if info.get("token_warning"):
             line += f"; warning: {info['token_warning']}"
         out.print(line + ".", markup=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from posts.campaign import ChannelConfig
 from posts.claims import Claims
 from posts.models import Status
 from posts.timing import format_instant
@@ -45,17 +46,17 @@ def status_data(a: App) -> dict[str, Any]:
             "last_error": state.last_error if state else None,
             "last_error_at": format_instant(state.last_error_at, tz) if state else None,
             "pending": len(pending),
-            "token_expires": None,
+            **token_fields(channel),
             "token_warning": None,
         }
-        expires = channel.options.get("token_expires")
-        if channel.mode == "live" and isinstance(expires, date):
-            channels[name]["token_expires"] = expires.isoformat()
+        expires = channels[name]["token_expires"]
+        if channel.mode == "live" and expires:
             last = max((p.due_at for p in pending), default=None)
-            if last is not None and last.astimezone(tz).date() > expires:
+            if last is not None and last.astimezone(tz).date().isoformat() > expires:
                 channels[name]["token_warning"] = (
-                    f"the token in ${channel.token_env} expires on {expires.isoformat()}, before "
-                    f"the channel's last scheduled post ({format_instant(last, tz)}): renew it"
+                    f"the token ({channels[name]['token_source']}) expires on {expires}, before "
+                    f"the channel's last scheduled post ({format_instant(last, tz)}): renew it "
+                    f"with postsched connect {name}"
                 )
     heartbeat = None
     if beat is not None:
@@ -76,6 +77,37 @@ def status_data(a: App) -> dict[str, Any]:
     }
 
 
+def token_fields(channel: ChannelConfig) -> dict[str, Any]:
+    """Where a channel's token comes from, whom it posts as, and when it expires."""
+    from posts.errors import PostschedError
+    from scheduler.credentials import read_token
+
+    fields: dict[str, Any] = {
+        "token_source": None,
+        "token_account": None,
+        "token_expires": None,
+        "token_problem": None,
+    }
+    try:
+        token = read_token(channel)
+    except PostschedError as exc:
+        if channel.mode == "live":
+            fields["token_problem"] = str(exc)
+        return fields
+    configured = channel.options.get("token_expires")
+    expires = token.expires_at.date() if token.expires_at else None
+    if expires is None and isinstance(configured, date):
+        expires = configured
+    fields.update(
+        token_source=token.source,
+        token_account=" ".join(x for x in (token.name, f"({token.account})") if x)
+        if token.account
+        else None,
+        token_expires=expires.isoformat() if expires else None,
+    )
+    return fields
+
+
 def token_checks(a: App) -> list[dict[str, Any]]:
     """`check --online` for each channel: who a live token posts as and when it expires, or
     why the network refused it (a sentence naming no secret). Dry-run channels need none."""
@@ -90,18 +122,22 @@ def token_checks(a: App) -> list[dict[str, Any]]:
         try:
             who = build_channel(a.config, name).whoami()  # type: ignore[attr-defined]
         except PostschedError as exc:
-            checks.append({"channel": name, "ok": False, "message": str(exc)})
+            checks.append({"channel": name, "ok": False, "message": f"{str(exc).rstrip('.')}."})
             continue
+        source = token_fields(channel)["token_source"]
         expires = who.get("expires")
         if expires:
-            when = f"its token expires on {expires} (token_expires in config.toml)"
+            when = f"its token ({source}) expires on {expires}"
         elif channel.type == "mastodon":
-            when = "its token does not expire until revoked"
+            when = f"its token ({source}) does not expire until revoked"
         else:
             when = (
-                "LinkedIn does not say when the token expires (60 days after it was issued): "
-                f"set token_expires in [channels.{name}]"
+                f"LinkedIn did not say when its token ({source}) expires (60 days after it was "
+                f"issued): connect with postsched connect {name}, or set token_expires in "
+                f"[channels.{name}]"
             )
         account = " ".join(x for x in (who.get("name"), f"({who['account']})") if x)
+        if who.get("via"):
+            account += f", through {who['via']}'s token"
         checks.append({"channel": name, "ok": True, "message": f"posts as {account}; {when}."})
     return checks

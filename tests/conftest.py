@@ -35,10 +35,16 @@ class Result:
 
 
 @pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("POSTSCHED_CONFIG", "POSTSCHED_DATABASE_URL"):
+def _clean_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    for name in ("POSTSCHED_CONFIG", "POSTSCHED_DATABASE_URL", "CREDENTIALS_DIRECTORY"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("POSTSCHED_LINKEDIN_CLIENT_ID", "POSTSCHED_LINKEDIN_CLIENT_SECRET"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COLUMNS", "200")
+    # `postsched connect` keeps tokens under $XDG_CONFIG_HOME: never the person's own folder.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
 
 
 @pytest.fixture

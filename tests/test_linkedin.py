@@ -69,6 +69,26 @@ class FakeLinkedIn:
         return Response("", status=201, headers={"x-restli-id": urn})
 
 
+PAGE_ACLS = {
+    "elements": [
+        {
+            "roleAssignee": "urn:li:person:x1",
+            "organization": AUTHOR,
+            "role": "ADMINISTRATOR",
+            "state": "APPROVED",
+        }
+    ]
+}
+
+
+def serve_page(server: HTTPServer, acls: dict[str, Any] = PAGE_ACLS) -> None:
+    """The page endpoints: which pages the member administers, and the page's name."""
+    server.expect_request("/rest/organizationAcls").respond_with_json(acls)
+    server.expect_request(f"/rest/organizations/{AUTHOR.rsplit(':', 1)[-1]}").respond_with_json(
+        {"id": 2414183, "localizedName": "Hétis"}
+    )
+
+
 @pytest.fixture
 def linkedin(httpserver: HTTPServer) -> FakeLinkedIn:
     fake = FakeLinkedIn()
@@ -258,14 +278,35 @@ def test_an_image_goes_through_the_images_api_with_its_alt_text(
     }
 
 
-def test_whoami_reads_userinfo_and_the_configured_expiry(httpserver: HTTPServer) -> None:
+def test_whoami_reads_the_member_the_page_and_the_configured_expiry(
+    httpserver: HTTPServer,
+) -> None:
     httpserver.expect_request("/v2/userinfo").respond_with_json(
-        {"sub": "782bbtaQ", "name": "Hétis"}
+        {"sub": "782bbtaQ", "name": "Camille Martin"}
     )
+    serve_page(httpserver)
     who = channel_for(httpserver, token_expires="2026-12-20").whoami()
     assert who == {
-        "account": "urn:li:person:782bbtaQ",
-        "name": "Hétis",
+        "account": AUTHOR,
+        "name": "the page Hétis",
         "url": None,
+        "via": "Camille Martin",
         "expires": "2026-12-20",
     }
+
+
+def test_whoami_refuses_a_page_the_member_does_not_administer(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/v2/userinfo").respond_with_json({"sub": "782bbtaQ", "name": "C"})
+    analyst = {"elements": [{"organization": AUTHOR, "role": "ANALYST", "state": "APPROVED"}]}
+    serve_page(httpserver, analyst)
+    with pytest.raises(PermanentError, match="not a Super admin or Content admin of"):
+        channel_for(httpserver).whoami()
+
+
+def test_whoami_reads_v2_me_for_a_community_management_token(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/v2/userinfo").respond_with_json({"status": 403}, status=403)
+    httpserver.expect_request("/v2/me").respond_with_json(
+        {"id": "782bbtaQ", "localizedFirstName": "Camille", "localizedLastName": "Martin"}
+    )
+    who = channel_for(httpserver, author="urn:li:person:782bbtaQ").whoami()
+    assert (who["account"], who["name"]) == ("urn:li:person:782bbtaQ", "Camille Martin")

@@ -29,7 +29,10 @@ def live(
 ) -> test_linkedin.FakeLinkedIn:
     fake = test_linkedin.FakeLinkedIn()
     httpserver.expect_request("/rest/posts", method="POST").respond_with_handler(fake.create)
-    httpserver.expect_request("/v2/userinfo").respond_with_json({"sub": "x1", "name": "Hétis"})
+    httpserver.expect_request("/v2/userinfo").respond_with_json(
+        {"sub": "x1", "name": "Camille Martin"}
+    )
+    test_linkedin.serve_page(httpserver)
     text = (project / "config.toml").read_text()
     text = text.replace('min_gap = "2h"', 'min_gap = "0s"')
     text = text.replace("max_attempts = 5", 'max_attempts = 5\nretry_base = "1s"')
@@ -38,6 +41,7 @@ def live(
     )
     text = text.replace('instance = "https://mastodon.example"', f'instance = "{mastodon}"')
     text = text.replace('mode = "dry-run"\nauthor', 'mode = "live"\nauthor')
+    text = text.replace("urn:li:organization:0", test_linkedin.AUTHOR)
     text = text.replace(
         'api_url = "https://api.linkedin.com"',
         f'api_url = "{httpserver.url_for("/").rstrip("/")}"\ntoken_expires = 2027-01-01',
@@ -111,7 +115,8 @@ def test_check_online_says_who_each_token_posts_as(live: test_linkedin.FakeLinke
     assert result.code == 0, result.err
     assert "mastodon: posts as" in result.out and "(@testuser)" in result.out
     assert (
-        "linkedin: posts as Hétis (urn:li:person:x1); its token expires on 2027-01-01" in result.out
+        "linkedin: posts as the page Hétis (urn:li:organization:2414183), through Camille "
+        "Martin's token; its token ($POSTSCHED_LINKEDIN_TOKEN) expires on 2027-01-01." in result.out
     )
 
 
@@ -121,7 +126,10 @@ def test_check_online_refuses_a_bad_token(
     monkeypatch.setenv("POSTSCHED_MASTODON_TOKEN", "wrong-token-f00")
     result = run("check", "--online")
     assert result.code == 1
-    assert "failed the online check: mastodon: Mastodon 401" in result.err
+    assert "mastodon: Mastodon 401 while checking the token" in result.out
+    assert result.err.strip() == (
+        "Error: mastodon failed the online check (the reason is above each name)."
+    )
     assert "wrong-token-f00" not in result.out + result.err
 
 
@@ -151,7 +159,10 @@ def test_the_web_status_page_verifies_the_tokens_as_check_online_does(
     assert "Verify the tokens" in client.get("/status").text
     page = html.unescape(client.post("/status", data={"csrf_token": csrf("/status")}).text)
     assert "mastodon: Mastodon 401" in page
-    assert "linkedin: posts as Hétis (urn:li:person:x1); its token expires on 2027-01-01" in page
+    assert (
+        "linkedin: posts as the page Hétis (urn:li:organization:2414183), through Camille "
+        "Martin's token; its token ($POSTSCHED_LINKEDIN_TOKEN) expires on 2027-01-01." in page
+    )
     assert "wrong-token-f00" not in page
     assert client.post("/status", data={}).status_code == 400  # no CSRF token, no network call
 
@@ -163,8 +174,8 @@ def test_a_missing_token_stops_the_daemon_before_it_starts(
     result = run("daemon", "--once")
     assert result.code == 1
     assert result.err.strip() == (
-        "Error: [channels.linkedin] is live but $POSTSCHED_LINKEDIN_TOKEN is not set: export the "
-        "channel's access token in that environment variable."
+        "Error: [channels.linkedin] is live but has no token: run postsched connect linkedin, "
+        "or export its token in $POSTSCHED_LINKEDIN_TOKEN."
     )
 
 
@@ -175,8 +186,9 @@ def test_status_warns_when_the_token_expires_before_the_last_post(
     data = json.loads(run("status", "--json").out)
     warning = data["channels"]["linkedin"]["token_warning"]
     assert "expires on 2027-01-01, before the channel's last scheduled post" in warning
+    assert "($POSTSCHED_LINKEDIN_TOKEN)" in warning
     assert data["channels"]["mastodon"]["token_warning"] is None
-    assert "warning: the token in $POSTSCHED_LINKEDIN_TOKEN expires" in run("status").out
+    assert "warning: the token ($POSTSCHED_LINKEDIN_TOKEN) expires" in run("status").out
 
 
 def test_the_token_is_nowhere_in_the_database_or_the_logs(

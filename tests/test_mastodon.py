@@ -149,7 +149,11 @@ def test_a_422_is_permanent_with_the_server_words(mastodon: str) -> None:
 def test_a_missing_token_is_refused_before_anything_is_sent(mastodon: str) -> None:
     from posts.errors import ConfigError
 
-    with pytest.raises(ConfigError, match=r"\$POSTSCHED_MASTODON_TOKEN is not set"):
+    with pytest.raises(
+        ConfigError,
+        match=r"has no token: run postsched connect mastodon, or export its token in "
+        r"\$POSTSCHED_MASTODON_TOKEN",
+    ):
         build_channel(live_config(mastodon), "mastodon", {})
 
 

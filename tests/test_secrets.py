@@ -29,6 +29,7 @@ from werkzeug import Request, Response
 from posts.errors import TemplateError
 from posts.rendering import Renderer, Subject
 from scheduler.config import load_config
+from tests import test_linkedin
 from tests.conftest import MASTODON_TOKEN, mastodon_statuses, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,6 +101,7 @@ def live(
     fake = LinkedIn()
     httpserver.expect_request("/rest/posts", method="POST").respond_with_handler(fake.posts)
     httpserver.expect_request("/v2/userinfo").respond_with_handler(fake.userinfo)
+    test_linkedin.serve_page(httpserver)
     linkedin = httpserver.url_for("/").rstrip("/")
     text = (project / "config.toml").read_text()
     for old, new in (
@@ -108,6 +110,7 @@ def live(
         ('instance = "https://mastodon.example"', f'instance = "{mastodon}"'),
         ('mode = "dry-run"\nauthor', 'mode = "live"\nauthor'),
         ('api_url = "https://api.linkedin.com"', f'api_url = "{linkedin}"'),
+        ('author = "urn:li:organization:0"', f'author = "{test_linkedin.AUTHOR}"'),
     ):
         assert old in text, old
         text = text.replace(old, new)

@@ -14,6 +14,7 @@ from posts.claims import PostView
 from posts.errors import ConfigError
 from posts.publishing import Channel
 from scheduler.channels.http import HttpRequest
+from scheduler.credentials import read_token
 
 RequestBuilder = Callable[[PostView, ChannelConfig, Config], HttpRequest]
 
@@ -28,12 +29,35 @@ def request_builder(channel_type: str) -> RequestBuilder:
     return builders[channel_type]
 
 
+PLACEHOLDERS = {
+    "instance": ("https://mastodon.example",),
+    "author": ("urn:li:organization:0",),
+}
+
+
+def require_real_target(channel: ChannelConfig) -> None:
+    """A live channel must name a real server and author, not the shipped examples."""
+    for key, values in PLACEHOLDERS.items():
+        value = str(channel.options.get(key, "")).rstrip("/")
+        if value in values:
+            how = (
+                "postsched connect " + channel.name + " sets it"
+                if key == "author"
+                else "give your own server's address, such as https://mastodon.social"
+            )
+            raise ConfigError(
+                f"[channels.{channel.name}] is live but its {key} is still the example "
+                f"{value!r}: {how}."
+            )
+
+
 def build_channel(config: Config, name: str, environ: Mapping[str, str] | None = None) -> Channel:
     channel = config.channels[name]
     if channel.mode == "dry-run":
         from scheduler.channels.dryrun import DryRunChannel
 
         return DryRunChannel(channel, config, request_builder(channel.type))
+    require_real_target(channel)
     token = read_token(channel, os.environ if environ is None else environ)
     if channel.type == "mastodon":
         from scheduler.channels.mastodon import MastodonChannel
@@ -42,18 +66,6 @@ def build_channel(config: Config, name: str, environ: Mapping[str, str] | None =
     from scheduler.channels.linkedin import LinkedInChannel
 
     return LinkedInChannel(channel, config, token)
-
-
-def read_token(channel: ChannelConfig, environ: Mapping[str, str]) -> str:
-    """A live channel's token, from the environment variable its table names (rule 6)."""
-    assert channel.token_env is not None  # config.py requires token_env for live channels
-    token = environ.get(channel.token_env, "").strip()
-    if not token:
-        raise ConfigError(
-            f"[channels.{channel.name}] is live but ${channel.token_env} is not set: export "
-            "the channel's access token in that environment variable."
-        )
-    return token
 
 
 def build_channels(config: Config, environ: Mapping[str, str] | None = None) -> dict[str, Channel]:

@@ -79,6 +79,9 @@ class HttpClient:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
 
+    def set_token(self, token: str) -> None:
+        self._token = token
+
     def send(self, request: HttpRequest, **extra: Any) -> Response:
         import requests
 

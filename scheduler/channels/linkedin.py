@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import re
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from posts.campaign import ChannelConfig, Config
 from posts.claims import PostView
-from posts.errors import AuthError, PermanentError, TransientError
+from posts.errors import AuthError, PermanentError, PostschedError, TransientError
 from posts.littletext import escape_little_text
 from posts.publishing import Receipt
 from posts.rendering import Subject
@@ -20,11 +22,15 @@ from scheduler.channels.http import (
     read_image,
     read_timeout,
 )
+from scheduler.connect.linkedin import POSTING_ROLES
+from scheduler.credentials import Token, renew_hint
 
 if TYPE_CHECKING:
     from requests import Response
 
 RESTLI_PROTOCOL = "2.0.0"
+REFRESH_BEFORE = timedelta(days=7)  # renew a refreshable token in its last week
+log = logging.getLogger("postsched.linkedin")
 
 
 def link_card(post: PostView, config: Config) -> dict[str, str]:
@@ -91,32 +97,124 @@ class LinkedInChannel:
     # repeat as a duplicate and names the post that went through.
     dedup_window = timedelta(minutes=50)
 
-    def __init__(self, channel: ChannelConfig, config: Config, token: str):
+    def __init__(self, channel: ChannelConfig, config: Config, token: Token | str):
         self.name = channel.name
         self.channel = channel
         self.config = config
         self.api_url = str(channel.options.get("api_url", "https://api.linkedin.com")).rstrip("/")
         self.version = str(channel.options["api_version"])
-        self.http = HttpClient(token, read_timeout=read_timeout(channel))
+        if isinstance(token, str):
+            token = Token(token, source=f"${channel.token_env}")
+        self.token = token
+        self.http = HttpClient(token.value, read_timeout=read_timeout(channel))
 
     def whoami(self) -> dict[str, str | None]:
-        """Who the token posts as (OpenID userinfo); LinkedIn does not say when it expires, so
-        the expiry comes from `token_expires` in the channel's table."""
+        """Who the token is (OpenID userinfo, or /v2/me for a Community Management app) and,
+        for a page, whether it may post for it; the expiry `connect` recorded, else
+        `token_expires` from the channel's table (LinkedIn tokens last 60 days)."""
+        self.refresh_if_due()
+        member, name = self._member()
+        author = str(self.channel.options["author"])
+        account, shown, via = member, name, None
+        if author.startswith("urn:li:organization:"):
+            account, shown, via = author, f"the page {self._page_name(author)}", name
+        expires = self.token.expires_at.date().isoformat() if self.token.expires_at else None
+        configured = self.channel.options.get("token_expires")
+        return {
+            "account": account,
+            "name": shown,
+            "url": None,
+            "via": via,
+            "expires": expires or (str(configured) if configured else None),
+        }
+
+    def _member(self) -> tuple[str, str]:
         response = self.http.send(HttpRequest("GET", f"{self.api_url}/v2/userinfo"))
+        if response.status_code == 403:  # a Community Management app has no OpenID scopes
+            response = self.http.send(HttpRequest("GET", f"{self.api_url}/v2/me"))
         self._raise_for(response, "checking the token", attempts=0)
         try:
             data = response.json()
         except ValueError:
             data = {}
-        expires = self.channel.options.get("token_expires")
-        return {
-            "account": f"urn:li:person:{data.get('sub')}" if data.get("sub") else None,
-            "name": data.get("name"),
-            "url": None,
-            "expires": str(expires) if expires else None,
+        if data.get("sub"):
+            return f"urn:li:person:{data['sub']}", str(data.get("name") or data["sub"])
+        if data.get("id"):
+            first, last = data.get("localizedFirstName", ""), data.get("localizedLastName", "")
+            return f"urn:li:person:{data['id']}", f"{first} {last}".strip() or str(data["id"])
+        raise PermanentError("LinkedIn did not say whom the token belongs to")
+
+    def _page_name(self, author: str) -> str:
+        """The page's name, once LinkedIn shows that the member may post for it."""
+        acls = self.http.send(
+            HttpRequest(
+                "GET",
+                f"{self.api_url}/rest/organizationAcls?q=roleAssignee&state=APPROVED",
+                headers=self._headers(),
+            )
+        )
+        self._raise_for(acls, "listing the pages the token may post for", attempts=0)
+        try:
+            elements = acls.json().get("elements", [])
+        except (ValueError, AttributeError):
+            elements = []
+        roles = {
+            str(e.get("organization") or e.get("organizationalTarget")): e.get("role")
+            for e in elements
+            if isinstance(e, dict)
         }
+        if roles.get(author) not in POSTING_ROLES:
+            raise PermanentError(
+                f"the token's member is not a Super admin or Content admin of {author}: run "
+                f"postsched connect {self.name} and choose a page it administers"
+            )
+        page = self.http.send(
+            HttpRequest(
+                "GET",
+                f"{self.api_url}/rest/organizations/{author.rsplit(':', 1)[-1]}",
+                headers=self._headers(),
+            )
+        )
+        try:
+            return str(page.json().get("localizedName") or author) if page.ok else author
+        except (ValueError, AttributeError):
+            return author
+
+    def refresh_if_due(self) -> None:
+        """Renew a stored token with its refresh token in its last week (LinkedIn grants
+        refresh tokens to some apps only); without one, `status` warns before it expires."""
+        token = self.token
+        now = datetime.now(UTC)
+        if not (token.from_file and token.refresh_token and token.expires_at):
+            return
+        if token.expires_at - now > REFRESH_BEFORE:
+            return
+        if token.refresh_expires_at is not None and token.refresh_expires_at <= now:
+            return
+        from scheduler.connect.linkedin import LinkedInConnector
+        from scheduler.credentials import Credentials, stored_token
+
+        credentials = Credentials.locate()
+        entry = credentials.entry(self.name)
+        if entry is None:
+            return
+        try:
+            renewed = LinkedInConnector(self.channel).refresh(entry)
+        except PostschedError as exc:
+            log.warning("%s: the token could not be renewed: %s", self.name, exc)
+            return
+        try:
+            credentials.save_entry(self.name, renewed)
+        except PostschedError as exc:  # read-only under systemd: renewed for this run only
+            log.warning("%s: the renewed token could not be saved: %s", self.name, exc)
+        self.token = stored_token(self.channel) or replace(
+            token, value=str(renewed["access_token"])
+        )
+        self.http.set_token(self.token.value)
+        log.info("%s: the LinkedIn token was renewed", self.name)
 
     def publish(self, post: PostView) -> Receipt:
+        self.refresh_if_due()
         request = build_request(post, self.channel, self.config)
         if post.media_path:
             image = self._upload(post)
@@ -167,8 +265,7 @@ class LinkedInChannel:
         what = f"LinkedIn {code} while {doing}: {words}"
         if code == 401:
             raise AuthError(
-                f"{what}; renew the token in ${self.channel.token_env} "
-                "(LinkedIn tokens last 60 days)"
+                f"{what}; {renew_hint(self.channel, self.token)} (LinkedIn tokens last 60 days)"
             )
         if code == 426:
             raise PermanentError(

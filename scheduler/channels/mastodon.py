@@ -17,6 +17,7 @@ from scheduler.channels.http import (
     read_image,
     read_timeout,
 )
+from scheduler.credentials import Token, renew_hint
 
 if TYPE_CHECKING:
     from requests import Response
@@ -54,12 +55,15 @@ class MastodonChannel:
     # retried with its key inside that hour (with a margin), and marked `unknown` after it.
     dedup_window = timedelta(minutes=50)
 
-    def __init__(self, channel: ChannelConfig, config: Config, token: str):
+    def __init__(self, channel: ChannelConfig, config: Config, token: Token | str):
+        if isinstance(token, str):
+            token = Token(token, source=f"${channel.token_env}")
+        self.token = token
         self.name = channel.name
         self.channel = channel
         self.config = config
         self.instance = str(channel.options["instance"]).rstrip("/")
-        self.http = HttpClient(token, read_timeout=read_timeout(channel))
+        self.http = HttpClient(token.value, read_timeout=read_timeout(channel))
         self._limits: tuple[int, int] | None = None
 
     # reading -------------------------------------------------------------------------------
@@ -142,7 +146,7 @@ class MastodonChannel:
         words = self.http.error_text(response)
         what = f"Mastodon {code} while {doing}: {words}"
         if code == 401:
-            raise AuthError(f"{what}; renew the token in ${self.channel.token_env}")
+            raise AuthError(f"{what}; {renew_hint(self.channel, self.token)}")
         if code == 429:
             raise RateLimitError(what, retry_after=_reset_time(response))
         if code >= 500 or code == 408:

@@ -36,12 +36,16 @@ def check(online: bool) -> None:
     """Validate config.toml and render every template for every subject and channel."""
     from rich.table import Table
 
+    from scheduler.channels import require_real_target
     from scheduler.output import console, one_line
     from scheduler.permissions import permission_warnings
 
     a = app()
     for warning in permission_warnings(a.config):
         say(f"Warning: {warning}")
+    for channel in a.config.channels.values():
+        if channel.mode == "live":
+            require_real_target(channel)
     rendered = a.planner.render_all()
     table = Table(title=f"Templates of {a.config.campaign.name}")
     for name in ("channel", "subject", "phase", "template", "length", "text"):
@@ -71,12 +75,10 @@ def check_tokens(a: App) -> None:
     checks = token_checks(a)
     for check in checks:
         click.echo(f"{check['channel']}: {check['message']}")
-    failures = [c for c in checks if not c["ok"]]
+    failures = [c["channel"] for c in checks if not c["ok"]]
     if failures:
-        first = failures[0]
         raise PostschedError(
-            f"{len(failures)} channel(s) failed the online check: "
-            f"{first['channel']}: {first['message']}"
+            f"{', '.join(failures)} failed the online check (the reason is above each name)."
         )
 
 

@@ -1,0 +1,158 @@
+"""Connecting the accounts: connect and disconnect."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from scheduler.app import App
+from scheduler.commands.common import app, say
+
+if TYPE_CHECKING:
+    from scheduler.connect import Author, Connected
+
+
+@click.command()
+@click.argument("channel")
+@click.option(
+    "--paste",
+    is_flag=True,
+    help="Mastodon: on a machine without a browser, open the address anywhere and paste the code.",
+)
+@click.option("--no-browser", is_flag=True, help="Print the address; do not open a browser.")
+@click.option(
+    "--author",
+    metavar="URN|me",
+    help="LinkedIn: post as this page (urn:li:organization:N) or as yourself (me).",
+)
+@click.option("--instance", metavar="URL", help="Mastodon: your server, written to config.toml.")
+@click.option(
+    "--timeout", default="5m", show_default=True, help="How long to wait for the browser."
+)
+def connect(
+    channel: str,
+    paste: bool,
+    no_browser: bool,
+    author: str | None,
+    instance: str | None,
+    timeout: str,
+) -> None:
+    """Authorize postsched on CHANNEL's network and keep the token privately."""
+    from posts.timing import parse_duration
+    from scheduler.connect import ConnectError, choose_author, connector_for, store_connection
+    from scheduler.connect.loopback import LoopbackServer
+    from scheduler.connect.mastodon import OOB
+
+    a = app()
+    wait = parse_duration(timeout).total_seconds()
+    if instance is not None:
+        _set_instance(a, channel, instance)
+    connector = connector_for(a.config, channel)
+    kind = connector.channel.type
+    if paste and kind != "mastodon":
+        raise click.UsageError("--paste is for Mastodon; LinkedIn only redirects to a URL.")
+    server = None
+    opened = False
+    if not paste:
+        if kind == "linkedin":
+            server = LoopbackServer.for_uri(connector.redirect_uri)  # type: ignore[attr-defined]
+        else:
+            server = LoopbackServer()
+    try:
+        pending = connector.start(OOB if server is None else server.redirect_uri)
+        if server is not None and not no_browser:
+            opened = _open_browser(pending.url)
+            if not opened and kind == "mastodon":
+                server.server_close()
+                server = None
+                pending = connector.start(OOB)
+                say("No browser here: you can approve on any device.")
+        if server is None:
+            say("Open this address, approve, then paste the code the page shows:")
+        elif not opened:
+            say(f"Open this address in a browser on this machine (waiting up to {timeout}):")
+        click.echo(pending.url)
+        if server is None:
+            code = click.prompt("Code", err=True).strip()
+            answer = {"code": code, "state": pending.state}
+        else:
+            answer = server.wait(wait)
+    finally:
+        if server is not None:
+            server.server_close()
+    connected = connector.finish(pending, answer)
+    chosen = choose_author(connected, author)
+    if chosen is None and connected.authors:
+        chosen = _prompt_author(connected)
+    if chosen is None and kind == "linkedin":
+        raise ConnectError("No author was chosen; nothing was stored.")
+    click.echo(store_connection(connected, chosen, a.config))
+
+
+def _prompt_author(connected: Connected) -> Author:
+    from scheduler.connect import ConnectError
+
+    if not sys.stdin.isatty():
+        choices = ", ".join(x.urn for x in connected.authors)
+        raise ConnectError(
+            f"This LinkedIn member may post as several authors ({choices}): choose one with "
+            "--author; nothing was stored."
+        )
+    for number, author in enumerate(connected.authors, start=1):
+        click.echo(f"  {number}. {author.label()}", err=True)
+    picked = click.prompt(
+        "Post as", type=click.IntRange(1, len(connected.authors)), default=1, err=True
+    )
+    return connected.authors[picked - 1]
+
+
+def _open_browser(url: str) -> bool:
+    import webbrowser
+
+    try:
+        return webbrowser.open(url)
+    except webbrowser.Error:
+        return False
+
+
+def _set_instance(a: App, channel: str, instance: str) -> None:
+    from posts.errors import InputError
+    from scheduler.config_file import set_channel_option
+
+    if not instance.startswith(("https://", "http://")):
+        raise InputError(
+            f"--instance {instance!r} must be an address such as https://mastodon.social."
+        )
+    if a.config.channels.get(channel) is None or a.config.channels[channel].type != "mastodon":
+        raise InputError(f"--instance is for a Mastodon channel; {channel!r} is not one.")
+    set_channel_option(a.config_path, channel, "instance", instance.rstrip("/"))
+    a.reload()
+
+
+@click.command()
+@click.argument("channel")
+def disconnect(channel: str) -> None:
+    """Revoke CHANNEL's stored token with its network and forget it."""
+    from posts.errors import InputError
+    from scheduler.connect import connector_for
+    from scheduler.credentials import Credentials
+
+    a = app()
+    connector = connector_for(a.config, channel)
+    credentials = Credentials.locate()
+    entry = credentials.entry(channel)
+    if entry is None:
+        env = connector.channel.token_env
+        where = f"; a token in ${env} is yours to unset" if env else ""
+        raise InputError(f"postsched keeps no token for {channel}{where}.")
+    problem = connector.revoke(entry)
+    credentials.forget_entry(channel)
+    if problem:
+        click.echo(f"{channel}: the token is forgotten here, but not revoked: {problem}.")
+    else:
+        click.echo(f"{channel}: the token is revoked and forgotten.")
+
+
+COMMANDS = [connect, disconnect]

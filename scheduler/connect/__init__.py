@@ -1,0 +1,250 @@
+"""`postsched connect`: a network's OAuth authorization-code flow, for the command line and the
+web page alike.
+
+A connect has two halves. `start` registers what the network needs and builds the address the
+officer opens, with a fresh `state` and a PKCE verifier; the network asks the officer, then sends
+the browser back to our redirect address with a code. `finish` checks that answer, exchanges the
+code for a token and asks the network whom it belongs to. Nothing is stored until the caller
+saves the result (the credentials file, and for LinkedIn the author in config.toml).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from posts.campaign import ChannelConfig, Config
+from posts.errors import InputError
+
+USER_AGENT = "postsched/0.1"
+TIMEOUT = (5.0, 30.0)
+
+
+class ConnectError(InputError):
+    """A connect that cannot go on: one sentence, and nothing stored."""
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What links the authorization address to the answer: kept in memory by the command line,
+    in the session by the web page (no secret in it but the PKCE verifier, which is useless
+    without the client's own secret or the code)."""
+
+    channel: str
+    redirect_uri: str
+    state: str
+    verifier: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Author:
+    """Whom a LinkedIn channel may post as: a page the member administers, or the member."""
+
+    urn: str
+    name: str
+    kind: str  # "page" or "member"
+
+    def label(self) -> str:
+        what = "the page" if self.kind == "page" else "yourself,"
+        return f"{what} {self.name} ({self.urn})"
+
+
+@dataclass
+class Connected:
+    """A token the network granted, not yet stored, and what it said about it."""
+
+    channel: str
+    entry: dict[str, Any]  # what the credentials file keeps for the channel
+    who: str  # whom the network says the token belongs to, for a person to read
+    authors: list[Author] = field(default_factory=list)
+
+
+class Connector(Protocol):
+    channel: ChannelConfig
+    network: str
+
+    def start(self, redirect_uri: str) -> Pending: ...
+
+    def finish(self, pending: Pending, answer: Mapping[str, str]) -> Connected: ...
+
+    def revoke(self, entry: Mapping[str, Any]) -> str | None: ...
+
+
+def connector_for(config: Config, name: str, environ: Mapping[str, str] | None = None) -> Connector:
+    channel = config.channels.get(name)
+    if channel is None:
+        known = ", ".join(config.channels) or "none"
+        raise InputError(f"There is no channel {name!r} in config.toml (channels: {known}).")
+    if channel.type == "mastodon":
+        from scheduler.connect.mastodon import MastodonConnector
+
+        return MastodonConnector(channel)
+    from scheduler.connect.linkedin import LinkedInConnector
+
+    return LinkedInConnector(channel, environ)
+
+
+def new_state() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def pkce_pair() -> tuple[str, str]:
+    """A PKCE verifier and its S256 challenge (RFC 7636)."""
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def code_from(pending: Pending, answer: Mapping[str, str], network: str) -> str:
+    """The code in the network's answer, once the answer is shown to be ours and a yes."""
+    error = answer.get("error")
+    if error:
+        said = answer.get("error_description") or error
+        if error == "access_denied":
+            raise ConnectError(
+                f"The authorization was declined on {network} ({said}); nothing was stored."
+            )
+        raise ConnectError(f"{network} did not authorize postsched: {said}; nothing was stored.")
+    if answer.get("state") != pending.state:
+        raise ConnectError(
+            f"The answer that came back does not carry the state this connect sent to {network}, "
+            "so it may not come from your authorization; nothing was stored. Run connect again."
+        )
+    code = answer.get("code", "").strip()
+    if not code:
+        raise ConnectError(f"{network}'s answer holds no code; nothing was stored.")
+    return code
+
+
+def is_loopback(uri: str) -> bool:
+    host = urlsplit(uri).hostname or ""
+    return host in ("127.0.0.1", "::1", "localhost")
+
+
+def same_redirect(registered: str, wanted: str) -> bool:
+    """Whether a registered redirect URI accepts `wanted`: exactly, or with another port for a
+    loopback IP address (RFC 8252 7.3, as Mastodon's OAuth library does)."""
+    if registered == wanted:
+        return True
+    a, b = urlsplit(registered), urlsplit(wanted)
+    loopback = ("127.0.0.1", "::1")
+    return (
+        a.hostname in loopback
+        and a.hostname == b.hostname
+        and (a.scheme, a.path) == (b.scheme, b.path)
+    )
+
+
+class OAuthHttp:
+    """Calls to a network's OAuth endpoints, with timeouts, each failure one sentence."""
+
+    def __init__(self, network: str):
+        import requests
+
+        self.network = network
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+
+    def call(self, method: str, url: str, doing: str, **kwargs: Any) -> Any:
+        import requests
+
+        try:
+            response = self.session.request(method, url, timeout=TIMEOUT, **kwargs)
+        except requests.Timeout:
+            raise ConnectError(
+                f"{url} did not answer in time while {doing}; nothing was stored."
+            ) from None
+        except requests.RequestException:
+            raise ConnectError(
+                f"Cannot reach {url} while {doing}: check the address and the network; "
+                "nothing was stored."
+            ) from None
+        return response
+
+
+def json_of(response: Any) -> dict[str, Any] | None:
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def said(response: Any) -> str:
+    """The network's own words for a refusal, short, or its status."""
+    data = json_of(response) or {}
+    for key in ("error_description", "message", "error"):
+        if isinstance(data.get(key), str) and data[key]:
+            return str(data[key])[:200]
+    return f"HTTP {response.status_code}"
+
+
+def store_connection(
+    connected: Connected, author: Author | None, config: Config, credentials: Any = None
+) -> str:
+    """Keep a granted token (and for LinkedIn, the chosen author in config.toml); return the
+    sentence that says what was done."""
+    from scheduler.config_file import set_channel_option
+    from scheduler.credentials import Credentials
+
+    credentials = credentials or Credentials.locate()
+    channel = config.channels[connected.channel]
+    entry = dict(connected.entry)
+    said_author = ""
+    if author is not None:
+        if config.path is None:
+            raise ConnectError("There is no config.toml to record the channel's author in.")
+        if channel.options.get("author") != author.urn:
+            set_channel_option(config.path, channel.name, "author", author.urn)
+        entry["author"] = author.urn
+        entry["account"] = author.urn
+        entry["name"] = author.name
+        said_author = f"; it posts as {author.label()}, now its author in {config.path.name}"
+    credentials.save_entry(channel.name, entry)
+    expires = entry.get("expires_at")
+    until = f"; the token expires on {expires[:10]}" if expires else ""
+    live = (
+        ""
+        if channel.mode == "live"
+        else f'. The channel is still dry-run: set mode = "live" in [channels.{channel.name}] '
+        "when you are ready (docs/going-live.md)"
+    )
+    return (
+        f"{channel.name}: connected as {connected.who}{said_author}{until}; the token is kept "
+        f"in {credentials.path}{live}."
+    )
+
+
+def choose_author(connected: Connected, wanted: str | None) -> Author | None:
+    """The author a LinkedIn connect records: `wanted` (a URN, or "me"), else the only page.
+    None when a person must choose among several; Mastodon has no author to choose."""
+    if not connected.authors:
+        return None
+    member = connected.authors[-1]
+    pages = [a for a in connected.authors if a.kind == "page"]
+    if wanted:
+        if wanted == "me":
+            return member
+        for author in connected.authors:
+            if author.urn == wanted:
+                return author
+        choices = ", ".join(a.urn for a in connected.authors)
+        raise ConnectError(
+            f"{wanted} is not among the authors this LinkedIn member may post as ({choices}); "
+            "nothing was stored."
+        )
+    if len(connected.authors) == 1:
+        return member  # a Share on LinkedIn app: the member only
+    if not pages:
+        raise ConnectError(
+            f"{connected.who} administers no LinkedIn page: ask a Super admin of the school's "
+            "page to give you the Super admin or Content admin role, or connect with "
+            "--author me to post as yourself; nothing was stored."
+        )
+    return pages[0] if len(pages) == 1 else None

@@ -1,0 +1,213 @@
+"""Where a live channel's token comes from, and the private file `postsched connect` keeps.
+
+A token comes from the environment variable the channel's table names (`token_env`), which
+wins, else from the credentials file that `postsched connect` wrote:
+`$XDG_CONFIG_HOME/postsched/credentials.json` (`~/.config/...` by default), or
+`$CREDENTIALS_DIRECTORY/credentials.json` under systemd (`LoadCredential=`, read-only there).
+The file is created 0600 in a 0700 folder, outside the project, and refused when anyone else
+can read it. Tokens are never written to the database, config.toml, the outbox or a log.
+
+The file holds, per channel name, the token and what the network said about it (who it posts
+as, when it expires), and per Mastodon instance the application postsched registered there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from posts.campaign import ChannelConfig
+from posts.errors import ConfigError
+
+FILE_NAME = "credentials.json"
+
+
+@dataclass(frozen=True)
+class Token:
+    """A channel's token and what is known of it. `source` says where it came from, in words
+    a person can act on ($POSTSCHED_MASTODON_TOKEN, or the credentials file's path)."""
+
+    value: str
+    source: str
+    from_file: bool = False
+    account: str | None = None
+    name: str | None = None
+    expires_at: datetime | None = None
+    refresh_token: str | None = None
+    refresh_expires_at: datetime | None = None
+
+    def __repr__(self) -> str:  # never the secret, even in a traceback
+        return f"Token(source={self.source!r}, account={self.account!r})"
+
+
+def renew_hint(channel: ChannelConfig, token: Token | None) -> str:
+    """How to renew a refused token, by where it came from."""
+    if token is not None and not token.from_file:
+        return f"renew the token in {token.source}"
+    return f"renew the token with postsched connect {channel.name}"
+
+
+def channel_server(channel: ChannelConfig) -> str:
+    """The server a channel's token belongs to: a token for another server is not used."""
+    if channel.type == "mastodon":
+        return str(channel.options.get("instance", "")).rstrip("/")
+    return str(channel.options.get("api_url", "https://api.linkedin.com")).rstrip("/")
+
+
+class Credentials:
+    """The credentials file: read, checked for its permissions, written atomically 0600."""
+
+    def __init__(self, path: Path, *, writable: bool = True):
+        self.path = path
+        self.writable = writable
+
+    @classmethod
+    def locate(cls, environ: Mapping[str, str] | None = None) -> Credentials:
+        environ = os.environ if environ is None else environ
+        systemd = environ.get("CREDENTIALS_DIRECTORY")
+        if systemd:
+            return cls(Path(systemd) / FILE_NAME, writable=False)
+        base = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+        return cls(Path(base) / "postsched" / FILE_NAME)
+
+    # reading ---------------------------------------------------------------------------
+
+    def read(self) -> dict[str, Any]:
+        """The whole file ({} when there is none yet); refused when others can read it."""
+        try:
+            mode = self.path.stat().st_mode
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise ConfigError(f"The credentials file {self.path} cannot be read: {exc}.") from None
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ConfigError(
+                f"The credentials file {self.path} can be read by other users, so its tokens "
+                f"are no longer private: run chmod 600 {self.path}, then postsched connect again "
+                "for each channel to replace them."
+            )
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise ConfigError(
+                f"The credentials file {self.path} is not one postsched wrote (not readable "
+                "JSON): move it away and run postsched connect again."
+            ) from None
+        return data if isinstance(data, dict) else {}
+
+    def entry(self, channel: str) -> dict[str, Any] | None:
+        found = self.read().get("channels", {}).get(channel)
+        return found if isinstance(found, dict) else None
+
+    def apps(self, instance: str) -> list[dict[str, Any]]:
+        found = self.read().get("apps", {}).get(instance, [])
+        return [app for app in found if isinstance(app, dict)]
+
+    # writing ---------------------------------------------------------------------------
+
+    def save_entry(self, channel: str, entry: dict[str, Any]) -> None:
+        data = self.read()
+        data.setdefault("channels", {})[channel] = entry
+        self._write(data)
+
+    def forget_entry(self, channel: str) -> dict[str, Any] | None:
+        data = self.read()
+        entry = data.get("channels", {}).pop(channel, None)
+        if entry is not None:
+            self._write(data)
+        return entry if isinstance(entry, dict) else None
+
+    def save_app(self, instance: str, app: dict[str, Any]) -> None:
+        data = self.read()
+        data.setdefault("apps", {}).setdefault(instance, []).append(app)
+        self._write(data)
+
+    def _write(self, data: dict[str, Any]) -> None:
+        if not self.writable:
+            raise ConfigError(
+                f"{self.path} comes from systemd ($CREDENTIALS_DIRECTORY) and is read-only: run "
+                "postsched connect outside the service, as the service's user, then restart it."
+            )
+        folder = self.path.parent
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".credentials-")
+            try:
+                os.fchmod(handle, 0o600)
+                with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                    json.dump(data, stream, indent=2, sort_keys=True)
+                    stream.write("\n")
+                Path(temporary).replace(self.path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise ConfigError(
+                f"The credentials file {self.path} cannot be written: {exc.strerror}."
+            ) from None
+
+
+def read_token(channel: ChannelConfig, environ: Mapping[str, str] | None = None) -> Token:
+    """A live channel's token: its environment variable wins, else the credentials file."""
+    environ = os.environ if environ is None else environ
+    if channel.token_env:
+        value = environ.get(channel.token_env, "").strip()
+        if value:
+            return Token(value=value, source=f"${channel.token_env}")
+    token = stored_token(channel, environ)
+    if token is not None:
+        return token
+    where = f", or export its token in ${channel.token_env}" if channel.token_env else ""
+    raise ConfigError(
+        f"[channels.{channel.name}] is live but has no token: run postsched connect "
+        f"{channel.name}{where}."
+    )
+
+
+def stored_token(channel: ChannelConfig, environ: Mapping[str, str] | None = None) -> Token | None:
+    """The token `connect` stored for this channel and server, if any."""
+    credentials = Credentials.locate(environ)
+    entry = credentials.entry(channel.name)
+    if not entry or not entry.get("access_token"):
+        return None
+    if entry.get("server") != channel_server(channel):
+        return None  # a token for another server: `connect` again
+    return Token(
+        value=str(entry["access_token"]),
+        source=str(credentials.path),
+        from_file=True,
+        account=entry.get("account"),
+        name=entry.get("name"),
+        expires_at=parse_time(entry.get("expires_at")),
+        refresh_token=entry.get("refresh_token"),
+        refresh_expires_at=parse_time(entry.get("refresh_expires_at")),
+    )
+
+
+def token_source(channel: ChannelConfig, environ: Mapping[str, str] | None = None) -> Token | None:
+    """The token a live channel would use, or None; never raises for a missing one."""
+    try:
+        return read_token(channel, environ)
+    except ConfigError:
+        return None
+
+
+def parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def format_time(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat(timespec="seconds") if value else None
