@@ -41,7 +41,7 @@ def connect(
 ) -> None:
     """Authorize postsched on CHANNEL's network and keep the token privately."""
     from posts.timing import parse_duration
-    from scheduler.connect import ConnectError, choose_author, connector_for, store_connection
+    from scheduler.connect import choose_author, connector_for, store_connection
     from scheduler.connect.loopback import LoopbackServer
     from scheduler.connect.mastodon import OOB
 
@@ -83,23 +83,16 @@ def connect(
         if server is not None:
             server.server_close()
     connected = connector.finish(pending, answer)
-    chosen = choose_author(connected, author)
-    if chosen is None and connected.authors:
-        chosen = _prompt_author(connected)
-    if chosen is None and kind == "linkedin":
-        raise ConnectError("No author was chosen; nothing was stored.")
+    pages = [x for x in connected.authors if x.kind == "page"]
+    if author is None and pages and sys.stdin.isatty():
+        chosen: Author | None = _prompt_author(connected)
+    else:
+        chosen = choose_author(connected, author)
     click.echo(store_connection(connected, chosen, a.config))
 
 
 def _prompt_author(connected: Connected) -> Author:
-    from scheduler.connect import ConnectError
-
-    if not sys.stdin.isatty():
-        choices = ", ".join(x.urn for x in connected.authors)
-        raise ConnectError(
-            f"This LinkedIn member may post as several authors ({choices}): choose one with "
-            "--author; nothing was stored."
-        )
+    """At a terminal: whom the channel posts as, the first page by default."""
     for number, author in enumerate(connected.authors, start=1):
         click.echo(f"  {number}. {author.label()}", err=True)
     picked = click.prompt(
@@ -135,24 +128,9 @@ def _set_instance(a: App, channel: str, instance: str) -> None:
 @click.argument("channel")
 def disconnect(channel: str) -> None:
     """Revoke CHANNEL's stored token with its network and forget it."""
-    from posts.errors import InputError
-    from scheduler.connect import connector_for
-    from scheduler.credentials import Credentials
+    from scheduler.connect import disconnect_channel
 
-    a = app()
-    connector = connector_for(a.config, channel)
-    credentials = Credentials.locate()
-    entry = credentials.entry(channel)
-    if entry is None:
-        env = connector.channel.token_env
-        where = f"; a token in ${env} is yours to unset" if env else ""
-        raise InputError(f"postsched keeps no token for {channel}{where}.")
-    problem = connector.revoke(entry)
-    credentials.forget_entry(channel)
-    if problem:
-        click.echo(f"{channel}: the token is forgotten here, but not revoked: {problem}.")
-    else:
-        click.echo(f"{channel}: the token is revoked and forgotten.")
+    click.echo(disconnect_channel(app().config, channel))
 
 
 COMMANDS = [connect, disconnect]

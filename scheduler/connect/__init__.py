@@ -62,7 +62,8 @@ class Connected:
     channel: str
     entry: dict[str, Any]  # what the credentials file keeps for the channel
     who: str  # whom the network says the token belongs to, for a person to read
-    authors: list[Author] = field(default_factory=list)
+    authors: list[Author] = field(default_factory=list)  # pages first, the member last
+    pages_asked: bool = False  # whether the app could list pages (a Community Management app)
 
 
 class Connector(Protocol):
@@ -222,8 +223,8 @@ def store_connection(
 
 
 def choose_author(connected: Connected, wanted: str | None) -> Author | None:
-    """The author a LinkedIn connect records: `wanted` (a URN, or "me"), else the only page.
-    None when a person must choose among several; Mastodon has no author to choose."""
+    """The author a LinkedIn connect records: `wanted` (a URN, or "me"), else the only page;
+    Mastodon has no author to choose."""
     if not connected.authors:
         return None
     member = connected.authors[-1]
@@ -239,7 +240,7 @@ def choose_author(connected: Connected, wanted: str | None) -> Author | None:
             f"{wanted} is not among the authors this LinkedIn member may post as ({choices}); "
             "nothing was stored."
         )
-    if len(connected.authors) == 1:
+    if not connected.pages_asked:
         return member  # a Share on LinkedIn app: the member only
     if not pages:
         raise ConnectError(
@@ -247,4 +248,28 @@ def choose_author(connected: Connected, wanted: str | None) -> Author | None:
             "page to give you the Super admin or Content admin role, or connect with "
             "--author me to post as yourself; nothing was stored."
         )
-    return pages[0] if len(pages) == 1 else None
+    if len(pages) > 1:
+        choices = ", ".join(a.urn for a in connected.authors)
+        raise ConnectError(
+            f"This LinkedIn member may post as several authors ({choices}): choose one with "
+            "--author; nothing was stored."
+        )
+    return pages[0]
+
+
+def disconnect_channel(config: Config, name: str) -> str:
+    """Revoke a channel's stored token with its network and forget it; the sentence to show."""
+    from scheduler.credentials import Credentials
+
+    connector = connector_for(config, name)
+    credentials = Credentials.locate()
+    entry = credentials.entry(name)
+    if entry is None:
+        env = connector.channel.token_env
+        where = f"; a token in ${env} is yours to unset" if env else ""
+        raise ConnectError(f"postsched keeps no token for {name}{where}.")
+    problem = connector.revoke(entry)
+    credentials.forget_entry(name)
+    if problem:
+        return f"{name}: the token is forgotten here, but not revoked: {problem}."
+    return f"{name}: the token is revoked and forgotten."

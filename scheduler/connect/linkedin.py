@@ -114,9 +114,8 @@ class LinkedInConnector:
         member = self.member(token)
         entry.update({"type": "linkedin", "member": member.urn, "name": member.name})
         authors = [] if self.as_member else self.pages(token)
-        return Connected(
-            self.channel.name, entry, f"{member.name} ({member.urn})", [*authors, member]
-        )
+        who = f"{member.name} ({member.urn})"
+        return Connected(self.channel.name, entry, who, [*authors, member], not self.as_member)
 
     def member(self, token: str) -> Author:
         """The member the token belongs to: `/v2/me` for a Community Management app, OpenID's

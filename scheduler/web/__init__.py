@@ -118,6 +118,9 @@ def create_app(
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
     )
     CSRFProtect(web)
+    from scheduler.web.connect import connect_pages
+
+    web.register_blueprint(connect_pages(a))
     _ = a.officer  # open the database (and check its schema) now, not at the first request
     tz = a.config.campaign.timezone
 

@@ -1,0 +1,104 @@
+"""The web page's "Connect" buttons: the same OAuth flow as `postsched connect`, with the
+network's redirect landing on the web page itself (/connect/callback), and "Disconnect".
+
+What links the authorization to its answer (state, PKCE verifier) waits in the officer's
+session; a LinkedIn token waiting for the choice of page waits in this process's memory for ten
+minutes at most, never in the cookie.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import asdict
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from werkzeug.wrappers.response import Response
+
+from posts.errors import PostschedError
+from scheduler.app import App
+from scheduler.connect import (
+    Connected,
+    Pending,
+    choose_author,
+    connector_for,
+    disconnect_channel,
+    store_connection,
+)
+
+CHOICE_LIFETIME = 600.0  # seconds a granted LinkedIn token waits for the officer's choice
+
+
+def connect_pages(a: App) -> Blueprint:
+    pages = Blueprint("connect", __name__)
+    waiting: dict[str, tuple[float, Connected]] = {}
+
+    def back(message: str, category: str) -> Response:
+        flash(message, category)
+        return redirect(url_for("status"))
+
+    def saved(connected: Connected, author_urn: str | None) -> Response:
+        author = choose_author(connected, author_urn) if connected.authors else None
+        message = store_connection(connected, author, a.config)
+        a.reload()
+        return back(message, "info")
+
+    @pages.post("/connect/<name>")
+    def start(name: str) -> str | Response:
+        try:
+            connector = connector_for(a.config, name)
+            pending = connector.start(url_for("connect.callback", _external=True))
+        except PostschedError as exc:
+            return back(str(exc), "error")
+        session["connect"] = asdict(pending)
+        return render_template(
+            "connect.html", pending=pending, channel=connector.channel, network=connector.network
+        )
+
+    @pages.get("/connect/callback")
+    def callback() -> str | Response:
+        kept = session.pop("connect", None)
+        if not isinstance(kept, dict):
+            return back(
+                "This answer does not belong to a connect started from this page (or the page "
+                "was restarted since); nothing was stored. Press Connect again.",
+                "error",
+            )
+        pending = Pending(**kept)
+        try:
+            connector = connector_for(a.config, pending.channel)
+            connected = connector.finish(pending, request.args.to_dict())
+            if not connected.authors:
+                return saved(connected, None)
+            if connected.pages_asked and len(connected.authors) == 1:
+                choose_author(connected, None)  # refuses: the member administers no page
+        except PostschedError as exc:
+            return back(str(exc), "error")
+        now = time.monotonic()
+        for key in [k for k, (at, _) in waiting.items() if now - at > CHOICE_LIFETIME]:
+            del waiting[key]
+        key = secrets.token_urlsafe(16)
+        waiting[key] = (now, connected)
+        session["connect_choice"] = key
+        return render_template("connect_choose.html", connected=connected)
+
+    @pages.post("/connect/choose")
+    def choose() -> Response:
+        key = session.pop("connect_choice", None)
+        found = waiting.pop(str(key), None)
+        if found is None or time.monotonic() - found[0] > CHOICE_LIFETIME:
+            return back("This choice came too late or twice; nothing was stored.", "error")
+        try:
+            return saved(found[1], request.form.get("author") or "")
+        except PostschedError as exc:
+            return back(str(exc), "error")
+
+    @pages.post("/disconnect/<name>")
+    def disconnect(name: str) -> Response:
+        try:
+            message = disconnect_channel(a.config, name)
+        except PostschedError as exc:
+            return back(str(exc), "error")
+        return back(message, "error" if "not revoked" in message else "info")
+
+    return pages
