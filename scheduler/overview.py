@@ -108,7 +108,7 @@ def token_fields(channel: ChannelConfig) -> dict[str, Any]:
     return fields
 
 
-def token_checks(a: App) -> list[dict[str, Any]]:
+def token_checks(a: App, *, show_path: bool = True) -> list[dict[str, Any]]:
     """`check --online` for each channel: who a live token posts as and when it expires, or
     why the network refused it (a sentence naming no secret). Dry-run channels need none."""
     from posts.errors import PostschedError
@@ -125,6 +125,8 @@ def token_checks(a: App) -> list[dict[str, Any]]:
             checks.append({"channel": name, "ok": False, "message": f"{str(exc).rstrip('.')}."})
             continue
         source = token_fields(channel)["token_source"]
+        if not show_path and not str(source).startswith("$"):
+            source = "postsched's credentials file"  # the web page names no path on the server
         expires = who.get("expires")
         if expires:
             when = f"its token ({source}) expires on {expires}"

@@ -140,9 +140,11 @@ def linkedin_oauth(
     base = httpserver.url_for("/").rstrip("/")
     config = project / "config.toml"
     text = config.read_text().replace(
-        'api_url = "https://api.linkedin.com"',
-        f'api_url = "{base}"\noauth_url = "{base}"\nredirect_uri = "{redirect}"',
+        'api_url = "https://api.linkedin.com"', f'api_url = "{base}"\noauth_url = "{base}"'
     )
+    shipped = 'redirect_uri = "http://localhost:8642/callback"'
+    assert shipped in text
+    text = text.replace(shipped, f'redirect_uri = "{redirect}"')
     config.write_text(text)
     monkeypatch.setenv("POSTSCHED_LINKEDIN_CLIENT_ID", CLIENT_ID)
     monkeypatch.setenv("POSTSCHED_LINKEDIN_CLIENT_SECRET", CLIENT_SECRET)

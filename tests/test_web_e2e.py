@@ -180,3 +180,58 @@ def test_log_in_approve_see_the_colour_change_and_download_the_log(
 
     for name in ("login", "timeline", "queue", "post", "log", "status", "plan", "exchange"):
         assert (shots / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+
+
+def test_connect_mastodon_from_the_status_page_in_a_browser(
+    browser: Any, project: Path, mastodon: str, shots: Path
+) -> None:
+    """Status, Connect, the server's own authorization page, and back to the status page."""
+    config = project / "config.toml"
+    config.write_text(
+        config.read_text().replace(
+            'instance = "https://mastodon.example"', f'instance = "{mastodon}"'
+        )
+    )
+    assert run("init").code == 0
+    web = create_app(
+        App(config_path=config, clock=lambda: NOW),
+        password_hash=hash_password(PASSWORD),
+        login_delay=0,
+    )
+    server = make_server(web, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    site = f"http://127.0.0.1:{server.effective_port}"
+    try:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+        page = context.new_page()
+        page.goto(f"{site}/login")
+        page.fill("#password", PASSWORD)
+        page.click("button:has-text('Log in')")
+        page.goto(f"{site}/status")
+        page.click("form[action='/connect/mastodon'] button")
+        assert page.url == f"{site}/connect/mastodon"
+        page.screenshot(path=str(shots / "connect.png"), full_page=True)
+        page.click("text=Continue to Mastodon")
+        assert page.url.startswith(f"{mastodon}/oauth/authorize")
+        page.screenshot(path=str(shots / "connect-server.png"))
+        page.click("button[value='testuser']")  # the server sends the browser back to the page
+        assert page.url == f"{site}/status"
+        assert "mastodon: connected as Test User (@testuser)" in page.inner_text(".flash.info")
+        assert "posts as Test User (@testuser)" in page.inner_text("table.channels")
+        page.screenshot(path=str(shots / "connected.png"), full_page=True)
+        phone = browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, locale="en-GB"
+        )
+        phone.add_cookies(context.cookies())
+        small = phone.new_page()
+        small.goto(f"{site}/status")
+        assert small.is_visible("form[action='/disconnect/mastodon'] button")
+        small.screenshot(path=str(shots / "connected-phone.png"), full_page=True)
+        phone.close()
+        context.close()
+    finally:
+        server.close()
+        thread.join(timeout=10)
+    for name in ("connect", "connect-server", "connected", "connected-phone"):
+        assert (shots / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name

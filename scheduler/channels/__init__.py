@@ -31,7 +31,7 @@ def request_builder(channel_type: str) -> RequestBuilder:
 
 PLACEHOLDERS = {
     "instance": ("https://mastodon.example",),
-    "author": ("urn:li:organization:0",),
+    "author": ("urn:li:organization:0", "urn:li:person:me"),
 }
 
 

@@ -187,10 +187,15 @@ def said(response: Any) -> str:
 
 
 def store_connection(
-    connected: Connected, author: Author | None, config: Config, credentials: Any = None
+    connected: Connected,
+    author: Author | None,
+    config: Config,
+    credentials: Any = None,
+    *,
+    show_path: bool = True,
 ) -> str:
     """Keep a granted token (and for LinkedIn, the chosen author in config.toml); return the
-    sentence that says what was done."""
+    sentence that says what was done (the web page names no path on the server)."""
     from scheduler.config_file import set_channel_option
     from scheduler.credentials import Credentials
 
@@ -216,9 +221,10 @@ def store_connection(
         else f'. The channel is still dry-run: set mode = "live" in [channels.{channel.name}] '
         "when you are ready (docs/going-live.md)"
     )
+    kept = credentials.path if show_path else "postsched's credentials file"
     return (
         f"{channel.name}: connected as {connected.who}{said_author}{until}; the token is kept "
-        f"in {credentials.path}{live}."
+        f"in {kept}{live}."
     )
 
 

@@ -312,7 +312,9 @@ def create_app(
         """`check --online`: a POST, because it sends each live token to its network."""
         from scheduler.overview import token_checks
 
-        return render_template("status.html", data=status_data(a), checks=token_checks(a))
+        return render_template(
+            "status.html", data=status_data(a), checks=token_checks(a, show_path=False)
+        )
 
     @web.get("/plan")
     def plan() -> str | tuple[str, int]:

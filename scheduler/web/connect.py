@@ -39,7 +39,7 @@ def connect_pages(a: App) -> Blueprint:
 
     def saved(connected: Connected, author_urn: str | None) -> Response:
         author = choose_author(connected, author_urn) if connected.authors else None
-        message = store_connection(connected, author, a.config)
+        message = store_connection(connected, author, a.config, show_path=False)
         a.reload()
         return back(message, "info")
 
