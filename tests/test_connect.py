@@ -330,3 +330,22 @@ def test_check_refuses_a_live_channel_that_keeps_the_example_server(project: Pat
         "'https://mastodon.example': give your own server's address, such as "
         "https://mastodon.social."
     )
+
+
+def test_connect_refuses_the_example_server_and_takes_the_real_one(
+    project: Path, mastodon: str
+) -> None:
+    refused = run("connect", "mastodon", "--paste")
+    assert refused.code == 1
+    assert refused.err.strip() == (
+        "Error: [channels.mastodon] instance is still the example https://mastodon.example: "
+        "give your own server with postsched connect mastodon --instance https://your.server "
+        "(it is written to config.toml)."
+    )
+    assert not credentials_file().exists()
+    connect = Connect(project, "mastodon", "--no-browser", "--instance", mastodon)
+    approve_on_mastodon(connect.url())
+    code, _, err = connect.finish()
+    assert code == 0, err
+    config = (project / "config.toml").read_text()
+    assert f'instance = "{mastodon}"' in config and "# your server" in config

@@ -37,6 +37,12 @@ class MastodonConnector:
     def __init__(self, channel: ChannelConfig, credentials: Credentials | None = None):
         self.channel = channel
         self.instance = channel_server(channel)
+        if self.instance in ("", "https://mastodon.example"):
+            raise ConnectError(
+                f"[channels.{channel.name}] instance is still the example "
+                f"{self.instance or 'address'}: give your own server with postsched connect "
+                f"{channel.name} --instance https://your.server (it is written to config.toml)."
+            )
         self.credentials = credentials or Credentials.locate()
         self.http = OAuthHttp(self.instance)
 
