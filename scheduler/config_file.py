@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from posts.errors import ConfigError
+from scheduler.files import write_atomically
 
 
 def set_channel_option(path: Path, channel: str, key: str, value: str) -> None:
@@ -27,16 +26,7 @@ def set_channel_option(path: Path, channel: str, key: str, value: str) -> None:
     table[key] = value
     text = tomlkit.dumps(document)
     try:
-        mode = path.stat().st_mode & 0o777
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".config-")
-        try:
-            os.fchmod(handle, mode)
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
-            Path(temporary).replace(path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(path, text, mode=path.stat().st_mode & 0o777)
     except OSError as exc:
         raise ConfigError(
             f'{path} cannot be changed ({exc.strerror}): set {key} = "{value}" in '

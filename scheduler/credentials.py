@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from typing import Any
 
 from posts.campaign import ChannelConfig
 from posts.errors import ConfigError
+from scheduler.files import write_atomically
 
 FILE_NAME = "credentials.json"
 
@@ -138,16 +138,8 @@ class Credentials:
         folder = self.path.parent
         try:
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".credentials-")
-            try:
-                os.fchmod(handle, 0o600)
-                with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                    json.dump(data, stream, indent=2, sort_keys=True)
-                    stream.write("\n")
-                Path(temporary).replace(self.path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+            write_atomically(self.path, text, mode=0o600)
         except OSError as exc:
             raise ConfigError(
                 f"The credentials file {self.path} cannot be written: {exc.strerror}."

@@ -8,8 +8,6 @@ post again rewrites the same file, as a network deduplicates a repeat of one pos
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +18,7 @@ from posts.errors import TransientError
 from posts.publishing import Receipt
 from posts.timing import parse_duration
 from scheduler.channels import RequestBuilder
+from scheduler.files import write_atomically
 
 
 class DryRunChannel:
@@ -53,19 +52,7 @@ class DryRunChannel:
             time.sleep(self.latency)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            _write_atomically(path, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+            write_atomically(path, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
         except OSError as exc:
             raise TransientError(f"cannot write the outbox file {path}: {exc.strerror}") from exc
         return Receipt(remote_id=f"dry-run:{post.id}", url=path.resolve().as_uri())
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file beside it, then rename: a reader never sees half a request."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -89,20 +89,8 @@ class LinkedInConnector:
 
     def finish(self, pending: Pending, answer: Mapping[str, str]) -> Connected:
         code = code_from(pending, answer, "LinkedIn")
-        client_id, secret = self.client()
-        response = self.http.call(
-            "POST",
-            f"{self.oauth_url}/oauth/v2/accessToken",
-            "exchanging the code for a token",
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": pending.redirect_uri,
-                "client_id": client_id,
-                "client_secret": secret,
-            },
-        )
-        data = json_of(response) or {}
+        grant = {"code": code, "redirect_uri": pending.redirect_uri}
+        response, data = self._token("authorization_code", grant, "exchanging the code")
         if response.status_code >= 400 or not data.get("access_token"):
             raise ConnectError(
                 f"LinkedIn refused the code ({said(response)}): it may have been used already or "
@@ -180,23 +168,30 @@ class LinkedInConnector:
         data = json_of(response) or {}
         return str(data.get("localizedName") or urn)
 
-    # later ------------------------------------------------------------------------------
-
-    def refresh(self, entry: Mapping[str, Any]) -> dict[str, Any]:
-        """A new access token from the refresh token LinkedIn granted (partners only)."""
+    def _token(
+        self, grant_type: str, grant: dict[str, str], doing: str
+    ) -> tuple[Any, dict[str, Any]]:
+        """A call to LinkedIn's token endpoint with the app's credentials, and its JSON."""
         client_id, secret = self.client()
         response = self.http.call(
             "POST",
             f"{self.oauth_url}/oauth/v2/accessToken",
-            "renewing the token",
+            doing,
             data={
-                "grant_type": "refresh_token",
-                "refresh_token": str(entry.get("refresh_token", "")),
+                "grant_type": grant_type,
+                **grant,
                 "client_id": client_id,
                 "client_secret": secret,
             },
         )
-        data = json_of(response) or {}
+        return response, json_of(response) or {}
+
+    # later ------------------------------------------------------------------------------
+
+    def refresh(self, entry: Mapping[str, Any]) -> dict[str, Any]:
+        """A new access token from the refresh token LinkedIn granted (partners only)."""
+        grant = {"refresh_token": str(entry.get("refresh_token", ""))}
+        response, data = self._token("refresh_token", grant, "renewing the token")
         if response.status_code >= 400 or not data.get("access_token"):
             raise ConnectError(f"LinkedIn refused to renew the token ({said(response)}).")
         renewed = {**entry, **token_entry(data, self.api_url)}
