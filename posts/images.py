@@ -39,7 +39,7 @@ def check_image(path: Path, kinds: Sequence[str] = ANY_KIND) -> str:
     except OSError as exc:
         raise InputError(f"The image {path} cannot be read: {exc.strerror}.") from None
     kind = image_kind(head)
-    if kind not in kinds:
+    if kind is None or kind not in kinds:
         names = [KIND_NAMES[k] for k in kinds]
         listed = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
         raise InputError(f"{path} is not a {listed} image.")
