@@ -96,7 +96,6 @@ def build_request(
         "lifecycleState": "PUBLISHED",
         "isReshareDisabledByAuthor": False,
     }
-    picture = None
     if image is None and (post.media_path or post.link):
         picture = post_image(post, config)
         image = dry_run_urn(picture) if picture is not None else None
