@@ -49,6 +49,8 @@ class Article:
     pages: int | None = None
     topics: tuple[str, ...] = ()
     hashtags: tuple[str, ...] = ()
+    image: Path | None = None  # the link card's picture (LinkedIn's thumbnail), absolute
+    image_alt: str = ""  # required with image
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class Course:
     summary: str = ""
     hashtags: tuple[str, ...] = ()
     posts: int = 1  # how many times each channel promotes it
+    image: Path | None = None  # the link card's picture, as for the article
+    image_alt: str = ""
 
 
 @dataclass(frozen=True)

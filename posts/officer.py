@@ -15,6 +15,7 @@ from babel.dates import format_date
 
 from posts.campaign import Config, link_end
 from posts.errors import InputError
+from posts.images import check_image
 from posts.models import RETRYABLE, Post
 from posts.networks import Network, network_for
 from posts.planning import Plan, PlannedPost, check_posts, plan_campaign
@@ -219,15 +220,7 @@ class Officer:
             if alt:
                 raise InputError("--alt describes an image: give the image with --image.")
             return None, None
-        if not image.is_file():
-            raise InputError(f"The image {image} does not exist.")
-        try:
-            with image.open("rb") as file:
-                head = file.read(16)
-        except OSError as exc:
-            raise InputError(f"The image {image} cannot be read: {exc.strerror}.") from None
-        if image_kind(head) is None:
-            raise InputError(f"{image} is not a PNG, JPEG, GIF or WebP image.")
+        check_image(image)
         if not alt or not alt.strip():
             raise InputError("An image needs its alt text (--alt) for readers who cannot see it.")
         return str(image.resolve()), alt.strip()
@@ -325,21 +318,6 @@ def require_channel(config: Config, name: str) -> str:
         known = ", ".join(config.channels)
         raise InputError(f"There is no channel {name!r} in config.toml (channels: {known}).")
     return name
-
-
-IMAGE_SIGNATURES = {
-    b"\x89PNG\r\n\x1a\n": "png",
-    b"\xff\xd8\xff": "jpeg",
-    b"GIF87a": "gif",
-    b"GIF89a": "gif",
-}
-
-
-def image_kind(head: bytes) -> str | None:
-    """What the networks accept, told by the file's first bytes (not its name)."""
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    return next((kind for sig, kind in IMAGE_SIGNATURES.items() if head.startswith(sig)), None)
 
 
 def is_web_address(link: str) -> bool:

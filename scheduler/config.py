@@ -32,6 +32,7 @@ from posts.campaign import (
     Windows,
 )
 from posts.errors import ConfigError, InputError
+from posts.images import check_image
 from posts.networks import NETWORKS
 from posts.timing import parse_duration
 
@@ -198,8 +199,8 @@ def parse_config(
     root = _Table(data, "")
     campaign_table = root.table("campaign")
     campaign = _campaign(campaign_table)
-    article = _article(root.table("article"), campaign) if "article" in data else None
-    courses = tuple(_course(t) for t in root.tables("courses"))
+    article = _article(root.table("article"), base_dir) if "article" in data else None
+    courses = tuple(_course(t, base_dir) for t in root.tables("courses"))
     keys = [c.key for c in courses]
     if len(set(keys)) != len(keys):
         raise ConfigError("config.toml: two [[courses]] share one key; each key must be unique.")
@@ -349,7 +350,7 @@ def _times(table: _Table) -> tuple[time, ...]:
     return tuple(sorted(set(times)))
 
 
-def _article(table: _Table, campaign: Campaign) -> Article:
+def _article(table: _Table, base_dir: Path) -> Article:
     authors = tuple(
         Author(name=t.text("name"), role=t.text("role", "")) for t in table.tables("authors")
     )
@@ -374,6 +375,7 @@ def _article(table: _Table, campaign: Campaign) -> Article:
         phases=phases,
         topics=table.strings("topics"),
         hashtags=table.strings("hashtags"),
+        **_card_image(table, base_dir),
     )
 
 
@@ -403,7 +405,7 @@ def _phase(table: _Table) -> Phase:
     )
 
 
-def _course(table: _Table) -> Course:
+def _course(table: _Table, base_dir: Path) -> Course:
     key = table.text("key")
     if not key.replace("-", "").replace("_", "").isalnum():
         raise ConfigError(
@@ -417,10 +419,37 @@ def _course(table: _Table) -> Course:
         summary=table.text("summary", ""),
         hashtags=table.strings("hashtags"),
         posts=table.integer("posts", 1),
+        **_card_image(table, base_dir),
     )
     if course.posts < 0:
         raise ConfigError(f"config.toml: {table.where} posts cannot be negative.")
     return course
+
+
+def _card_image(table: _Table, base_dir: Path) -> dict[str, Any]:
+    """`image` and `image_alt`: the picture of the subject's link card (LinkedIn's thumbnail),
+    checked by content as `add --image` is, but PNG, JPEG or GIF only: LinkedIn's Images API
+    takes no WebP."""
+    name = table.text("image", "", required=False)
+    alt = table.text("image_alt", "", required=False).strip()
+    if not name:
+        if alt:
+            raise ConfigError(
+                f"config.toml: {table.where} image_alt describes an image: add image (a file "
+                "path) or remove image_alt."
+            )
+        return {}
+    if not alt:
+        raise ConfigError(
+            f"config.toml: {table.where} image needs image_alt, a sentence describing the "
+            "picture for readers who cannot see it."
+        )
+    path = base_dir / name
+    try:
+        check_image(path, ("png", "jpeg", "gif"))
+    except InputError as exc:
+        raise ConfigError(f"config.toml: {table.where} image: {exc}") from None
+    return {"image": path, "image_alt": alt}
 
 
 def _channel(name: str, table: _Table, base_dir: Path) -> ChannelConfig:

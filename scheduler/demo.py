@@ -45,6 +45,7 @@ def run_demo(config_path: Path, folder: Path | None = None) -> DemoResult:
     folder = folder or Path(tempfile.mkdtemp(prefix="postsched-demo-"))
     shutil.copy(config_path, folder / "config.toml")
     shutil.copytree(source.templates_dir, folder / "templates", dirs_exist_ok=True)
+    _copy_card_images(source, config_path.resolve().parent, folder)
     config = _sandboxed(load_config(folder / "config.toml"), folder)
 
     engine = open_engine(config.database_url, create=True)
@@ -80,6 +81,17 @@ def run_demo(config_path: Path, folder: Path | None = None) -> DemoResult:
     ]
     engine.dispose()
     return DemoResult(folder, config, posts, store.events(), ticks, late)
+
+
+def _copy_card_images(config: Config, base: Path, folder: Path) -> None:
+    """The link cards' pictures named relative to config.toml go along with its copy (those
+    named by an absolute path are found where they are)."""
+    subjects = [config.article, *config.courses]
+    for image in {s.image for s in subjects if s is not None and s.image is not None}:
+        if image.is_relative_to(base):
+            target = folder / image.relative_to(base)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(image, target)
 
 
 def _sandboxed(config: Config, folder: Path) -> Config:

@@ -97,3 +97,23 @@ def config(
 def plain_render(subject: str, phase: str, channel: str, due: Any, occurrence: int) -> str:
     """A distinct short text per post, for tests about dates rather than words."""
     return f"{subject} {phase} {channel} {due.isoformat()} #{occurrence}"
+
+
+def png(seed: int = 0, size: int = 2) -> bytes:
+    """A real PNG (size x size pixels, one colour from `seed`): distinct seeds, distinct bytes."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    pixel = bytes(((seed * 37) % 256, (seed * 91) % 256, 200))
+    rows = b"".join(b"\x00" + pixel * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )

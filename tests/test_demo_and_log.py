@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
 from pathlib import Path
 
 from tests.conftest import run
+from tests.factories import png
 
 
 def test_the_demo_publishes_the_whole_campaign_in_order_and_leaves_the_user_alone(
@@ -84,3 +86,24 @@ def test_status_reports_counts_next_due_heartbeat_and_channels(project: Path) ->
     assert data["channels"]["mastodon"]["health"] == "unknown"
     text = run("status").out
     assert "Daemon: not running" in text and "Channel mastodon: mastodon, dry-run" in text
+
+
+def test_the_demo_takes_the_cards_pictures_along_and_shows_their_uploads(
+    project: Path, tmp_path: Path
+) -> None:
+    (project / "images").mkdir()
+    (project / "images" / "couverture.png").write_bytes(png(4))
+    config = project / "config.toml"
+    text = config.read_text(encoding="utf-8")
+    card = 'image = "images/couverture.png"\nimage_alt = "La couverture de la revue"\n'
+    config.write_text(text.replace("expires = 2026-04-16", card + "expires = 2026-04-16", 1))
+    keep = tmp_path / "demo"
+    result = run("demo", "--keep", str(keep))
+    assert result.code == 0, result.err
+    records = [json.loads(p.read_text()) for p in sorted((keep / "outbox").rglob("*.json"))]
+    article = [r for r in records if r["type"] == "linkedin" and "thumbnail" in str(r)]
+    assert len(article) == 4, "the article's four LinkedIn posts show their card's picture"
+    sha = hashlib.sha256(png(4)).hexdigest()
+    assert all(r["uploads"][1]["body"]["sha256"] == sha for r in article)
+    courses = [r for r in records if r["type"] == "linkedin" and r not in article]
+    assert courses and all(r["uploads"] == [] for r in courses)

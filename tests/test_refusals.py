@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Result, run
+from tests.factories import png
 
 AS_OF = "2026-01-05T08:00"
 DB_NAME = "postsched.db"
@@ -474,6 +475,65 @@ def test_alt_text_without_an_image_is_refused(planned: Path) -> None:
         planned, "add", "mastodon", "--at", "+1d", "--text", "Bonjour", "--alt", "Une photo"
     )
     assert_refused(result, "--alt", "--image")
+
+
+# A link card's image in config.toml: checked as `add --image` is, PNG, JPEG or GIF only.
+
+CARD_TABLES = [
+    pytest.param("[article]", r"^expires = 2026-04-16.*\n", id="article"),
+    pytest.param("[[courses]] #2", r'^key = "comprendre"\n', id="course"),
+]
+CARD_BREAKAGES = [
+    pytest.param(
+        'image = "images/affiche.png"\n', ("image", "needs image_alt"), id="image-without-alt"
+    ),
+    pytest.param(
+        'image = "images/missing.png"\nimage_alt = "Une affiche"\n',
+        ("image", "missing.png", "does not exist"),
+        id="image-missing",
+    ),
+    pytest.param(
+        'image = "images/notes.png"\nimage_alt = "Une affiche"\n',
+        ("image", "notes.png", "is not a PNG, JPEG or GIF image"),
+        id="not-an-image",
+    ),
+    pytest.param(
+        'image = "images/affiche.webp"\nimage_alt = "Une affiche"\n',
+        ("image", "affiche.webp", "is not a PNG, JPEG or GIF image"),
+        id="webp-linkedin-cannot-take",
+    ),
+    pytest.param('image_alt = "Une affiche"\n', ("image_alt", "add image"), id="alt-without-image"),
+]
+
+
+def card_files(project: Path) -> None:
+    images = project / "images"
+    images.mkdir()
+    (images / "affiche.png").write_bytes(png())
+    (images / "notes.png").write_text("pas une image", encoding="utf-8")
+    (images / "affiche.webp").write_bytes(b"RIFF\x1a\x00\x00\x00WEBPVP8 " + b"\x00" * 16)
+
+
+@pytest.mark.parametrize(("lines", "fragments"), CARD_BREAKAGES)
+@pytest.mark.parametrize(("where", "pattern"), CARD_TABLES)
+def test_check_refuses_a_bad_card_image(
+    project: Path, where: str, pattern: str, lines: str, fragments: tuple[str, ...]
+) -> None:
+    card_files(project)
+    replace_in(project / "config.toml", pattern, rf"\g<0>{lines}")
+    result = run("check")
+    assert_refused(result, f"config.toml: {where}", *fragments)
+
+
+@pytest.mark.parametrize(("where", "pattern"), CARD_TABLES)
+def test_check_accepts_a_card_image_with_its_alt_text(
+    project: Path, where: str, pattern: str
+) -> None:
+    card_files(project)
+    lines = 'image = "images/affiche.png"\nimage_alt = "L\'affiche de la campagne"\n'
+    replace_in(project / "config.toml", pattern, rf"\g<0>{lines}")
+    result = run("check")
+    assert result.code == 0, result.err
 
 
 def test_an_unknown_course_is_refused(planned: Path) -> None:

@@ -1,13 +1,15 @@
 """Channel adapters: one module per network, and the registry that builds them from config.
 
-Each network module has a `build_request(post, config)` that makes the exact HTTP request a
-live publish sends; the dry-run channel writes that same request to the outbox instead.
+Each network module has a `build_request(post, channel, config)` that makes the exact HTTP
+request a live publish sends, and an `upload_requests(...)` that describes the image uploads
+made before it; the dry-run channel writes both to the outbox instead.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from posts.campaign import ChannelConfig, Config
 from posts.claims import PostView
@@ -17,6 +19,8 @@ from scheduler.channels.http import HttpRequest
 from scheduler.credentials import read_token
 
 RequestBuilder = Callable[[PostView, ChannelConfig, Config], HttpRequest]
+# The image uploads a publish makes before its post request, as the outbox shows them.
+UploadLister = Callable[[PostView, ChannelConfig, Config], list[dict[str, Any]]]
 
 
 def request_builder(channel_type: str) -> RequestBuilder:
@@ -51,12 +55,24 @@ def require_real_target(channel: ChannelConfig) -> None:
             )
 
 
+def upload_lister(channel_type: str) -> UploadLister:
+    from scheduler.channels import linkedin, mastodon
+
+    listers: dict[str, UploadLister] = {
+        "mastodon": mastodon.upload_requests,
+        "linkedin": linkedin.upload_requests,
+    }
+    return listers[channel_type]
+
+
 def build_channel(config: Config, name: str, environ: Mapping[str, str] | None = None) -> Channel:
     channel = config.channels[name]
     if channel.mode == "dry-run":
         from scheduler.channels.dryrun import DryRunChannel
 
-        return DryRunChannel(channel, config, request_builder(channel.type))
+        return DryRunChannel(
+            channel, config, request_builder(channel.type), upload_lister(channel.type)
+        )
     require_real_target(channel)
     token = read_token(channel, os.environ if environ is None else environ)
     if channel.type == "mastodon":

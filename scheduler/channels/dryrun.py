@@ -1,7 +1,8 @@
 """The dry-run channel: everything a live publish does except the network call.
 
-It builds the request with the live adapter's own code and writes it, without Authorization,
-as one JSON file per post in the outbox; the receipt points at that file. Writing the same
+It builds the requests with the live adapter's own code and writes them, without
+Authorization, as one JSON file per post in the outbox (`uploads`, the image uploads made
+first, then `request`, the post); the receipt points at that file. Writing the same
 post again rewrites the same file, as a network deduplicates a repeat of one post.
 """
 
@@ -17,7 +18,7 @@ from posts.claims import PostView
 from posts.errors import TransientError
 from posts.publishing import Receipt
 from posts.timing import parse_duration
-from scheduler.channels import RequestBuilder
+from scheduler.channels import RequestBuilder, UploadLister
 from scheduler.files import write_atomically
 
 
@@ -25,11 +26,18 @@ class DryRunChannel:
     # A rewrite of the same file is harmless, so a crash mid-publish can always be retried.
     dedup_window = timedelta(days=36500)
 
-    def __init__(self, channel: ChannelConfig, config: Config, build: RequestBuilder):
+    def __init__(
+        self,
+        channel: ChannelConfig,
+        config: Config,
+        build: RequestBuilder,
+        uploads: UploadLister | None = None,
+    ):
         self.name = channel.name
         self.channel = channel
         self.config = config
         self.build = build
+        self.uploads = uploads
         self.folder = channel.outbox / channel.name
         # `latency = "2s"` in the channel's table makes each publish take that long, to rehearse
         # a slow network (and to see a crash in the middle of a publish).
@@ -40,11 +48,16 @@ class DryRunChannel:
         return self.folder / f"{post.id:06d}-{post.idempotency_key[:12]}.json"
 
     def publish(self, post: PostView) -> Receipt:
+        # Every request a live publish makes, in order: image uploads (the bytes shown by size
+        # and sha256), then the post. Each file lists its uploads even where a live channel
+        # would reuse an image uploaded for an earlier post, so that one file tells it all.
+        uploads = self.uploads(post, self.channel, self.config) if self.uploads else []
         request = self.build(post, self.channel, self.config)
         record = {
             "post_id": post.id,
             "channel": self.name,
             "type": self.channel.type,
+            "uploads": uploads,
             "request": request.public(),
         }
         path = self.path_for(post)

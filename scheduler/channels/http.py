@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import mimetypes
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from posts.campaign import ChannelConfig
 from posts.claims import PostView
 from posts.errors import PermanentError, TransientError
+from posts.images import image_kind
 from posts.timing import parse_duration
 
 if TYPE_CHECKING:
@@ -45,19 +47,37 @@ class Image:
     mime: str
     alt: str
 
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+    def public(self) -> dict[str, Any]:
+        """The image as the outbox shows it: what identifies the bytes, not the bytes."""
+        return {
+            "name": self.name,
+            "content_type": self.mime,
+            "size": len(self.content),
+            "sha256": self.sha256,
+        }
+
 
 def read_image(post: PostView) -> Image:
     """The post's image and its alt text, or a PermanentError: neither will change by itself."""
     assert post.media_path is not None
-    if not post.media_alt:
+    return load_image(Path(post.media_path), post.media_alt)
+
+
+def load_image(path: Path, alt: str | None) -> Image:
+    """An image file and its alt text (a post's own, or a link card's from config.toml)."""
+    if not alt:
         raise PermanentError("an image needs its alt text; this one has none")
-    path = Path(post.media_path)
     try:
         content = path.read_bytes()
     except OSError as exc:
         raise PermanentError(f"cannot read the image {path}: {exc.strerror}") from None
-    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return Image(path.name, content, mime, post.media_alt)
+    kind = image_kind(content[:16])
+    mime = f"image/{kind}" if kind else mimetypes.guess_type(path.name)[0]
+    return Image(path.name, content, mime or "application/octet-stream", alt)
 
 
 def read_timeout(channel: ChannelConfig) -> float:

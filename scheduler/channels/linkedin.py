@@ -6,12 +6,12 @@ import logging
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from posts.campaign import ChannelConfig, Config
 from posts.claims import PostView
-from posts.errors import AuthError, PermanentError, PostschedError, TransientError
+from posts.errors import AuthError, PermanentError, PostschedError, PublishError, TransientError
 from posts.littletext import escape_little_text
 from posts.publishing import Receipt
 from posts.rendering import Subject
@@ -19,6 +19,8 @@ from scheduler.channels.http import (
     USER_AGENT,
     HttpClient,
     HttpRequest,
+    Image,
+    load_image,
     read_image,
     read_timeout,
 )
@@ -53,7 +55,40 @@ def link_card(post: PostView, config: Config) -> dict[str, str]:
     return {"source": post.link, "title": post.link, "description": config.campaign.name}
 
 
-def build_request(post: PostView, channel: ChannelConfig, config: Config) -> HttpRequest:
+def card_image(post: PostView, config: Config) -> Image | None:
+    """The picture of the post's link card: the `image` of its subject (the article or its
+    course) in config.toml, when it has one."""
+    if not post.link:
+        return None
+    subject = Subject.parse(post.subject)
+    owner = (
+        config.article
+        if subject.kind == "article"
+        else config.course(subject.key or "")
+        if subject.kind == "course"
+        else None
+    )
+    if owner is None or owner.image is None:
+        return None
+    return load_image(owner.image, owner.image_alt)
+
+
+def post_image(post: PostView, config: Config) -> Image | None:
+    """The one image a post carries: its own (content.media), else its card's thumbnail.
+    LinkedIn takes one content kind per post, so a post's own image replaces the card."""
+    return read_image(post) if post.media_path else card_image(post, config)
+
+
+def dry_run_urn(image: Image) -> str:
+    """Stands in the outbox for the URN the initializeUpload answer would give."""
+    return f"urn:li:image:dry-run-{image.sha256[:16]}"
+
+
+def build_request(
+    post: PostView, channel: ChannelConfig, config: Config, image: str | None = None
+) -> HttpRequest:
+    """The post request. `image` is the URN of the uploaded picture; without it (the dry run),
+    a stand-in naming the picture's sha256 goes where the URN would be."""
     api_url = str(channel.options.get("api_url", "https://api.linkedin.com")).rstrip("/")
     body: dict[str, object] = {
         "author": str(channel.options["author"]),
@@ -67,8 +102,17 @@ def build_request(post: PostView, channel: ChannelConfig, config: Config) -> Htt
         "lifecycleState": "PUBLISHED",
         "isReshareDisabledByAuthor": False,
     }
-    if post.link:
-        body["content"] = {"article": link_card(post, config)}
+    if image is None and (post.media_path or post.link):
+        picture = post_image(post, config)
+        image = dry_run_urn(picture) if picture is not None else None
+    if post.media_path:
+        # One content kind per post: the image; the link stays in the text.
+        body["content"] = {"media": {"id": image, "altText": post.media_alt or ""}}
+    elif post.link:
+        card: dict[str, str] = link_card(post, config)
+        if image is not None:
+            card["thumbnail"] = image
+        body["content"] = {"article": card}
     return HttpRequest(
         method="POST",
         url=f"{api_url}/rest/posts",
@@ -80,6 +124,38 @@ def build_request(post: PostView, channel: ChannelConfig, config: Config) -> Htt
         },
         json=body,
     )
+
+
+def initialize_upload(channel: ChannelConfig) -> HttpRequest:
+    """Images API, step 1: ask for an upload URL and the image's URN, owned by the author."""
+    api_url = str(channel.options.get("api_url", "https://api.linkedin.com")).rstrip("/")
+    return HttpRequest(
+        "POST",
+        f"{api_url}/rest/images?action=initializeUpload",
+        headers={
+            "LinkedIn-Version": str(channel.options["api_version"]),
+            "X-Restli-Protocol-Version": RESTLI_PROTOCOL,
+            "Content-Type": "application/json",
+        },
+        json={"initializeUploadRequest": {"owner": str(channel.options["author"])}},
+    )
+
+
+def upload_requests(post: PostView, channel: ChannelConfig, config: Config) -> list[dict[str, Any]]:
+    """What the dry run shows of the image upload before the post: initializeUpload, then the
+    PUT of the bytes (described by size and sha256) to the URL its answer gives."""
+    picture = post_image(post, config)
+    if picture is None:
+        return []
+    return [
+        initialize_upload(channel).public(),
+        {
+            "method": "PUT",
+            "url": "(value.uploadUrl of the initializeUpload answer)",
+            "headers": {"Content-Type": picture.mime},
+            "body": picture.public(),
+        },
+    ]
 
 
 _DUPLICATE = re.compile(r"urn:li:(?:share|ugcPost):\d+")
@@ -107,6 +183,9 @@ class LinkedInChannel:
             token = Token(token, source=f"${channel.token_env}")
         self.token = token
         self.http = HttpClient(token.value, read_timeout=read_timeout(channel))
+        self.owner = str(channel.options["author"])
+        # Uploaded pictures: (sha256 of the bytes, owner) -> urn:li:image:…, see _upload.
+        self._images: dict[tuple[str, str], str] = {}
 
     def whoami(self) -> dict[str, str | None]:
         """Who the token is (OpenID userinfo, or /v2/me for a Community Management app) and,
@@ -215,14 +294,18 @@ class LinkedInChannel:
 
     def publish(self, post: PostView) -> Receipt:
         self.refresh_if_due()
-        request = build_request(post, self.channel, self.config)
-        if post.media_path:
-            image = self._upload(post)
-            assert request.json is not None
-            # One content kind per post: the image; the link stays in the text.
-            request.json["content"] = {"media": {"id": image, "altText": post.media_alt or ""}}
+        picture = post_image(post, self.config)
+        key = (picture.sha256, self.owner) if picture is not None else None
+        image = self._upload(picture) if picture is not None else None
+        request = build_request(post, self.channel, self.config, image)
         response = self.http.send(request)
-        adopted = self._raise_for(response, "publishing", attempts=post.attempts)
+        try:
+            adopted = self._raise_for(response, "publishing", attempts=post.attempts)
+        except PublishError:
+            # The refusal may be about the image: the next attempt uploads it afresh.
+            if key is not None:
+                self._images.pop(key, None)
+            raise
         if adopted:
             return Receipt(remote_id=adopted, url=post_url(adopted))
         urn = response.headers.get("x-restli-id")
@@ -234,17 +317,21 @@ class LinkedInChannel:
     def _headers(self) -> dict[str, str]:
         return {"LinkedIn-Version": self.version, "X-Restli-Protocol-Version": RESTLI_PROTOCOL}
 
-    def _upload(self, post: PostView) -> str:
-        """Images API: initializeUpload, PUT the bytes, then the image URN goes in the post."""
-        image = read_image(post)
-        owner = str(self.channel.options["author"])
-        init = HttpRequest(
-            "POST",
-            f"{self.api_url}/rest/images?action=initializeUpload",
-            headers={**self._headers(), "Content-Type": "application/json"},
-            json={"initializeUploadRequest": {"owner": owner}},
-        )
-        response = self.http.send(init)
+    def _upload(self, image: Image) -> str:
+        """Images API: initializeUpload, PUT the bytes; the image URN then goes in the post.
+
+        Once per picture and owner: a campaign's posts share their subject's card picture, and
+        its URN is kept here, keyed by the bytes' sha256 (an edited file is a new picture) and
+        the owner. A process cache is enough: the daemon builds its channels once and runs for
+        weeks, so a campaign's picture is uploaded once per daemon start; a restart (or each
+        `daemon --once` run) uploads it once more, which costs LinkedIn one more image asset
+        and the post nothing, since a URN is only ever used by the process that received it.
+        """
+        key = (image.sha256, self.owner)
+        cached = self._images.get(key)
+        if cached is not None:
+            return cached
+        response = self.http.send(initialize_upload(self.channel))
         self._raise_for(response, "starting the image upload", attempts=0)
         try:
             value = response.json()["value"]
@@ -254,6 +341,7 @@ class LinkedInChannel:
         put = HttpRequest("PUT", upload_url, headers={"Content-Type": image.mime})
         response = self.http.send(put, data=image.content)
         self._raise_for(response, "uploading the image", attempts=0)
+        self._images[key] = urn
         return urn
 
     def _raise_for(self, response: Response, doing: str, *, attempts: int) -> str | None:

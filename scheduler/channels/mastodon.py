@@ -23,15 +23,20 @@ if TYPE_CHECKING:
     from requests import Response
 
 
-def build_request(post: PostView, channel: ChannelConfig, config: Config) -> HttpRequest:
+def build_request(
+    post: PostView, channel: ChannelConfig, config: Config, media_ids: list[str] | None = None
+) -> HttpRequest:
     """The status a live publish creates. The same key on every attempt of one post lets the
-    server return the first status instead of creating a second one."""
+    server return the first status instead of creating a second one. `media_ids` are those of
+    the uploaded image; without them (the dry run), a stand-in naming the image's sha256."""
     instance = str(channel.options["instance"]).rstrip("/")
     body: dict[str, object] = {
         "status": post.body,
         "visibility": str(channel.options.get("visibility", "public")),
         "language": str(channel.options.get("language", config.campaign.language)),
     }
+    if post.media_path:
+        body["media_ids"] = media_ids or [f"dry-run-{read_image(post).sha256[:16]}"]
     return HttpRequest(
         method="POST",
         url=f"{instance}/api/v1/statuses",
@@ -42,6 +47,23 @@ def build_request(post: PostView, channel: ChannelConfig, config: Config) -> Htt
         },
         json=body,
     )
+
+
+def media_request(channel: ChannelConfig) -> HttpRequest:
+    instance = str(channel.options["instance"]).rstrip("/")
+    return HttpRequest("POST", f"{instance}/api/v2/media", headers={"User-Agent": USER_AGENT})
+
+
+def upload_requests(post: PostView, channel: ChannelConfig, config: Config) -> list[dict[str, Any]]:
+    """What the dry run shows of the image upload before the status: the multipart POST to
+    /api/v2/media, its file described by name, content type, size and sha256. (A live publish
+    then polls GET /api/v1/media/:id while the server processes the image.)"""
+    if not post.media_path:
+        return []
+    image = read_image(post)
+    request = media_request(channel).public()
+    del request["json"]
+    return [request | {"multipart": {"file": image.public(), "description": image.alt}}]
 
 
 DEFAULT_LIMITS = (500, 23)  # max_characters, characters_reserved_per_url
@@ -99,11 +121,8 @@ class MastodonChannel:
     # publishing ----------------------------------------------------------------------------
 
     def publish(self, post: PostView) -> Receipt:
-        request = build_request(post, self.channel, self.config)
-        if post.media_path:
-            media_id = self._upload(post)
-            assert request.json is not None
-            request.json["media_ids"] = [media_id]
+        media_ids = [self._upload(post)] if post.media_path else None
+        request = build_request(post, self.channel, self.config, media_ids)
         response = self.http.send(request)
         self._raise_for(response, "publishing")
         data = _json(response)
@@ -115,7 +134,7 @@ class MastodonChannel:
     def _upload(self, post: PostView) -> str:
         image = read_image(post)
         response = self.http.send(
-            HttpRequest("POST", f"{self.instance}/api/v2/media"),
+            media_request(self.channel),
             files={"file": (image.name, image.content, image.mime)},
             data={"description": image.alt},
         )
