@@ -6,20 +6,18 @@ learns about a text that is too long while there is still time to shorten it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from posts.errors import InputError, TooLongError
 from posts.littletext import escape_little_text
-
-_URL = re.compile(r"https?://\S+")
+from posts.mastodon_length import status_length
 
 
 @dataclass(frozen=True)
 class Network:
     name: str
     limit: int
-    url_length: int | None = None  # a URL counts as this many characters, when set
+    url_length: int | None = None  # when set, counted as Mastodon counts, a URL as this many
     little_text: bool = False  # counted once escaped, as LinkedIn receives it
 
     def measure(self, text: str) -> int:
@@ -28,8 +26,7 @@ class Network:
             # them is the safe side: a text that passes here passes there either way.
             text = escape_little_text(text)
         if self.url_length is not None:
-            urls = _URL.findall(text)
-            return len(_URL.sub("", text)) + self.url_length * len(urls)
+            return status_length(text, self.url_length)
         return len(text)
 
     def sent(self, text: str) -> str:
@@ -39,7 +36,10 @@ class Network:
     def counting(self) -> str:
         """How `measure` counts, for a person reading a length against the limit."""
         if self.url_length is not None:
-            return f"every URL counts as {self.url_length}"
+            return (
+                f"counted as {self.name} counts: a link as {self.url_length}, "
+                "@user@domain as @user, an emoji as 1"
+            )
         if self.little_text:
             return f"counted escaped, as {self.name} receives the commentary"
         return ""
