@@ -156,6 +156,13 @@ def read_token(channel: ChannelConfig, environ: Mapping[str, str] | None = None)
     token = stored_token(channel, environ)
     if token is not None:
         return token
+    entry = Credentials.locate(environ).entry(channel.name)
+    if entry and entry.get("server") and entry.get("server") != channel_server(channel):
+        raise ConfigError(
+            f"The token postsched keeps for [channels.{channel.name}] is for {entry['server']}, "
+            f"but the channel now names {channel_server(channel)}: run postsched connect "
+            f"{channel.name} again."
+        )
     where = f", or export its token in ${channel.token_env}" if channel.token_env else ""
     raise ConfigError(
         f"[channels.{channel.name}] is live but has no token: run postsched connect "

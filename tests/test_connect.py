@@ -349,3 +349,12 @@ def test_connect_refuses_the_example_server_and_takes_the_real_one(
     assert code == 0, err
     config = (project / "config.toml").read_text()
     assert f'instance = "{mastodon}"' in config and "# your server" in config
+
+
+def test_a_failed_connect_leaves_the_instance_in_config_as_it_was(
+    project: Path, mastodon: str, on_mastodon: Path
+) -> None:
+    before = on_mastodon.read_text()
+    result = run("connect", "mastodon", "--paste", "--instance", "http://127.0.0.1:9")
+    assert result.code == 1 and "nothing was stored" in result.err
+    assert on_mastodon.read_text() == before

@@ -258,9 +258,9 @@ def test_without_the_app_credentials_connect_says_which_variables(
     result = run("connect", "linkedin", "--no-browser")
     assert result.code == 1
     assert result.err.strip() == (
-        "Error: LinkedIn needs your app's client id and secret: export "
-        "$POSTSCHED_LINKEDIN_CLIENT_SECRET (from the app's Auth tab, docs/going-live.md); "
-        "nothing was stored."
+        "Error: LinkedIn needs your app's client id and secret: set "
+        "POSTSCHED_LINKEDIN_CLIENT_SECRET in the environment (from the app's Auth tab, "
+        "docs/going-live.md); nothing was stored."
     )
 
 

@@ -11,6 +11,7 @@ from scheduler.app import App
 from scheduler.commands.common import app, say
 
 if TYPE_CHECKING:
+    from posts.campaign import Config
     from scheduler.connect import Author, Connected
 
 
@@ -47,9 +48,8 @@ def connect(
 
     a = app()
     wait = parse_duration(timeout).total_seconds()
-    if instance is not None:
-        _set_instance(a, channel, instance)
-    connector = connector_for(a.config, channel)
+    config = a.config if instance is None else _with_instance(a, channel, instance)
+    connector = connector_for(config, channel)
     kind = connector.channel.type
     if paste and kind != "mastodon":
         raise click.UsageError("--paste is for Mastodon; LinkedIn only redirects to a URL.")
@@ -88,7 +88,11 @@ def connect(
         chosen: Author | None = _prompt_author(connected)
     else:
         chosen = choose_author(connected, author)
-    click.echo(store_connection(connected, chosen, a.config))
+    if instance is not None:  # written only once the server has said yes
+        from scheduler.config_file import set_channel_option
+
+        set_channel_option(a.config_path, channel, "instance", instance.rstrip("/"))
+    click.echo(store_connection(connected, chosen, config))
 
 
 def _prompt_author(connected: Connected) -> Author:
@@ -110,18 +114,22 @@ def _open_browser(url: str) -> bool:
         return False
 
 
-def _set_instance(a: App, channel: str, instance: str) -> None:
+def _with_instance(a: App, channel: str, instance: str) -> Config:
+    """The config with --instance as the channel's server, for this connect only."""
+    from dataclasses import replace
+
     from posts.errors import InputError
-    from scheduler.config_file import set_channel_option
 
     if not instance.startswith(("https://", "http://")):
         raise InputError(
             f"--instance {instance!r} must be an address such as https://mastodon.social."
         )
-    if a.config.channels.get(channel) is None or a.config.channels[channel].type != "mastodon":
+    found = a.config.channels.get(channel)
+    if found is None or found.type != "mastodon":
         raise InputError(f"--instance is for a Mastodon channel; {channel!r} is not one.")
-    set_channel_option(a.config_path, channel, "instance", instance.rstrip("/"))
-    a.reload()
+    options = {**found.options, "instance": instance.rstrip("/")}
+    channels = {**a.config.channels, channel: replace(found, options=options)}
+    return replace(a.config, channels=channels)
 
 
 @click.command()

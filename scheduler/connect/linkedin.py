@@ -63,11 +63,12 @@ class LinkedInConnector:
     def client(self) -> tuple[str, str]:
         names = client_env(self.channel)
         values = [self.environ.get(n, "").strip() for n in names]
-        missing = [f"${n}" for n, v in zip(names, values, strict=True) if not v]
+        missing = [n for n, v in zip(names, values, strict=True) if not v]
         if missing:
             raise ConnectError(
-                f"LinkedIn needs your app's client id and secret: export {' and '.join(missing)} "
-                "(from the app's Auth tab, docs/going-live.md); nothing was stored."
+                f"LinkedIn needs your app's client id and secret: set {' and '.join(missing)} in "
+                "the environment (from the app's Auth tab, docs/going-live.md); nothing was "
+                "stored."
             )
         return values[0], values[1]
 
