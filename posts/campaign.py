@@ -161,6 +161,8 @@ class Config:
     path: Path | None = None
     notify: NotifySettings | None = None
     web: WebSettings = field(default_factory=WebSettings)
+    # The other campaigns of this installation: files config.toml lists under `campaigns`.
+    campaign_files: tuple[Path, ...] = ()
 
     def link_deadline(self) -> datetime | None:
         """The last instant a post carrying the article's link may go out (expiry minus margin)."""

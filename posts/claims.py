@@ -45,6 +45,7 @@ class PostView:
     idempotency_key: str
     attempts: int
     due: datetime  # its due time: lateness (grace) is measured from it, retries or not
+    campaign: str = ""  # whose safety margin holds its link
 
     @classmethod
     def of(cls, post: Post) -> PostView:
@@ -61,6 +62,7 @@ class PostView:
             idempotency_key=post.idempotency_key,
             attempts=post.attempts,
             due=post.due_at,
+            campaign=post.campaign,
         )
 
 
@@ -78,6 +80,7 @@ _VIEW_COLUMNS = (
     Post.idempotency_key,
     Post.attempts,
     Post.due_at,
+    Post.campaign,
 )
 
 

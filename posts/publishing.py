@@ -59,6 +59,12 @@ class TickRules:
     # A worker whose heartbeat is older than this is taken for dead: its claims are settled.
     worker_timeout: timedelta = timedelta(minutes=2)
     display_tz: tzinfo = UTC  # how times are written in event details
+    # Each campaign's own safety margin, where the installation has several; others use the one
+    # above.
+    margins: Mapping[str, timedelta] = field(default_factory=dict)
+
+    def margin(self, campaign: str) -> timedelta:
+        return self.margins.get(campaign, self.safety_margin)
 
 
 @dataclass
@@ -80,11 +86,12 @@ def decide(
     post: PostView, last_publish: datetime | None, *, now: datetime, rules: TickRules
 ) -> Decision:
     """What to do with a due post before any network call (rules 1 and 3)."""
-    if post.link_expires_at is not None and now > post.link_expires_at - rules.safety_margin:
+    margin = rules.margin(post.campaign)
+    if post.link_expires_at is not None and now > post.link_expires_at - margin:
         return Decision(
             "expire",
             f"the link {post.link} stops working at {_at(post.link_expires_at, rules)}; "
-            f"with the {_human(rules.safety_margin)} safety margin it was too late to publish",
+            f"with the {_human(margin)} safety margin it was too late to publish",
         )
     lateness = now - post.due
     if lateness > rules.grace:

@@ -170,15 +170,17 @@ class Store:
                     report.kept.append(post)
         return report
 
-    def approve(self, ids: Iterable[int] | None, *, now: datetime) -> list[Post]:
-        """draft -> scheduled; `ids=None` approves every draft. Refuses any other status."""
+    def approve(
+        self, ids: Iterable[int] | None, *, now: datetime, campaign: str | None = None
+    ) -> list[Post]:
+        """draft -> scheduled; `ids=None` approves every draft (of `campaign`, if given).
+        Refuses any other status."""
         with self.session() as session:
             if ids is None:
-                posts = list(
-                    session.scalars(
-                        select(Post).where(Post.status == Status.DRAFT).order_by(Post.due_at)
-                    )
-                )
+                query = select(Post).where(Post.status == Status.DRAFT)
+                if campaign is not None:
+                    query = query.where(Post.campaign == campaign)
+                posts = list(session.scalars(query.order_by(Post.due_at)))
             else:
                 posts = self._get_many(session, ids)
                 require_status(posts, {Status.DRAFT}, "approve", "only a draft can be approved")
@@ -274,28 +276,55 @@ class Store:
         channel: str | None = None,
         *,
         limit: int | None = None,
+        campaign: str | None = None,
     ) -> list[Post]:
         """Posts by due time; by default the ones not yet final; the first `limit` of them."""
-        query = self._listing(select(Post), statuses, channel).order_by(Post.due_at, Post.id)
+        query = self._listing(select(Post), statuses, channel, campaign).order_by(
+            Post.due_at, Post.id
+        )
         if limit is not None:
             query = query.limit(limit)
         with self.session() as session:
             return list(session.scalars(query))
 
-    def count_posts(self, statuses: Iterable[str] | None = None, channel: str | None = None) -> int:
+    def count_posts(
+        self,
+        statuses: Iterable[str] | None = None,
+        channel: str | None = None,
+        *,
+        campaign: str | None = None,
+    ) -> int:
         """How many posts list_posts would give without a limit."""
+        query = self._listing(select(func.count()), statuses, channel, campaign)
         with self.session() as session:
-            return session.scalar(self._listing(select(func.count()), statuses, channel)) or 0
+            return session.scalar(query) or 0
 
     @staticmethod
     def _listing(
-        query: Select[Any], statuses: Iterable[str] | None, channel: str | None
+        query: Select[Any],
+        statuses: Iterable[str] | None,
+        channel: str | None,
+        campaign: str | None = None,
     ) -> Select[Any]:
         wanted = list(statuses) if statuses else [s.value for s in PENDING]
         query = query.select_from(Post).where(Post.status.in_(wanted))
         if channel is not None:
             query = query.where(Post.channel == channel)
+        if campaign is not None:
+            query = query.where(Post.campaign == campaign)
         return query
+
+    def campaign_of(self, post_id: int) -> str | None:
+        """The campaign a post belongs to, or None when there is no such post."""
+        if not 0 < post_id <= MAX_ID:
+            return None
+        with self.session() as session:
+            return session.scalar(select(Post.campaign).where(Post.id == post_id))
+
+    def campaign_names(self) -> list[str]:
+        """The campaigns the database holds posts of, by name."""
+        with self.session() as session:
+            return list(session.scalars(select(Post.campaign).distinct().order_by(Post.campaign)))
 
     def events(
         self,
@@ -303,6 +332,7 @@ class Store:
         since: datetime | None = None,
         channel: str | None = None,
         status: str | None = None,
+        campaign: str | None = None,
     ) -> list[Event]:
         """The post log, oldest first; `status` keeps events of posts now in that status."""
         query = (
@@ -314,21 +344,25 @@ class Store:
             query = query.where(Post.channel == channel)
         if status is not None:
             query = query.where(Post.status == status)
+        if campaign is not None:
+            query = query.where(Post.campaign == campaign)
         with self.session() as session:
             return list(session.scalars(query))
 
-    def counts(self) -> dict[str, int]:
+    def counts(self, campaign: str | None = None) -> dict[str, int]:
+        query = select(Post.status, func.count()).group_by(Post.status)
+        if campaign is not None:
+            query = query.where(Post.campaign == campaign)
         with self.session() as session:
-            rows = session.execute(select(Post.status, func.count()).group_by(Post.status))
-            return {status: count for status, count in rows.all()}  # noqa: C416
+            return {status: count for status, count in session.execute(query).all()}  # noqa: C416
 
-    def next_due(self) -> Post | None:
+    def next_due(self, campaign: str | None = None) -> Post | None:
+        query = select(Post).where(Post.status == Status.SCHEDULED)
+        if campaign is not None:
+            query = query.where(Post.campaign == campaign)
         with self.session() as session:
             return session.scalar(
-                select(Post)
-                .where(Post.status == Status.SCHEDULED)
-                .order_by(func.coalesce(Post.next_attempt_at, Post.due_at), Post.id)
-                .limit(1)
+                query.order_by(func.coalesce(Post.next_attempt_at, Post.due_at), Post.id).limit(1)
             )
 
     def bodies(self, channel: str, *, exclude: int | None = None) -> set[str]:

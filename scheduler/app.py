@@ -44,6 +44,63 @@ class App:
 
         return load_config(self.config_path)
 
+    @cached_property
+    def campaigns(self) -> dict[str, Config]:
+        """Every campaign of the installation by name, config.toml's own first."""
+        from scheduler.campaigns import load_campaigns
+
+        return load_campaigns(self.config)
+
+    def campaign_names(self) -> list[str]:
+        """The campaigns config.toml knows, then any other the database holds posts of (a
+        campaign run from its own complete file beside this one, or one whose file is gone)."""
+        names = list(self.campaigns)
+        names += [n for n in self.store.campaign_names() if n not in names]
+        return names
+
+    def campaign_filter(self, name: str | None) -> str | None:
+        """A --campaign option checked: None, or a campaign the installation or database has."""
+        from scheduler.campaigns import require_campaign
+
+        return None if name is None else require_campaign(name, self.campaign_names())
+
+    def officer_for(self, name: str | None) -> Officer:
+        """The verbs for one campaign of the installation (None: config.toml's own). Every
+        campaign file is read first, so a broken or clashing one is refused before any work."""
+        campaigns = self.campaigns
+        if name is None or name == self.config.campaign.name:
+            return self.officer
+        return self._officer(self._measured(campaigns, name), self.store)
+
+    def officer_of_post(self, post_id: int) -> Officer:
+        """The verbs with the rules of the campaign a post belongs to (its links, its safety
+        margin); config.toml's own for a post of a campaign the installation does not list."""
+        name = self.store.campaign_of(post_id)
+        if name is None or name == self.config.campaign.name or name not in self.campaigns:
+            return self.officer
+        return self.officer_for(name)
+
+    def planner_for(self, name: str | None) -> Officer:
+        campaigns = self.campaigns
+        if name is None or name == self.config.campaign.name:
+            return self.planner
+        return self._officer(self._measured(campaigns, name), None)
+
+    def _measured(self, campaigns: dict[str, Config], name: str) -> Config:
+        from dataclasses import replace
+
+        from scheduler.campaigns import require_campaign
+
+        config = campaigns[require_campaign(name, campaigns)]
+        measured = self.measured_config.channels
+        return replace(config, channels={n: measured[n] for n in config.channels})
+
+    @staticmethod
+    def _officer(config: Config, store: Store | None) -> Officer:
+        from posts.officer import Officer
+
+        return Officer(config, store)
+
     @property
     def database_url(self) -> str:
         return self.database_override or self.config.database_url
@@ -101,7 +158,7 @@ class App:
 
     def reload(self) -> None:
         """Read config.toml again (after `connect` changed it)."""
-        for name in ("config", "measured_config", "officer", "planner"):
+        for name in ("config", "campaigns", "measured_config", "officer", "planner"):
             self.__dict__.pop(name, None)
 
     def require_channel(self, name: str) -> str:

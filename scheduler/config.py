@@ -167,9 +167,31 @@ class _Table:
         ]
 
 
-def load_config(path: Path, *, environ: Mapping[str, str] | None = None) -> Config:
-    """Read and check config.toml; raise ConfigError with one sentence on the first problem."""
+def load_config(
+    path: Path, *, environ: Mapping[str, str] | None = None, installation: Config | None = None
+) -> Config:
+    """Read and check a config file; raise ConfigError with one sentence on the first problem.
+
+    With `installation`, the file is one more campaign of that installation (docs/campaigns.md):
+    its database, channels, daemon, web page and notices are the installation's.
+    """
     environ = os.environ if environ is None else environ
+    data = read_toml(path)
+    if installation is None and "channels" not in data and "campaign" in data:
+        raise ConfigError(
+            f"{path} has no [channels]: a campaign file is planned through its installation's "
+            "config.toml (postsched plan --campaign NAME), or give it [channels] and [database]."
+        )
+    return parse_config(
+        data,
+        base_dir=path.resolve().parent,
+        path=path,
+        environ=environ,
+        installation=installation,
+    )
+
+
+def read_toml(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -180,12 +202,11 @@ def load_config(path: Path, *, environ: Mapping[str, str] | None = None) -> Conf
     except OSError as exc:
         raise ConfigError(f"{path} cannot be read: {exc.strerror}.") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"{path} is not UTF-8 text.") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}.") from None
-    return parse_config(data, base_dir=path.resolve().parent, path=path, environ=environ)
 
 
 def parse_config(
@@ -194,6 +215,7 @@ def parse_config(
     base_dir: Path,
     path: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    installation: Config | None = None,
 ) -> Config:
     environ = os.environ if environ is None else environ
     root = _Table(data, "")
@@ -204,12 +226,37 @@ def parse_config(
     keys = [c.key for c in courses]
     if len(set(keys)) != len(keys):
         raise ConfigError("config.toml: two [[courses]] share one key; each key must be unique.")
-    contact_table = root.table("contact")
-    contact = Contact(
-        email=contact_table.text("email"),
-        phone=contact_table.text("phone"),
-        name=contact_table.text("name", ""),
+    if installation is not None and "contact" not in data:
+        contact = installation.contact
+    else:
+        contact_table = root.table("contact")
+        contact = Contact(
+            email=contact_table.text("email"),
+            phone=contact_table.text("phone"),
+            name=contact_table.text("name", ""),
+        )
+    templates = base_dir / campaign_table.text("templates", "templates")
+    if not templates.is_dir():
+        raise ConfigError(f"config.toml: the templates folder {templates} does not exist.")
+    if installation is not None:
+        setup = _joined(root, installation, base_dir, environ)
+    else:
+        setup = _installation(root, base_dir, environ)
+    root.reject_unknown()
+    return Config(
+        campaign=campaign,
+        article=article,
+        courses=courses,
+        contact=contact,
+        templates_dir=templates,
+        path=path,
+        **setup,
     )
+
+
+def _installation(root: _Table, base_dir: Path, environ: Mapping[str, str]) -> dict[str, Any]:
+    """What the campaigns of one installation share: database, channels, daemon, web page,
+    notices, and the list of its other campaign files."""
     channels_table = root.table("channels")
     if not channels_table.data:
         raise ConfigError("config.toml: [channels] names no channel; add [channels.<name>].")
@@ -228,28 +275,84 @@ def parse_config(
     )
     if daemon.max_attempts < 1:
         raise ConfigError("config.toml: [daemon] max_attempts must be at least 1.")
-    notify = _notify(root.table("notify", required=False))
+    return {
+        "channels": channels,
+        "daemon": daemon,
+        "notify": _notify(root.table("notify", required=False)),
+        "database_url": _database_url(root, base_dir, environ),
+        "web": _web(root.table("web", required=False), base_dir, environ),
+        "campaign_files": _campaign_files(root, base_dir),
+    }
+
+
+def _joined(
+    root: _Table, installation: Config, base_dir: Path, environ: Mapping[str, str]
+) -> dict[str, Any]:
+    """A campaign file read through its installation: the installation's database, daemon,
+    web page and notices; its own [channels], if it has them, name which of the installation's
+    channels it posts on. A complete file (one that also runs alone with --config) may repeat
+    the installation's tables; they must name the same database."""
+    if "campaigns" in root.data:
+        raise ConfigError(
+            "config.toml: only the installation's config.toml lists campaign files; remove "
+            "campaigns from this campaign file."
+        )
+    channels = dict(installation.channels)
+    if "channels" in root.data:
+        named = root.table("channels")
+        named.mark(*named.data)
+        missing = [name for name in named.data if name not in installation.channels]
+        if missing:
+            raise ConfigError(
+                f"config.toml: [channels.{missing[0]}] is not a channel of the installation "
+                f"(channels: {', '.join(installation.channels)}); add it to the installation's "
+                "config.toml first."
+            )
+        if named.data:
+            channels = {name: installation.channels[name] for name in named.data}
+    if "database" in root.data:
+        url = _database_url(root, base_dir, environ)
+        if url != installation.database_url:
+            raise ConfigError(
+                "config.toml: [database] url names another database than the installation's; "
+                "one installation keeps all its campaigns in one database: remove [database] "
+                "from the campaign file or make it the same."
+            )
+    for table in ("daemon", "web", "notify"):
+        if table in root.data:
+            root.table(table).mark(*root.data[table])
+    return {
+        "channels": channels,
+        "daemon": installation.daemon,
+        "notify": installation.notify,
+        "database_url": installation.database_url,
+        "web": installation.web,
+    }
+
+
+def _database_url(root: _Table, base_dir: Path, environ: Mapping[str, str]) -> str:
     database_table = root.table("database", required=False)
     database_table.mark("url")
     url = environ.get("POSTSCHED_DATABASE_URL") or database_table.text("url", DEFAULT_DATABASE)
-    templates = base_dir / campaign_table.text("templates", "templates")
-    if not templates.is_dir():
-        raise ConfigError(f"config.toml: the templates folder {templates} does not exist.")
-    web = _web(root.table("web", required=False), base_dir, environ)
-    root.reject_unknown()
-    return Config(
-        campaign=campaign,
-        article=article,
-        courses=courses,
-        contact=contact,
-        channels=channels,
-        daemon=daemon,
-        database_url=resolve_database_url(url, base_dir),
-        templates_dir=templates,
-        path=path,
-        notify=notify,
-        web=web,
-    )
+    return resolve_database_url(url, base_dir)
+
+
+def _campaign_files(root: _Table, base_dir: Path) -> tuple[Path, ...]:
+    """`campaigns`: the installation's other campaign files, paths or patterns relative to
+    config.toml (`campaigns/*.toml`). A pattern may match nothing; a plain path must exist."""
+    files: list[Path] = []
+    for pattern in root.strings("campaigns"):
+        if any(c in pattern for c in "*?["):
+            found = sorted(p for p in base_dir.glob(pattern) if p.is_file())
+        else:
+            found = [base_dir / pattern]
+            if not found[0].is_file():
+                raise ConfigError(
+                    f"config.toml: campaigns names {pattern!r}, which is not a file next to "
+                    "config.toml; correct the path or remove it."
+                )
+        files.extend(p.resolve() for p in found)
+    return tuple(dict.fromkeys(files))
 
 
 def resolve_database_url(url: str, base_dir: Path) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from types import FrameType
 
@@ -29,7 +29,9 @@ log = logging.getLogger("postsched.daemon")
 WATCH_INTERVAL = timedelta(seconds=1)
 
 
-def tick_rules(config: Config) -> TickRules:
+def tick_rules(config: Config, campaigns: Mapping[str, Config] | None = None) -> TickRules:
+    """The daemon's rules; `campaigns` (every campaign of the installation) gives each
+    campaign's posts their own safety margin. min_gap is the installation's, per channel."""
     daemon = config.daemon
     return TickRules(
         grace=daemon.grace,
@@ -41,6 +43,7 @@ def tick_rules(config: Config) -> TickRules:
         min_gap=config.campaign.min_gap,
         worker_timeout=max(timedelta(minutes=2), daemon.poll * 4),
         display_tz=config.campaign.timezone,
+        margins={name: c.campaign.safety_margin for name, c in (campaigns or {}).items()},
     )
 
 
@@ -59,11 +62,12 @@ class Daemon:
         *,
         clock: Callable[[], datetime] = utc_now,
         notifier: Notifier | None = None,
+        campaigns: Mapping[str, Config] | None = None,
     ):
         self.config = config
         self.claims = Claims(store)
         self.channels = channels
-        self.rules = tick_rules(config)
+        self.rules = tick_rules(config, campaigns)
         self.worker = worker_id()
         self.clock = clock
         self.stop = threading.Event()

@@ -151,16 +151,17 @@ def posts_table(posts: Sequence[Post], tz: ZoneInfo, title: str | None = None) -
             format_instant(post.due_at, tz) or "",
             post.channel,
             f"[{STATUS_STYLE.get(post.status, '')}]{post.status}[/]",
+            escape(post.campaign),
             post.subject,
             post.phase,
             escape(one_line(post.body, 70)),
         ]
         for post in posts
     ]
-    return _table(title, ("id", "due", "channel", "status", "subject", "phase", "text"), rows)
+    return _table(title, POST_COLUMNS, rows)
 
 
-POST_COLUMNS = ("id", "due", "channel", "status", "subject", "phase", "text")
+POST_COLUMNS = ("id", "due", "channel", "status", "campaign", "subject", "phase", "text")
 
 
 def posts_lines(posts: Sequence[Post], tz: ZoneInfo, *, width: int, color: bool) -> list[str]:
@@ -169,13 +170,17 @@ def posts_lines(posts: Sequence[Post], tz: ZoneInfo, *, width: int, color: bool)
 
     Every column but the text is as wide as its widest cell; the text takes what is left of
     `width` and is cut with an ellipsis. With `color`, the status is coloured as in the tables.
+    The campaign column is there when the posts belong to more than one campaign.
     """
+    several = len({post.campaign for post in posts}) > 1
+    columns = POST_COLUMNS if several else tuple(c for c in POST_COLUMNS if c != "campaign")
     rows = [
         (
             str(post.id),
             format_instant(post.due_at, tz) or "",
             post.channel,
             post.status,
+            *((post.campaign,) if several else ()),
             post.subject,
             post.phase,
             " ".join(post.body.split()),
@@ -183,7 +188,7 @@ def posts_lines(posts: Sequence[Post], tz: ZoneInfo, *, width: int, color: bool)
         for post in posts
     ]
     widths = [
-        max([len(name)] + [len(row[i]) for row in rows]) for i, name in enumerate(POST_COLUMNS[:-1])
+        max([len(name)] + [len(row[i]) for row in rows]) for i, name in enumerate(columns[:-1])
     ]
     room = max(12, width - sum(widths) - 2 * len(widths))
 
@@ -198,7 +203,7 @@ def posts_lines(posts: Sequence[Post], tz: ZoneInfo, *, width: int, color: bool)
             text = text[: room - 1] + "…"
         return "  ".join([*parts, text]).rstrip()
 
-    return [line(POST_COLUMNS, None)] + [line(row, row[3]) for row in rows]
+    return [line(columns, None)] + [line(row, row[3]) for row in rows]
 
 
 _CLICK_COLOR = {
@@ -272,7 +277,14 @@ def print_status(data: dict[str, Any]) -> None:
     from rich.table import Table
 
     out = console()
-    table = Table(title="Posts by status")
+    campaigns = data.get("campaigns") or []
+    if data.get("campaign"):
+        title = f"Posts of {data['campaign']} by status"
+    else:
+        title = "Posts by status"
+        if len(campaigns) > 1:
+            title += f" (campaigns: {', '.join(campaigns)})"
+    table = Table(title=title)
     table.add_column("status")
     table.add_column("posts", justify="right")
     for name, number in data["counts"].items():

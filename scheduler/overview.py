@@ -17,19 +17,21 @@ from scheduler.output import post_json
 STATUSES = tuple(s.value for s in Status)
 
 
-def status_data(a: App) -> dict[str, Any]:
+def status_data(a: App, campaign: str | None = None) -> dict[str, Any]:
+    """Everything `status` shows; with `campaign`, the counts and next post of that campaign
+    only (channels and the daemon are the installation's)."""
     config = a.config
     tz = config.campaign.timezone
     now = a.now()
-    counts = a.store.counts()
-    next_post = a.store.next_due()
+    counts = a.store.counts(campaign)
+    next_post = a.store.next_due(campaign)
     claims = Claims(a.store)
     beat = claims.latest_heartbeat()
     states = claims.channel_states()
     channels: dict[str, dict[str, Any]] = {}
     for name, channel in config.channels.items():
         state = states.get(name)
-        pending = a.store.list_posts(["draft", "scheduled"], name)
+        pending = a.store.list_posts(["draft", "scheduled"], name, campaign=campaign)
         paused = bool(
             state
             and state.paused_reason
@@ -70,6 +72,8 @@ def status_data(a: App) -> dict[str, Any]:
             and age < max(60.0, 4 * config.daemon.poll.total_seconds()),
         }
     return {
+        "campaign": campaign,
+        "campaigns": a.campaign_names(),
         "counts": {s: counts.get(s, 0) for s in STATUSES},
         "next_due": post_json(next_post, tz) if next_post else None,
         "heartbeat": heartbeat,

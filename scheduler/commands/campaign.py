@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from scheduler.app import App
-from scheduler.commands.common import app, echo_json, say
+from scheduler.commands.common import app, campaign_option, echo_json, say
+
+if TYPE_CHECKING:
+    from posts.officer import Officer
 
 
 @click.command()
@@ -57,7 +62,7 @@ def check(online: bool) -> None:
             post.subject,
             post.phase,
             item.template,
-            _length(a, post.channel, post.body),
+            _length(a.planner, post.channel, post.body),
             one_line(post.body, 40),
         )
     if not a.quiet:
@@ -86,17 +91,21 @@ def check_tokens(a: App) -> None:
 @click.option("--as-of", "as_of", metavar="TIME", help="Plan as if it were TIME (default: now).")
 @click.option("--dry-run", is_flag=True, help="Show the plan; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the planned posts as JSON.")
-def plan(as_of: str | None, dry_run: bool, as_json: bool) -> None:
-    """Compute the campaign; without --dry-run, insert the posts not yet in the database."""
+@campaign_option("The campaign to plan, among config.toml's own and those it lists in campaigns.")
+def plan(as_of: str | None, dry_run: bool, as_json: bool, campaign: str | None) -> None:
+    """Compute the campaign; without --dry-run, insert the posts not yet in the database.
+
+    Planning one campaign never changes another's posts; the slots they hold on a channel are
+    kept free of this one's."""
     from posts.models import Status
     from scheduler.output import console, planned_json, planned_table, post_json
 
     a = app()
-    config = a.config
+    officer = a.officer_for(campaign) if not dry_run else a.planner_for(campaign)
+    config = officer.config
     tz = config.campaign.timezone
     moment = a.parse_time(as_of) if as_of else a.now()
-    store = None if dry_run else a.store  # open (and check) the database before any work
-    result = a.planner.compute_plan(moment)
+    result = officer.compute_plan(moment)
     for note in result.notes:
         say(note)
     for skipped in result.skipped:
@@ -113,22 +122,25 @@ def plan(as_of: str | None, dry_run: bool, as_json: bool) -> None:
                 ]
             )
         else:
-            lengths = [_length(a, p.channel, p.body) for p in result.posts]
+            lengths = [_length(officer, p.channel, p.body) for p in result.posts]
             console().print(planned_table(result.posts, tz, lengths))
             say(f"{len(result.posts)} posts planned; nothing written (--dry-run).")
         return
-    assert store is not None
-    report = a.officer.save_plan(result, a.now())
+    report = officer.save_plan(result, a.now())
     if as_json:
         echo_json([post_json(p, tz) for p in report.inserted + report.updated])
     else:
         click.echo(report.summary(status))
         if report.inserted and config.campaign.review:
-            say("Review them with `postsched queue`, then `postsched approve --all` or by id.")
+            name = config.campaign.name
+            say(
+                f"Review them with `postsched queue --campaign {name}`, then "
+                f"`postsched approve --all --campaign {name}` or by id."
+            )
 
 
-def _length(a: App, channel: str, body: str) -> str:
-    network = a.planner.network(channel)
+def _length(officer: Officer, channel: str, body: str) -> str:
+    network = officer.network(channel)
     return f"{network.measure(body)}/{network.limit}"
 
 

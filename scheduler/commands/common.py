@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import click
 
 from scheduler.app import App
 
+F = TypeVar("F", bound=Callable[..., Any])
 STATUSES = (
     "draft",
     "scheduled",
@@ -36,3 +40,8 @@ def echo_json(value: object) -> None:
     from scheduler.output import dumps
 
     click.echo(dumps(value))
+
+
+def campaign_option(what: str) -> Callable[[F], F]:
+    """`--campaign NAME`: one campaign of the installation (docs/campaigns.md)."""
+    return click.option("--campaign", metavar="NAME", help=what)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from posts.errors import InputError
-from scheduler.commands.common import STATUSES, app, echo_json, say
+from scheduler.commands.common import STATUSES, app, campaign_option, echo_json, say
 
 
 @click.command()
@@ -99,12 +99,14 @@ QUEUE_ROWS = 50
     "every one with --json).",
 )
 @click.option("--all", "show_all", is_flag=True, help="Every post, however many.")
+@campaign_option("Only posts of this campaign (default: every campaign).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 def queue_command(
     statuses: tuple[str, ...],
     channel: str | None,
     limit: int | None,
     show_all: bool,
+    campaign: str | None,
     as_json: bool,
 ) -> None:
     """Posts not yet final, by due time (the next 50 in the table; --all for every one)."""
@@ -115,27 +117,30 @@ def queue_command(
     a = app()
     if channel is not None:
         a.require_channel(channel)
+    campaign = a.campaign_filter(campaign)
     if show_all or (as_json and limit is None):
         limit = None
     elif limit is None:
         limit = QUEUE_ROWS
-    posts = a.store.list_posts(statuses or None, channel, limit=limit)
+    posts = a.store.list_posts(statuses or None, channel, limit=limit, campaign=campaign)
     total = len(posts)
     if limit is not None and len(posts) == limit:
-        total = a.store.count_posts(statuses or None, channel)
+        total = a.store.count_posts(statuses or None, channel, campaign=campaign)
     tz = a.config.campaign.timezone
     if as_json:
         echo_json([post_json(p, tz) for p in posts])
     else:
         # click.echo drops the colours when stdout is not a terminal.
         click.echo("\n".join(posts_lines(posts, tz, width=terminal_width(), color=True)))
+    from posts.store import counted
+
     if total > len(posts):
         say(
             f"{len(posts)} of {total} posts shown, the next by due time; "
             f"{total - len(posts)} more not shown (--limit N or --all)."
         )
     elif not as_json:
-        say(f"{len(posts)} posts.")
+        say(f"{counted(len(posts))}{f' of {campaign}' if campaign else ''}.")
 
 
 @click.command()
@@ -194,10 +199,14 @@ def _ids_or_all(ids: tuple[int, ...], all_drafts: bool) -> list[int] | None:
 @click.command()
 @click.argument("post_ids", type=int, nargs=-1, metavar="ID...")
 @click.option("--all", "all_drafts", is_flag=True, help="Approve every draft.")
-def approve(post_ids: tuple[int, ...], all_drafts: bool) -> None:
+@campaign_option("With --all: only this campaign's drafts.")
+def approve(post_ids: tuple[int, ...], all_drafts: bool, campaign: str | None) -> None:
     """Approve drafts: they become scheduled and the daemon will publish them."""
     a = app()
-    posts = a.store.approve(_ids_or_all(post_ids, all_drafts), now=a.now())
+    if campaign is not None and not all_drafts:
+        raise click.UsageError("--campaign goes with --all; ids name their posts already.")
+    ids = _ids_or_all(post_ids, all_drafts)
+    posts = a.store.approve(ids, now=a.now(), campaign=a.campaign_filter(campaign))
     from posts.store import counted
 
     click.echo(f"{counted(len(posts))} approved." if posts else "No draft to approve.")
@@ -228,7 +237,9 @@ def cancel(post_ids: tuple[int, ...]) -> None:
 def edit(post_id: int, text: str | None, at: str | None) -> None:
     """Change a draft's or scheduled post's text or time; a re-plan never undoes it."""
     a = app()
-    post = a.officer.edit(post_id, a.now(), text=text, at=a.parse_time(at) if at else None)
+    post = a.officer_of_post(post_id).edit(
+        post_id, a.now(), text=text, at=a.parse_time(at) if at else None
+    )
     click.echo(f"Post {post.id} edited.")
 
 
@@ -238,7 +249,7 @@ def edit(post_id: int, text: str | None, at: str | None) -> None:
 def retry(post_id: int, at: str | None) -> None:
     """Schedule a failed, missed, expired or unknown post again."""
     a = app()
-    post = a.officer.retry(post_id, a.now(), at=a.parse_time(at) if at else None)
+    post = a.officer_of_post(post_id).retry(post_id, a.now(), at=a.parse_time(at) if at else None)
     click.echo(f"Post {post.id} scheduled again.")
 
 
@@ -276,7 +287,8 @@ def import_command(csv_file: Path, as_json: bool) -> None:
     help="The schedule as an iCalendar file, for the officer's calendar.",
 )
 @click.option("--csv", "csv_file", type=click.Path(path_type=Path), help="Every post as CSV.")
-def export_command(ics_file: Path | None, csv_file: Path | None) -> None:
+@campaign_option("Only the posts of this campaign (default: every campaign).")
+def export_command(ics_file: Path | None, csv_file: Path | None, campaign: str | None) -> None:
     """Write the schedule to a file for other tools: a calendar or a spreadsheet."""
     from posts.timing import format_instant
     from scheduler.exchange import posts_csv, posts_ics
@@ -285,11 +297,12 @@ def export_command(ics_file: Path | None, csv_file: Path | None) -> None:
         raise click.UsageError("Give --ics FILE or --csv FILE.")
     a = app()
     tz = a.config.campaign.timezone
-    posts = a.store.list_posts(STATUSES)
+    campaign = a.campaign_filter(campaign)
+    posts = a.store.list_posts(STATUSES, campaign=campaign)
     target = ics_file or csv_file
     assert target is not None
     if ics_file is not None:
-        content = posts_ics(posts, a.config.campaign.name)
+        content = posts_ics(posts, campaign or a.config.campaign.name)
     else:
         content = posts_csv(posts, lambda v: format_instant(v, tz)).encode("utf-8")
     try:

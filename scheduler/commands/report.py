@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from scheduler.commands.common import STATUSES, app, echo_json
+from scheduler.commands.common import STATUSES, app, campaign_option, echo_json
 
 
 @click.command()
@@ -13,10 +13,16 @@ from scheduler.commands.common import STATUSES, app, echo_json
 @click.option(
     "--status", type=click.Choice(STATUSES), help="Only events of posts now in this status."
 )
+@campaign_option("Only events of this campaign's posts (default: every campaign).")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array of events.")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV: at, post_id, channel, event, detail.")
 def log(
-    since: str | None, channel: str | None, status: str | None, as_json: bool, as_csv: bool
+    since: str | None,
+    channel: str | None,
+    status: str | None,
+    campaign: str | None,
+    as_json: bool,
+    as_csv: bool,
 ) -> None:
     """The post log, oldest first: everything that happened to every post."""
     from scheduler.output import console, event_json, events_csv, events_table
@@ -27,7 +33,10 @@ def log(
     if channel is not None:
         a.require_channel(channel)
     events = a.store.events(
-        since=a.parse_time(since) if since else None, channel=channel, status=status
+        since=a.parse_time(since) if since else None,
+        channel=channel,
+        status=status,
+        campaign=a.campaign_filter(campaign),
     )
     tz = a.config.campaign.timezone
     if as_json:
@@ -39,13 +48,15 @@ def log(
 
 
 @click.command()
+@campaign_option("Count only this campaign's posts (default: every campaign).")
 @click.option("--json", "as_json", is_flag=True, help="counts, next_due, heartbeat, channels.")
-def status(as_json: bool) -> None:
+def status(campaign: str | None, as_json: bool) -> None:
     """Counts by status, the next due post, the daemon's heartbeat, and each channel's health."""
     from scheduler.output import print_status
     from scheduler.overview import status_data
 
-    data = status_data(app())
+    a = app()
+    data = status_data(a, a.campaign_filter(campaign))
     if as_json:
         echo_json(data)
     else:

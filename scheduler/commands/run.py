@@ -28,7 +28,7 @@ def daemon(once: bool) -> None:
     notify = a.config.notify
     campaign = a.config.campaign
     notifier = Notifier(notify, campaign.name, campaign.timezone) if notify else None
-    worker = Daemon(a.config, a.store, channels, notifier=notifier)
+    worker = Daemon(a.config, a.store, channels, notifier=notifier, campaigns=a.campaigns)
     handler = logging.StreamHandler(sys.stderr)
     formatter = logging.Formatter("%(asctime)sZ %(message)s", "%Y-%m-%dT%H:%M:%S")
     formatter.converter = time.gmtime

@@ -241,14 +241,20 @@ def create_app(
         channel = request.args.get("channel") or None
         if channel is not None and channel not in a.config.channels:
             channel = None
-        posts = a.store.list_posts(wanted, channel)
-        counts = a.store.counts()
+        campaigns = a.campaign_names()
+        campaign = request.args.get("campaign") or None
+        if campaign not in campaigns:
+            campaign = None
+        posts = a.store.list_posts(wanted, channel, campaign=campaign)
+        counts = a.store.counts(campaign)
         attention = {s: counts.get(s, 0) for s in NEEDS_A_PERSON if counts.get(s, 0)}
         return render_template(
             "queue.html",
             posts=posts,
             wanted=wanted,
             channel=channel,
+            campaigns=campaigns,
+            chosen_campaign=campaign,
             drafts=counts.get("draft", 0),
             attention=attention,
         )
@@ -319,16 +325,29 @@ def create_app(
     @web.get("/plan")
     def plan() -> str | tuple[str, int]:
         as_of = request.args.get("as_of", "").strip()
+        chosen = request.args.get("campaign") or a.config.campaign.name
+        names: list[str] = [a.config.campaign.name]
         try:
+            names = list(a.campaigns)
             moment = a.parse_time(as_of) if as_of else a.now()
-            result = a.planner.compute_plan(moment)
+            planner = a.planner_for(chosen)
+            result = planner.compute_plan(moment)
         except PostschedError as exc:
             flash(str(exc), "error")
-            return render_template("plan.html", result=None, as_of=as_of, lengths=[]), 400
+            return render_template(
+                "plan.html", result=None, as_of=as_of, lengths=[], names=names, chosen=chosen
+            ), 400
         lengths = [length_of(p.channel, p.body) for p in result.posts]
-        stored = {p.plan_key for p in a.store.list_posts(STATUSES) if p.plan_key}
+        stored = {p.plan_key for p in a.store.list_posts(STATUSES, campaign=chosen) if p.plan_key}
         return render_template(
-            "plan.html", result=result, as_of=as_of, lengths=lengths, stored=stored
+            "plan.html",
+            result=result,
+            as_of=as_of,
+            lengths=lengths,
+            stored=stored,
+            names=names,
+            chosen=chosen,
+            planned_campaign=planner.config.campaign,
         )
 
     def length_of(channel: str, body: str) -> tuple[int, int]:
@@ -385,13 +404,15 @@ def create_app(
     @web.post("/approve")
     def approve() -> Redirect:
         def verb() -> str:
+            campaign = None
             if request.form.get("all") == "yes":
                 ids = None
+                campaign = a.campaign_filter(request.form.get("campaign") or None)
             else:
                 ids = chosen_ids()
                 if not ids:
                     return "Tick at least one post to approve."
-            posts = a.store.approve(ids, now=a.now())
+            posts = a.store.approve(ids, now=a.now(), campaign=campaign)
             if not posts:
                 return "No draft to approve."
             now = a.now()
@@ -534,8 +555,9 @@ def create_app(
         def verb() -> str:
             as_of = request.form.get("as_of", "").strip()
             moment = a.parse_time(as_of) if as_of else a.now()
-            report = a.officer.save_plan(a.planner.compute_plan(moment), a.now())
-            return report.summary("draft" if a.config.campaign.review else "scheduled")
+            officer = a.officer_for(request.form.get("campaign") or None)
+            report = officer.save_plan(officer.compute_plan(moment), a.now())
+            return report.summary("draft" if officer.config.campaign.review else "scheduled")
 
         return act(verb, back=url_for("queue"))
 

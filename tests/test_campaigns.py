@@ -1,0 +1,291 @@
+"""Several campaigns in one installation: one database, one set of channels, one daemon.
+
+The shipped config.toml lists `campaigns/*.toml`; a second campaign file there is planned with
+`plan --campaign NAME`, and two complete config files naming the same database work side by
+side. Planning one campaign never touches another's posts.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from posts.claims import PostView
+from posts.publishing import TickRules, decide
+from tests.conftest import run
+
+AS_OF = "2026-01-05T08:00"
+SPRING = "printemps-2027"
+
+SPRING_FILE = f"""
+[campaign]
+name = "{SPRING}"
+timezone = "Europe/Paris"
+language = "fr"
+start = 2026-02-02
+holidays = "FR"
+review = true
+max_per_day = 1
+min_gap = "2h"
+hashtags = ["travail social"]
+templates = "../templates"
+
+[campaign.windows]
+weekdays = ["tue", "thu"]
+times = ["10:00"]
+
+[[courses]]
+key = "ethique-printemps"
+title = "Intelligence artificielle et travail social : enjeux éthiques (session de printemps)"
+formats = ["inter"]
+posts = 1
+
+[[courses]]
+key = "outils-printemps"
+title = "Intelligence artificielle et travail social : outils et sécurité des données (printemps)"
+formats = ["inter"]
+posts = 1
+"""
+
+
+def spring(project: Path, text: str = SPRING_FILE, name: str = "printemps.toml") -> Path:
+    folder = project / "campaigns"
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def rows(db: Path, campaign: str) -> list[tuple[object, ...]]:
+    """Every column of every post of one campaign, and their events: what must not move."""
+    with sqlite3.connect(db) as conn:
+        posts = conn.execute(
+            "SELECT * FROM posts WHERE campaign = ? ORDER BY id", (campaign,)
+        ).fetchall()
+        events = conn.execute(
+            "SELECT events.* FROM events JOIN posts ON posts.id = events.post_id "
+            "WHERE posts.campaign = ? ORDER BY events.id",
+            (campaign,),
+        ).fetchall()
+    return posts + events
+
+
+def queue(*args: str) -> list[dict[str, object]]:
+    result = run("queue", "--json", *args)
+    assert result.code == 0, result.err
+    posts: list[dict[str, object]] = json.loads(result.out)
+    return posts
+
+
+def test_a_second_campaign_file_is_planned_beside_the_shipped_one(planned: Path) -> None:
+    spring(planned.parent)
+    before = rows(planned, "ia-travail-social-2026")
+    result = run("plan", "--campaign", SPRING, "--as-of", AS_OF)
+    assert result.code == 0, result.err
+    assert "4 posts inserted as draft" in result.out
+    assert f"--campaign {SPRING}" in result.err  # how to review this campaign alone
+    assert rows(planned, "ia-travail-social-2026") == before
+
+    both = queue()
+    assert {p["campaign"] for p in both} == {"ia-travail-social-2026", SPRING}
+    assert len(both) == 20
+    alone = queue("--campaign", SPRING)
+    assert len(alone) == 4 and {p["campaign"] for p in alone} == {SPRING}
+    assert {p["subject"] for p in alone} == {"course:ethique-printemps", "course:outils-printemps"}
+    shipped = queue("--campaign", "ia-travail-social-2026")
+    assert len(shipped) == 16
+
+    # Re-planning either campaign leaves the other's posts byte for byte.
+    spring_rows = rows(planned, SPRING)
+    again = run("plan", "--as-of", "2026-01-20T08:00")
+    assert again.code == 0, again.err
+    assert rows(planned, SPRING) == spring_rows
+    shipped_rows = rows(planned, "ia-travail-social-2026")
+    again = run("plan", "--campaign", SPRING, "--as-of", "2026-01-20T08:00")
+    assert again.code == 0, again.err
+    assert rows(planned, "ia-travail-social-2026") == shipped_rows
+
+    # The table shows each post's campaign.
+    table = run("queue")
+    assert table.code == 0
+    header = table.out.splitlines()[0].split()
+    assert "campaign" in header
+    assert any(SPRING in line for line in table.out.splitlines()[1:])
+
+
+def test_approve_all_and_status_and_log_take_a_campaign(planned: Path) -> None:
+    spring(planned.parent)
+    assert run("plan", "--campaign", SPRING, "--as-of", AS_OF).code == 0
+    approved = run("approve", "--all", "--campaign", SPRING)
+    assert approved.code == 0, approved.err
+    assert "4 posts approved" in approved.out
+    assert {p["status"] for p in queue("--campaign", SPRING)} == {"scheduled"}
+    assert {p["status"] for p in queue("--campaign", "ia-travail-social-2026")} == {"draft"}
+
+    status = run("status", "--json", "--campaign", SPRING)
+    assert status.code == 0, status.err
+    data = json.loads(status.out)
+    assert data["campaign"] == SPRING
+    assert data["counts"]["scheduled"] == 4 and data["counts"]["draft"] == 0
+    assert data["campaigns"] == ["ia-travail-social-2026", SPRING]
+    everything = json.loads(run("status", "--json").out)
+    assert everything["counts"]["draft"] == 16 and everything["counts"]["scheduled"] == 4
+
+    log = run("log", "--json", "--campaign", SPRING)
+    assert log.code == 0, log.err
+    events = json.loads(log.out)
+    assert {e["event"] for e in events} == {"planned", "approved"} and len(events) == 8
+    ids = {p["id"] for p in queue("--campaign", SPRING)}
+    assert {e["post_id"] for e in events} == ids
+
+
+def test_export_takes_a_campaign(planned: Path) -> None:
+    spring(planned.parent)
+    assert run("plan", "--campaign", SPRING, "--as-of", AS_OF).code == 0
+    target = planned.parent / "spring.ics"
+    result = run("export", "--ics", str(target), "--campaign", SPRING)
+    assert result.code == 0, result.err
+    calendar = target.read_text(encoding="utf-8")
+    assert calendar.count("BEGIN:VEVENT") == 4
+    assert f"postsched: {SPRING}" in calendar
+
+
+def test_two_complete_config_files_work_side_by_side(planned: Path) -> None:
+    """A campaign kept as a whole config file of its own, naming the same database and
+    channels, is planned with --config; each file reads the other's posts in the queue."""
+    project = planned.parent
+    shipped = (project / "config.toml").read_text(encoding="utf-8")
+    other = shipped.replace('name = "ia-travail-social-2026"', 'name = "autre-campagne"')
+    other = other.replace("start = 2026-01-12", "start = 2026-02-02")
+    (project / "autre.toml").write_text(other, encoding="utf-8")
+    before = rows(planned, "ia-travail-social-2026")
+
+    result = run("--config", "autre.toml", "plan", "--as-of", AS_OF)
+    assert result.code == 0, result.err
+    assert rows(planned, "ia-travail-social-2026") == before
+    through_other = run("--config", "autre.toml", "queue", "--json")
+    through_shipped = run("queue", "--json")
+    assert json.loads(through_other.out) == json.loads(through_shipped.out)
+    assert {p["campaign"] for p in json.loads(through_shipped.out)} == {
+        "ia-travail-social-2026",
+        "autre-campagne",
+    }
+    alone = queue("--campaign", "autre-campagne")
+    assert alone and {p["campaign"] for p in alone} == {"autre-campagne"}
+
+
+def test_a_campaign_file_alone_says_how_to_plan_it(project: Path) -> None:
+    path = spring(project)
+    result = run("--config", str(path), "check")
+    assert result.code == 1
+    assert "plan --campaign NAME" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("queue", "--campaign", "nope"), "There is no campaign 'nope'"),
+        (("log", "--campaign", "nope"), "There is no campaign 'nope'"),
+        (("status", "--campaign", "nope"), "There is no campaign 'nope'"),
+        (("plan", "--campaign", "nope"), "There is no campaign 'nope'"),
+        (("approve", "--all", "--campaign", "nope"), "There is no campaign 'nope'"),
+    ],
+)
+def test_an_unknown_campaign_is_refused_and_changes_nothing(
+    planned: Path, args: tuple[str, ...], message: str
+) -> None:
+    spring(planned.parent)
+    before = rows(planned, "ia-travail-social-2026")
+    result = run(*args)
+    assert result.code == 1
+    assert message in result.err and SPRING in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert rows(planned, "ia-travail-social-2026") == before
+
+
+def test_two_campaigns_with_one_name_are_refused(planned: Path) -> None:
+    spring(planned.parent, SPRING_FILE.replace(SPRING, "ia-travail-social-2026"))
+    result = run("plan", "--campaign", "ia-travail-social-2026", "--as-of", AS_OF)
+    assert result.code == 1
+    assert "both name their campaign 'ia-travail-social-2026'" in result.err
+    assert "printemps.toml" in result.err
+
+
+def test_a_campaign_file_may_not_name_another_database(planned: Path) -> None:
+    spring(planned.parent, SPRING_FILE + '\n[database]\nurl = "sqlite:///ailleurs.db"\n')
+    result = run("plan", "--campaign", SPRING, "--as-of", AS_OF)
+    assert result.code == 1
+    assert "another database" in result.err
+    assert not (planned.parent / "ailleurs.db").exists()
+
+
+def test_a_campaign_file_posts_on_the_channels_it_names(planned: Path) -> None:
+    spring(planned.parent, SPRING_FILE + '\n[channels.linkedin]\ntype = "linkedin"\n')
+    result = run("plan", "--campaign", SPRING, "--as-of", AS_OF)
+    assert result.code == 0, result.err
+    assert {p["channel"] for p in queue("--campaign", SPRING)} == {"linkedin"}
+    spring(planned.parent, SPRING_FILE + '\n[channels.bluesky]\ntype = "bluesky"\n')
+    refused = run("plan", "--campaign", SPRING, "--as-of", AS_OF)
+    assert refused.code == 1
+    assert "not a channel of the installation" in refused.err
+
+
+def test_the_daemon_holds_each_campaign_to_its_own_safety_margin() -> None:
+    now = datetime(2027, 3, 1, 12, tzinfo=UTC)
+    rules = TickRules(safety_margin=timedelta(hours=12), margins={"court": timedelta(hours=1)})
+
+    def post(campaign: str) -> PostView:
+        return PostView(
+            id=1,
+            channel="mastodon",
+            subject="course:x",
+            phase="promo",
+            body="Inscriptions",
+            link="https://example.org/x",
+            link_expires_at=now + timedelta(hours=3),
+            media_path=None,
+            media_alt=None,
+            idempotency_key="k",
+            attempts=0,
+            due=now,
+            campaign=campaign,
+        )
+
+    assert decide(post("court"), None, now=now, rules=rules).action == "claim"
+    held = decide(post("long"), None, now=now, rules=rules)
+    assert held.action == "expire"
+    assert "12h" in held.reason or "12 h" in held.reason
+
+
+def test_the_web_page_plans_filters_and_approves_one_campaign(planned: Path) -> None:
+    from scheduler.app import App
+    from scheduler.web import create_app, hash_password
+    from tests.test_web import PASSWORD, log_in, post_form, text_of
+
+    spring(planned.parent)
+    now = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+    a = App(config_path=planned.parent / "config.toml", clock=lambda: now)
+    web = create_app(a, password_hash=hash_password(PASSWORD), login_delay=0)
+    with web.test_client() as client:
+        log_in(client)
+        page = text_of(client.get(f"/plan?campaign={SPRING}"))
+        assert f"Save the plan of {SPRING}" in page
+        assert "course:outils-printemps" in page and "course:ethique" + "<" not in page
+        post_form(client, "/plan", {"campaign": SPRING, "as_of": ""})
+        assert a.store.counts(SPRING) == {"draft": 4}
+
+        queue_page = text_of(client.get(f"/queue?campaign={SPRING}"))
+        assert f"Approve all 4 drafts of {SPRING}" in queue_page
+        assert "ia-travail-social-2026" not in queue_page.split("<tbody>")[1]
+        everything = text_of(client.get("/queue"))
+        assert everything.count(f"<td>{SPRING}</td>") == 4
+        assert everything.count("<td>ia-travail-social-2026</td>") == 16
+
+        post_form(client, "/approve", {"all": "yes", "campaign": SPRING})
+        assert a.store.counts(SPRING) == {"scheduled": 4}
+        assert a.store.counts("ia-travail-social-2026") == {"draft": 16}
