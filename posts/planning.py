@@ -143,10 +143,15 @@ class _Planner:
             for p in subject.phases
         ]
         targets = []
+        end = self.campaign.end
         for index, (phase, instant) in enumerate(timed):
             later = [t for _, t in timed[index + 1 :]]
             if instant < self.as_of and later and min(later) <= self.as_of:
                 reason = "its time passed and a later phase is due"
+                self.plan.skipped.append(Skipped(subject.subject, phase.name, None, reason))
+                continue
+            if end is not None and self.slots.local_day(instant) > end:
+                reason = f"its day falls after the campaign's end ({end.isoformat()})"
                 self.plan.skipped.append(Skipped(subject.subject, phase.name, None, reason))
                 continue
             targets.append(_Target(subject, phase.name, instant, self.phase_why(subject, phase)))

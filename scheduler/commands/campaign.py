@@ -96,7 +96,8 @@ def plan(as_of: str | None, dry_run: bool, as_json: bool) -> None:
     tz = config.campaign.timezone
     moment = a.parse_time(as_of) if as_of else a.now()
     store = None if dry_run else a.store  # open (and check) the database before any work
-    result = a.planner.compute_plan(moment)
+    # With the database, the slots other campaigns hold on these channels count too.
+    result = (a.planner if store is None else a.officer).compute_plan(moment)
     for note in result.notes:
         say(note)
     for skipped in result.skipped:

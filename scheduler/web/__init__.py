@@ -321,7 +321,7 @@ def create_app(
         as_of = request.args.get("as_of", "").strip()
         try:
             moment = a.parse_time(as_of) if as_of else a.now()
-            result = a.planner.compute_plan(moment)
+            result = a.officer.compute_plan(moment)  # other campaigns' posts count
         except PostschedError as exc:
             flash(str(exc), "error")
             return render_template("plan.html", result=None, as_of=as_of, lengths=[]), 400
@@ -534,7 +534,7 @@ def create_app(
         def verb() -> str:
             as_of = request.form.get("as_of", "").strip()
             moment = a.parse_time(as_of) if as_of else a.now()
-            report = a.officer.save_plan(a.planner.compute_plan(moment), a.now())
+            report = a.officer.save_plan(a.officer.compute_plan(moment), a.now())
             return report.summary("draft" if a.config.campaign.review else "scheduled")
 
         return act(verb, back=url_for("queue"))
