@@ -154,7 +154,10 @@ class _Planner:
                 reason = f"its day falls after the campaign's end ({end.isoformat()})"
                 self.plan.skipped.append(Skipped(subject.subject, phase.name, None, reason))
                 continue
-            targets.append(_Target(subject, phase.name, instant, self.phase_why(subject, phase)))
+            # A course's n-th phase is its n-th promotion (`occurrence` in its templates).
+            occurrence = 1 if subject.subject == "article" else index + 1
+            why = self.phase_why(subject, phase)
+            targets.append(_Target(subject, phase.name, instant, why, occurrence))
         return targets
 
     def phase_why(self, subject: SubjectDates, phase: Phase) -> str:

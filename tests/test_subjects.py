@@ -347,3 +347,23 @@ def test_the_store_gives_other_campaigns_live_posts_on_these_channels(tmp_path: 
         "mine", ["mastodon", "linkedin"], since=now, until=now + timedelta(days=400)
     )
     assert busy == {"mastodon": [due]}
+
+
+def test_plan_dry_run_shows_why_in_a_column(project: Path) -> None:
+    result = run("plan", "--dry-run", "--as-of", "2026-01-05T08:00")
+    assert result.code == 0, result.err
+    assert "why" in result.out
+    flat = " ".join(result.out.replace("│", " ").split())
+    assert "10 days before the link's last day (16 Apr)" in flat
+    assert "a public holiday" in flat and "a weekend" in flat
+
+
+def test_a_course_post_from_a_template_carries_the_course_s_deadline(spring: Path) -> None:
+    assert run("--config", "spring.toml", "init").code == 0
+    args = ["--config", "spring.toml", "add", "mastodon", "--template", "last-call"]
+    args += ["--subject", "course:outils", "--json"]
+    added = run(*args, "--at", "2027-04-02T09:30")
+    assert added.code == 0, added.err
+    assert json.loads(added.out)["link_expires_at"] == "2027-04-10T00:00:00+02:00"
+    late = run(*args, "--at", "2027-04-09T15:00")
+    assert late.code == 1 and "stops working after 9 avril 2027" in late.err, late.err
