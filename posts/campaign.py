@@ -22,16 +22,28 @@ class Author:
 
 @dataclass(frozen=True)
 class Phase:
-    """One moment of the article's campaign, placed relative to the start or to the expiry."""
+    """One moment of a subject's campaign, placed relative to its start or to its expiry."""
 
     name: str
     anchor: Anchor
     offset: timedelta = timedelta(0)
     at: time | None = None  # preferred local time; the first window time when None
 
-    def target_day(self, start: date, expires: date) -> date:
+    def target_day(self, start: date, expires: date | None) -> date:
         base = start if self.anchor == "start" else expires
+        assert base is not None, "a phase anchored on expires needs its subject's expires"
         return base + timedelta(days=self.offset.days)
+
+
+@dataclass(frozen=True)
+class Session:
+    """One run of a course: its dates (end inclusive, None for a single day), place, format."""
+
+    start: date
+    end: date | None = None
+    place: str = ""
+    format: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,9 +73,30 @@ class Course:
     url: str | None = None
     summary: str = ""
     hashtags: tuple[str, ...] = ()
-    posts: int = 1  # how many times each channel promotes it
+    posts: int = 1  # how many times each channel promotes it, when it has no phases
     image: Path | None = None  # the link card's picture, as for the article
     image_alt: str = ""
+    # The last day its link or its registration is useful, inclusive, campaign timezone.
+    expires: date | None = None
+    phases: tuple[Phase, ...] = ()  # placed as the article's are; none: `posts` spread evenly
+    start: date | None = None  # the day its promotion begins; None: the campaign start
+    sessions: tuple[Session, ...] = ()
+
+
+@dataclass(frozen=True)
+class SubjectDates:
+    """What the planner needs of a subject, article or course: one path for both."""
+
+    subject: str  # "article" or "course:<key>"
+    url: str | None
+    expires: date | None
+    phases: tuple[Phase, ...]
+    start: date
+    spread: int = 0  # promotions spread evenly over its period when it has no phases
+
+    @property
+    def label(self) -> str:
+        return "the article" if self.subject == "article" else f"course {self.subject[7:]}"
 
 
 @dataclass(frozen=True)
@@ -92,9 +125,16 @@ class Campaign:
     max_per_day: int = 1
     min_gap: timedelta = timedelta(0)
     hashtags: tuple[str, ...] = ()
+    end: date | None = None  # the last day a post may be planned, inclusive
 
     def start_instant(self) -> datetime:
         return datetime.combine(self.start, time(0), tzinfo=self.timezone).astimezone(UTC)
+
+    def end_instant(self) -> datetime | None:
+        """The first instant after the campaign's last day, when it has one."""
+        if self.end is None:
+            return None
+        return link_end(self.end, self)
 
 
 @dataclass(frozen=True)
@@ -172,6 +212,24 @@ class Config:
 
     def course(self, key: str) -> Course | None:
         return next((c for c in self.courses if c.key == key), None)
+
+    def subjects(self) -> list[SubjectDates]:
+        """The article (when there is one) and every course, in config order."""
+        start = self.campaign.start
+        found = []
+        if self.article is not None:
+            a = self.article
+            found.append(SubjectDates("article", a.url, a.expires, a.phases, start))
+        for c in self.courses:
+            spread = 0 if c.phases else c.posts
+            subject = f"course:{c.key}"
+            found.append(
+                SubjectDates(subject, c.url, c.expires, c.phases, c.start or start, spread)
+            )
+        return found
+
+    def subject_dates(self, subject: str) -> SubjectDates | None:
+        return next((s for s in self.subjects() if s.subject == subject), None)
 
 
 def link_deadline(expires: date, campaign: Campaign) -> datetime:

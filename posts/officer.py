@@ -6,7 +6,7 @@ nothing. Times come in already parsed (aware, UTC); `now` is passed in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,7 +18,8 @@ from posts.errors import InputError
 from posts.images import check_image
 from posts.models import RETRYABLE, Post
 from posts.networks import Network, network_for
-from posts.planning import Plan, PlannedPost, check_posts, plan_campaign
+from posts.planning import SEARCH_HORIZON, Plan, PlannedPost, check_posts, plan_campaign
+from posts.promises import check_promises
 from posts.rendering import Renderer, Subject, link_for
 from posts.store import EDIT_RULE, EDITABLE, RETRY_RULE, NewPost, PlanReport, Store, require_status
 from posts.timing import format_duration
@@ -68,15 +69,38 @@ class Officer:
 
     # planning ----------------------------------------------------------------------------
 
-    def compute_plan(self, as_of: datetime) -> Plan:
+    def compute_plan(
+        self, as_of: datetime, busy: Mapping[str, Sequence[datetime]] | None = None
+    ) -> Plan:
+        """The campaign as of `as_of`. `busy`: the instants other campaigns hold per channel;
+        by default read from the database when there is one (none without: `check`,
+        `plan --dry-run` on a fresh machine)."""
+
         def render(subject: str, phase: str, channel: str, due: datetime, occurrence: int) -> str:
             return self.renderer.render_post(
                 Subject.parse(subject), phase, channel, due, occurrence
             )
 
-        plan = plan_campaign(self.config, as_of, render)
+        if busy is None:
+            busy = self.busy_slots(as_of)
+        plan = plan_campaign(self.config, as_of, render, busy)
         _refuse_problems("The plan cannot be saved", plan.problems)
+        check_promises(self.config, plan.posts)
         return plan
+
+    def busy_slots(self, as_of: datetime) -> dict[str, list[datetime]]:
+        """What other campaigns hold on this campaign's channels over the plan's horizon."""
+        if self._store is None:
+            return {}
+        campaign = self.config.campaign
+        lower = max(campaign.start_instant(), as_of)
+        margin = max(campaign.min_gap, timedelta(days=1))  # the day and gap around the start
+        return self._store.busy_slots(
+            campaign.name,
+            self.config.channels,
+            since=lower - margin,
+            until=lower + SEARCH_HORIZON + margin,
+        )
 
     def render_all(self) -> list[Rendered]:
         """Every template for every subject, phase and channel, at the campaign's own dates.
@@ -99,6 +123,7 @@ class Officer:
             body = self.renderer.render(template, context)
             rendered.append(Rendered(replace(item, body=body), template))
         _refuse_problems("The templates need work", check_posts(config, [r.post for r in rendered]))
+        check_promises(config, [r.post for r in rendered])
         return rendered
 
     @staticmethod
@@ -157,10 +182,9 @@ class Officer:
             )
             if link is None:
                 link = link_for(self.config, subject)
-                if subject.kind == "article" and self.config.article is not None:
-                    link_expires = link_expires or link_end(
-                        self.config.article.expires, self.config.campaign
-                    )
+                dates = self.config.subject_dates(str(subject))
+                if dates is not None and dates.expires is not None and link is not None:
+                    link_expires = link_expires or link_end(dates.expires, self.config.campaign)
         else:
             body, phase = (request.text or "").strip(), ONE_OFF_PHASE
         if link is not None and not is_web_address(link):
@@ -174,7 +198,11 @@ class Officer:
         dying = self.dying_link(f"{body} {link or ''}")
         if dying is not None and (link_expires is None or dying[1] < link_expires):
             link, link_expires = dying
-        self.require_link_alive(request.at, link_expires)
+        ends = self.subject_end(subject)
+        if request.template is not None and ends is not None:
+            # A course's registration closes on its expires, link or none: its posts too.
+            link_expires = min(link_expires or ends, ends)
+        self.require_link_alive(request.at, link_expires, has_link=link is not None)
         media_path, media_alt = self._media(request.image, request.alt)
         self.check_text(body, request.channel)
         if also_taken and (request.channel, body) in also_taken:
@@ -246,12 +274,22 @@ class Officer:
         return self.store.edit(post_id, now=now, body=text, due_at=at, link=link)
 
     def dying_link(self, text: str) -> tuple[str, datetime] | None:
-        """The article's offprint link and its end, when `text` carries it (rule 1 follows the
-        link wherever the officer wrote it, not only where the planner put it)."""
-        article = self.config.article
-        if article is not None and article.url in text:
-            return article.url, link_end(article.expires, self.config.campaign)
-        return None
+        """The link of a subject with `expires` that `text` carries, and its end; the one that
+        ends first when it carries several (rule 1 follows a link wherever the officer wrote
+        it, not only where the planner put it: the offprint, a course's registration page)."""
+        found = [
+            (s.url, link_end(s.expires, self.config.campaign))
+            for s in self.config.subjects()
+            if s.url and s.expires is not None and s.url in text
+        ]
+        return min(found, key=lambda link: link[1]) if found else None
+
+    def subject_end(self, subject: Subject) -> datetime | None:
+        """The first instant a subject is no longer useful (after its `expires`), if it has one."""
+        dates = self.config.subject_dates(str(subject))
+        if dates is None or dates.expires is None:
+            return None
+        return link_end(dates.expires, self.config.campaign)
 
     def retry(self, post_id: int, now: datetime, at: datetime | None = None) -> Post:
         post = self.store.get(post_id)
@@ -287,8 +325,11 @@ class Officer:
                 "from now on."
             )
 
-    def require_link_alive(self, at: datetime, link_expires: datetime | None) -> None:
-        """Rule 1: never schedule a post whose link will be dead (minus the margin) when due."""
+    def require_link_alive(
+        self, at: datetime, link_expires: datetime | None, *, has_link: bool = True
+    ) -> None:
+        """Rule 1: never schedule a post whose link (or subject, when it has no link) will be
+        dead (minus the margin) when due."""
         if link_expires is None:
             return
         margin = self.config.campaign.safety_margin
@@ -299,8 +340,9 @@ class Officer:
                 format="d MMMM y",
                 locale=self.config.campaign.language,
             )
+            what = "The link stops working" if has_link else "Its subject is no longer useful"
             raise InputError(
-                f"The link stops working after {last}; with the safety margin of "
+                f"{what} after {last}; with the safety margin of "
                 f"{format_duration(margin)}, a post carrying it must be due by "
                 f"{(link_expires - margin).astimezone(tz).isoformat(timespec='minutes')}."
             )

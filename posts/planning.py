@@ -1,28 +1,31 @@
 """The campaign plan: from config and templates to dated posts, one per channel. Pure.
 
-Rules (DESIGN.md, "The campaign plan"):
-- article phases are placed relative to the campaign start or to the link's last day;
-- course posts are spread evenly over the campaign, between the article's phases;
+Rules (DESIGN.md, "The campaign plan"), the same for the article and for every course:
+- a subject's phases are placed relative to its start or to its last useful day (`expires`);
+- a course without phases is promoted `posts` times, spread evenly over its period (from the
+  plan's start to its own `expires`, else the article's last day, else 13 weeks), the courses
+  taking turns between the phases;
 - every post falls on a posting window (weekday and local wall-clock time, across DST), never on
-  a public holiday, at most `max_per_day` per channel and day, at least `min_gap` apart;
+  a public holiday, at most `max_per_day` per channel and day, at least `min_gap` apart, other
+  campaigns' posts on the same channel counting too (`busy`);
 - a target that is not a free slot moves back to the latest free slot before it (not before
   the campaign start or `as_of`); failing that, forward to the earliest free slot after it;
-  a post carrying the article's link is never placed after the link's deadline (its last day
-  minus the safety margin); a post with no slot is left out and the plan says why.
+- a subject's post is never placed after its deadline (its last day minus the safety margin)
+  nor after the campaign's `end`; a post with no slot is left out and the plan says why;
+- every post says why it falls where it falls (`PlannedPost.why`).
 """
 
 from __future__ import annotations
 
-import bisect
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from babel.dates import format_date
 
-from posts.campaign import Config, link_deadline, link_end
+from posts.campaign import Config, Phase, SubjectDates, link_deadline, link_end
 from posts.networks import network_for
+from posts.slots import Slots, holiday_checker
 from posts.timing import wall_clock
 
 Render = Callable[[str, str, str, datetime, int], str]
@@ -30,6 +33,11 @@ Render = Callable[[str, str, str, datetime, int], str]
 
 COURSE_PHASE = "promo"
 SEARCH_HORIZON = timedelta(days=400)
+LINK_EXPIRED = "link expired"  # the plan's note already says so; `plan` prints no line for it
+
+# Older names, for code written against the planner before the slots had a module of their own.
+_Calendar = Slots
+_holiday_checker = holiday_checker
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,7 @@ class PlannedPost:
     link: str | None
     link_expires_at: datetime | None
     occurrence: int = 1
+    why: str = ""  # one short line: what placed it there, and any move
 
 
 @dataclass(frozen=True)
@@ -69,173 +78,222 @@ def plan_key(subject: str, phase: str, channel: str) -> str:
     return f"{subject}/{phase}/{channel}"
 
 
-class _Calendar:
-    """The posting slots of one campaign, and which of them each channel has taken."""
+@dataclass(frozen=True)
+class _Target:
+    subject: SubjectDates
+    phase: str
+    instant: datetime
+    why: str
+    occurrence: int = 1
 
-    def __init__(self, config: Config):
+
+class _Planner:
+    def __init__(
+        self, config: Config, as_of: datetime, busy: Mapping[str, Sequence[datetime]] | None
+    ):
+        self.config = config
         self.campaign = config.campaign
-        self.holidays = _holiday_checker(config.campaign.holidays)
-        self.taken: dict[str, list[datetime]] = defaultdict(list)
-        self.per_day: dict[tuple[str, date], int] = defaultdict(int)
+        self.as_of = as_of
+        self.slots = Slots(config, busy)
+        self.lower = max(self.campaign.start_instant(), as_of)
+        self.channels = list(config.channels)
+        self.plan = Plan()
+        self.placed: list[tuple[_Target, str, datetime, str]] = []
 
-    def is_open_day(self, day: date) -> bool:
-        return day.weekday() in self.campaign.windows.weekdays and not self.holidays(day)
-
-    def slots_backward(self, target: datetime, lower: datetime) -> Iterator[datetime]:
-        """Slots from `target` back to `lower`, both included, latest first."""
+    def deadline(self, subject: SubjectDates) -> tuple[datetime, str]:
+        """The instant no post of the subject may reach, and how to name it."""
         tz = self.campaign.timezone
-        day, first_day = target.astimezone(tz).date(), lower.astimezone(tz).date()
-        while day >= first_day:
-            if self.is_open_day(day):
-                for at in reversed(self.campaign.windows.times):
-                    instant = wall_clock(day, at, tz)
-                    if instant is not None and lower <= instant <= target:
-                        yield instant
-            day -= timedelta(days=1)
+        limits = [(self.lower + SEARCH_HORIZON, "within 400 days")]
+        end = self.campaign.end_instant()
+        if end is not None:
+            shown = end.astimezone(tz).isoformat(timespec="minutes")
+            limits.append((end, f"before the campaign's end ({shown})"))
+        if subject.expires is not None:
+            deadline = link_deadline(subject.expires, self.campaign)
+            whose = "the link's" if subject.subject == "article" else "its"
+            shown = deadline.astimezone(tz).isoformat(timespec="minutes")
+            limits.append((deadline, f"before {whose} deadline ({shown})"))
+        return min(limits, key=lambda limit: limit[0])
 
-    def slots_forward(self, start: datetime, upper: datetime) -> Iterator[datetime]:
-        """Slots from `start` (included) up to `upper` (excluded), earliest first."""
-        tz = self.campaign.timezone
-        day, last_day = start.astimezone(tz).date(), upper.astimezone(tz).date()
-        while day <= last_day:
-            if self.is_open_day(day):
-                for at in self.campaign.windows.times:
-                    instant = wall_clock(day, at, tz)
-                    if instant is not None and start <= instant < upper:
-                        yield instant
-            day += timedelta(days=1)
-
-    def is_free(self, channel: str, instant: datetime) -> bool:
-        local_day = instant.astimezone(self.campaign.timezone).date()
-        if self.per_day[(channel, local_day)] >= self.campaign.max_per_day:
+    def expired(self, subject: SubjectDates, names: list[str]) -> bool:
+        """When the subject's deadline has passed: say so once, skip its posts, True."""
+        if subject.expires is None or self.as_of < link_deadline(subject.expires, self.campaign):
             return False
-        taken = self.taken[channel]
-        index = bisect.bisect_left(taken, instant)
-        gap = self.campaign.min_gap
-        neighbours = taken[max(index - 1, 0) : index + 1]
-        return all(abs(other - instant) >= gap and other != instant for other in neighbours)
-
-    def take(self, channel: str, instant: datetime) -> None:
-        bisect.insort(self.taken[channel], instant)
-        self.per_day[(channel, instant.astimezone(self.campaign.timezone).date())] += 1
-
-    def place(
-        self, channel: str, target: datetime, lower: datetime, upper: datetime
-    ) -> datetime | None:
-        """The latest free slot at or before target (not before lower), else the earliest after."""
-        for instant in self.slots_backward(target, lower):
-            if instant < upper and self.is_free(channel, instant):
-                self.take(channel, instant)
-                return instant
-        for instant in self.slots_forward(max(target, lower), upper):
-            if self.is_free(channel, instant):
-                self.take(channel, instant)
-                return instant
-        return None
-
-
-def plan_campaign(config: Config, as_of: datetime, render: Render) -> Plan:
-    """The whole campaign as of `as_of`: what to post, where, when, and what was left out."""
-    plan = Plan()
-    calendar = _Calendar(config)
-    campaign = config.campaign
-    lower = max(campaign.start_instant(), as_of)
-    first_time = campaign.windows.times[0]
-    channels = list(config.channels)
-    article = config.article
-    placed: list[tuple[str, str, str, datetime, int, str | None, datetime | None]] = []
-
-    if article is not None:
-        deadline = link_deadline(article.expires, campaign)
-        expiry = link_end(article.expires, campaign)
-        if as_of >= deadline:
-            expired_on = format_date(article.expires, format="d MMMM y", locale=campaign.language)
-            plan.notes.append(
-                f"The article's offprint phases ({', '.join(p.name for p in article.phases)}) "
-                f"were skipped because the link expired on {expired_on}."
+        day = format_date(subject.expires, format="d MMMM y", locale=self.campaign.language)
+        if subject.subject == "article":
+            self.plan.notes.append(
+                f"The article's offprint phases ({', '.join(names)}) were skipped because the "
+                f"link expired on {day}."
             )
-            for phase in article.phases:
-                plan.skipped.append(Skipped("article", phase.name, None, "link expired"))
         else:
-            targets = [
-                (
-                    phase,
-                    _instant(
-                        phase.target_day(campaign.start, article.expires),
-                        phase.at or first_time,
-                        config,
-                    ),
-                )
-                for phase in article.phases
-            ]
-            for index, (phase, target) in enumerate(targets):
-                later = [t for _, t in targets[index + 1 :]]
-                if target < as_of and later and min(later) <= as_of:
-                    plan.skipped.append(
-                        Skipped(
-                            "article", phase.name, None, "its time passed and a later phase is due"
-                        )
-                    )
-                    continue
-                for channel in channels:
-                    instant = calendar.place(channel, target, lower, deadline)
-                    if instant is None:
-                        plan.skipped.append(
-                            Skipped(
-                                "article",
-                                phase.name,
-                                channel,
-                                "no free posting slot before the link's deadline "
-                                f"({deadline.astimezone(campaign.timezone).isoformat(timespec='minutes')})",
-                            )
-                        )
-                        continue
-                    placed.append(("article", phase.name, channel, instant, 1, article.url, expiry))
-
-    course_targets = _course_targets(config, lower)
-    for (course_key, occurrence), target in course_targets:
-        subject = f"course:{course_key}"
-        course = config.course(course_key)
-        for channel in channels:
-            instant = calendar.place(channel, target, lower, lower + SEARCH_HORIZON)
-            if instant is None:
-                plan.skipped.append(
-                    Skipped(
-                        subject,
-                        course_phase(occurrence),
-                        channel,
-                        "no free posting slot within 400 days",
-                    )
-                )
-                continue
-            placed.append(
-                (
-                    subject,
-                    course_phase(occurrence),
-                    channel,
-                    instant,
-                    occurrence,
-                    course.url if course else None,
-                    None,
-                )
+            self.plan.notes.append(
+                f"The posts of {subject.label} ({', '.join(names)}) were skipped because its "
+                f"last useful day was {day}."
             )
+        for name in names:
+            self.plan.skipped.append(Skipped(subject.subject, name, None, LINK_EXPIRED))
+        return True
 
-    for subject, phase_name, channel, instant, occurrence, link, expires_at in placed:
-        body = render(subject, phase_name, channel, instant, occurrence)
+    def phase_targets(self, subject: SubjectDates) -> list[_Target]:
+        if self.expired(subject, [p.name for p in subject.phases]):
+            return []
+        first = self.campaign.windows.times[0]
+        timed = [
+            (p, _instant(p.target_day(subject.start, subject.expires), p.at or first, self.config))
+            for p in subject.phases
+        ]
+        targets = []
+        end = self.campaign.end
+        for index, (phase, instant) in enumerate(timed):
+            later = [t for _, t in timed[index + 1 :]]
+            if instant < self.as_of and later and min(later) <= self.as_of:
+                reason = "its time passed and a later phase is due"
+                self.plan.skipped.append(Skipped(subject.subject, phase.name, None, reason))
+                continue
+            if end is not None and self.slots.local_day(instant) > end:
+                reason = f"its day falls after the campaign's end ({end.isoformat()})"
+                self.plan.skipped.append(Skipped(subject.subject, phase.name, None, reason))
+                continue
+            # A course's n-th phase is its n-th promotion (`occurrence` in its templates).
+            occurrence = 1 if subject.subject == "article" else index + 1
+            why = self.phase_why(subject, phase)
+            targets.append(_Target(subject, phase.name, instant, why, occurrence))
+        return targets
+
+    def phase_why(self, subject: SubjectDates, phase: Phase) -> str:
+        days = phase.offset.days
+        if phase.anchor == "expires":
+            assert subject.expires is not None
+            whose = "the link's" if subject.subject == "article" else f"{subject.label}'s"
+            anchor = f"{whose} last day ({self.slots.day_text(subject.expires)})"
+        elif subject.start == self.campaign.start:
+            anchor = f"the campaign start ({self.slots.day_text(subject.start)})"
+        else:
+            anchor = f"{subject.label}'s start ({self.slots.day_text(subject.start)})"
+        if days == 0:
+            return f"{phase.name}: on {anchor}"
+        plural = "s" if abs(days) > 1 else ""
+        side = "before" if days < 0 else "after"
+        return f"{phase.name}: {abs(days)} day{plural} {side} {anchor}"
+
+    def spread_targets(self, subjects: list[SubjectDates]) -> list[_Target]:
+        """Evenly spaced targets for the courses without phases, the courses taking turns.
+
+        Courses sharing a period are spread together; each period runs from the plan's start
+        (or the course's own) to the course's `expires`, else the campaign's default end.
+        """
+        groups: dict[tuple[date, date], list[SubjectDates]] = {}
+        for subject in subjects:
+            names = [course_phase(n) for n in range(1, subject.spread + 1)]
+            if subject.spread and not self.expired(subject, names):
+                groups.setdefault(self.spread_period(subject), []).append(subject)
+        first = self.campaign.windows.times[0]
+        targets = []
+        for (start, end), members in groups.items():
+            order = [
+                (subject, occurrence)
+                for occurrence in range(1, max(s.spread for s in members) + 1)
+                for subject in members
+                if occurrence <= subject.spread
+            ]
+            span = max(end - start, timedelta(0))
+            between = f"spread {self.slots.day_text(start)} to {self.slots.day_text(end)}"
+            for index, (subject, occurrence) in enumerate(order, start=1):
+                day = start + timedelta(days=round(span.days * index / (len(order) + 1)))
+                why = f"course {index} of {len(order)}, {between}"
+                instant = _instant(day, first, self.config)
+                targets.append(_Target(subject, course_phase(occurrence), instant, why, occurrence))
+        return targets
+
+    def spread_period(self, subject: SubjectDates) -> tuple[date, date]:
+        """From the plan's start (or the course's own) to its last useful day, else to the
+        article's last day, else to the campaign's end, else 13 weeks; never past the end.
+
+        Once the article's last day has passed, courses without a deadline are spread over a
+        period of the campaign's original length starting today."""
+        campaign = self.campaign
+        start = max(self.lower.astimezone(campaign.timezone).date(), subject.start)
+        article = self.config.article
+        if subject.expires is not None:
+            end = subject.expires
+        elif article is None:
+            end = campaign.end or start + timedelta(weeks=13)
+        else:
+            end = article.expires
+            length = max(end - campaign.start, timedelta(weeks=1))
+            if end - start < timedelta(weeks=1):
+                end = start + length
+        if campaign.end is not None:
+            end = min(end, campaign.end)
+        return start, end
+
+    def place(self, target: _Target) -> None:
+        subject = target.subject
+        upper, limit = self.deadline(subject)
+        for channel in self.channels:
+            reason = self.slots.why_not(channel, target.instant, self.lower, upper)
+            owner = f"{channel}'s {subject.subject} {target.phase}"
+            instant = self.slots.place(channel, target.instant, self.lower, upper, owner)
+            if instant is None:
+                why = f"no free posting slot {limit}"
+                self.plan.skipped.append(Skipped(subject.subject, target.phase, channel, why))
+                continue
+            why = target.why
+            if instant != target.instant:
+                moved = "moved back" if instant < target.instant else "moved forward"
+                if instant > target.instant and target.instant >= self.lower:
+                    reason += "; nothing free before it"
+                same_day = self.slots.local_day(instant) == self.slots.local_day(target.instant)
+                text = self.slots.time_text if same_day else self.slots.day_text
+                why += (
+                    f"; {moved} from {text(target.instant)} ({reason}) "
+                    f"to {self.slots.instant_text(instant)}"
+                )
+            self.placed.append((target, channel, instant, why))
+
+
+def plan_campaign(
+    config: Config,
+    as_of: datetime,
+    render: Render,
+    busy: Mapping[str, Sequence[datetime]] | None = None,
+) -> Plan:
+    """The whole campaign as of `as_of`: what to post, where, when, and what was left out.
+
+    `busy` holds, per channel, the instants other campaigns already hold there: they count
+    toward `min_gap` and `max_per_day`, so two campaigns never share a slot."""
+    planner = _Planner(config, as_of, busy)
+    plan = planner.plan
+    subjects = config.subjects()
+    end = config.campaign.end_instant()
+    if end is not None and as_of >= end:
+        day = format_date(config.campaign.end, format="d MMMM y", locale=config.campaign.language)
+        plan.notes.append(f"The campaign ended on {day}: nothing is planned after it.")
+    for subject in subjects:
+        for target in planner.phase_targets(subject):
+            planner.place(target)
+    for target in planner.spread_targets(subjects):
+        planner.place(target)
+
+    for target, channel, instant, why in planner.placed:
+        subject = target.subject
+        body = render(subject.subject, target.phase, channel, instant, target.occurrence)
+        expires = link_end(subject.expires, config.campaign) if subject.expires else None
         plan.posts.append(
             PlannedPost(
-                plan_key=plan_key(subject, phase_name, channel),
+                plan_key=plan_key(subject.subject, target.phase, channel),
                 channel=channel,
-                subject=subject,
-                phase=phase_name,
+                subject=subject.subject,
+                phase=target.phase,
                 due_at=instant,
                 body=body,
-                link=link,
-                link_expires_at=expires_at,
-                occurrence=occurrence,
+                link=subject.url,
+                link_expires_at=expires,
+                occurrence=target.occurrence,
+                why=why,
             )
         )
-    plan.posts.sort(key=lambda p: (p.due_at, channels.index(p.channel)))
+    plan.posts.sort(key=lambda p: (p.due_at, planner.channels.index(p.channel)))
     plan.problems.extend(check_posts(config, plan.posts))
     return plan
 
@@ -265,43 +323,6 @@ def check_posts(config: Config, posts: list[PlannedPost]) -> list[str]:
     return problems
 
 
-def _course_targets(config: Config, lower: datetime) -> list[tuple[tuple[str, int], datetime]]:
-    """Evenly spaced targets for every course promotion, the courses taking turns."""
-    order = [
-        (course.key, occurrence)
-        for occurrence in range(1, max((c.posts for c in config.courses), default=0) + 1)
-        for course in config.courses
-        if occurrence <= course.posts
-    ]
-    if not order:
-        return []
-    start, end = _course_period(config, lower)
-    span = end - start
-    first_time = config.campaign.windows.times[0]
-    targets = []
-    for index, item in enumerate(order, start=1):
-        day = start + timedelta(days=round(span.days * index / (len(order) + 1)))
-        targets.append((item, _instant(day, first_time, config)))
-    return targets
-
-
-def _course_period(config: Config, lower: datetime) -> tuple[date, date]:
-    """From the campaign start (or today, once it has begun) to the link's last day.
-
-    Once that day has passed, courses (which carry no dying link) are spread over a period of
-    the campaign's original length starting today. Without an article the period is 13 weeks.
-    """
-    campaign = config.campaign
-    start = lower.astimezone(campaign.timezone).date()
-    if config.article is None:
-        return start, start + timedelta(weeks=13)
-    end = config.article.expires
-    length = max(end - campaign.start, timedelta(weeks=1))
-    if end - start < timedelta(weeks=1):
-        return start, start + length
-    return start, end
-
-
 def _instant(day: date, at: time, config: Config) -> datetime:
     """The UTC instant of a local day and time; a time DST skips is read an hour later."""
     instant = wall_clock(day, at, config.campaign.timezone)
@@ -310,12 +331,3 @@ def _instant(day: date, at: time, config: Config) -> datetime:
         instant = wall_clock(day, later, config.campaign.timezone)
     assert instant is not None
     return instant
-
-
-def _holiday_checker(country: str | None) -> Callable[[date], bool]:
-    if country is None:
-        return lambda _day: False
-    import holidays
-
-    calendar = holidays.country_holidays(country)
-    return lambda day: day in calendar

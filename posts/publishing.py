@@ -88,10 +88,15 @@ def decide(
     """What to do with a due post before any network call (rules 1 and 3)."""
     margin = rules.margin(post.campaign)
     if post.link_expires_at is not None and now > post.link_expires_at - margin:
+        ends = _at(post.link_expires_at, rules)
+        what = (
+            f"the link {post.link} stops working at {ends}"
+            if post.link
+            else f"its subject's last useful day ends at {ends}"
+        )
         return Decision(
             "expire",
-            f"the link {post.link} stops working at {_at(post.link_expires_at, rules)}; "
-            f"with the {_human(margin)} safety margin it was too late to publish",
+            f"{what}; with the {_human(margin)} safety margin it was too late to publish",
         )
     lateness = now - post.due
     if lateness > rules.grace:

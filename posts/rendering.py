@@ -172,7 +172,11 @@ class Renderer:
             course = config.course(subject.key or "")
             if course is None:
                 raise TemplateError(f"there is no course with key {subject.key!r} in config.toml.")
-            ctx["course"] = asdict(course)
+            ctx["course"] = asdict(course) | {"phases": [p.name for p in course.phases]}
+            if course.expires is not None:  # the course's own deadline, not the offprint's
+                local_day = due_at.astimezone(campaign.timezone).date()
+                ctx["expires"] = course.expires
+                ctx["days_left"] = (course.expires - local_day).days
         ctx["link"] = link_for(config, subject)
         listed: dict[str, Any] = _lists(ctx)
         return listed

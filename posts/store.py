@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
 from posts.errors import NotFoundError, StateError
@@ -373,6 +373,28 @@ class Store:
             query = query.where(Post.id != exclude)
         with self.session() as session:
             return set(session.scalars(query))
+
+    def busy_slots(
+        self, campaign: str, channels: Iterable[str], *, since: datetime, until: datetime
+    ) -> dict[str, list[datetime]]:
+        """The instants other campaigns hold on these channels between `since` and `until`:
+        their posts that are or will be public (draft, scheduled, publishing, published), at
+        their publication time once published, else at their due time; sorted, per channel."""
+        live = [Status.DRAFT, Status.SCHEDULED, Status.PUBLISHING, Status.PUBLISHED]
+        query = select(Post.channel, Post.due_at, Post.published_at).where(
+            Post.campaign != campaign,
+            Post.channel.in_(list(channels)),
+            Post.status.in_(live),
+            Post.due_at < until,
+            or_(Post.due_at >= since, Post.published_at >= since),
+        )
+        busy: dict[str, list[datetime]] = {}
+        with self.session() as session:
+            for channel, due_at, published_at in session.execute(query):
+                instant = published_at or due_at
+                if since <= instant < until:
+                    busy.setdefault(channel, []).append(instant)
+        return {channel: sorted(instants) for channel, instants in busy.items()}
 
     # helpers -----------------------------------------------------------------------------
 

@@ -101,6 +101,16 @@ class App:
 
         return Officer(config, store)
 
+    def has_database(self) -> bool:
+        """Whether the database is there and at this version's schema (a dry run reads it when
+        it is, and does without it when not)."""
+        from posts.errors import PostschedError
+
+        try:
+            return self.store is not None
+        except PostschedError:
+            return False
+
     @property
     def database_url(self) -> str:
         return self.database_override or self.config.database_url

@@ -28,6 +28,7 @@ from posts.campaign import (
     DaemonSettings,
     NotifySettings,
     Phase,
+    Session,
     WebSettings,
     Windows,
 )
@@ -123,6 +124,13 @@ class _Table:
 
     def day(self, key: str) -> date:
         value = self._get(key, (date, str), True, None)
+        return self._as_day(key, value)
+
+    def optional_day(self, key: str) -> date | None:
+        value = self._get(key, (date, str), False, None)
+        return None if value is None else self._as_day(key, value)
+
+    def _as_day(self, key: str, value: Any) -> date:
         if isinstance(value, str):
             try:
                 value = date.fromisoformat(value)
@@ -157,12 +165,16 @@ class _Table:
         )
 
     def tables(self, key: str) -> list[_Table]:
-        name = key if self.where == "" else f"{self.where.strip('[]')}.{key}"
+        of = ""
+        if self.where.startswith("[["):  # inside one item of an array: [[courses]] #2
+            name, of = f"{self.where[2:].split(']]')[0]}.{key}", f" of {self.where}"
+        else:
+            name = key if self.where == "" else f"{self.where.strip('[]')}.{key}"
         value = self._get(key, list, False, [])
         if not all(isinstance(item, dict) for item in value):
-            raise ConfigError(f"config.toml: [[{name}]] must be an array of tables.")
+            raise ConfigError(f"config.toml: [[{name}]]{of} must be an array of tables.")
         return [
-            _Table(item, f"[[{name}]] #{n}", self.tables_made)
+            _Table(item, f"[[{name}]] #{n}{of}", self.tables_made)
             for n, item in enumerate(value, start=1)
         ]
 
@@ -221,8 +233,8 @@ def parse_config(
     root = _Table(data, "")
     campaign_table = root.table("campaign")
     campaign = _campaign(campaign_table)
-    article = _article(root.table("article"), base_dir) if "article" in data else None
-    courses = tuple(_course(t, base_dir) for t in root.tables("courses"))
+    article = _article(root.table("article"), base_dir, campaign) if "article" in data else None
+    courses = tuple(_course(t, base_dir, campaign) for t in root.tables("courses"))
     keys = [c.key for c in courses]
     if len(set(keys)) != len(keys):
         raise ConfigError("config.toml: two [[courses]] share one key; each key must be unique.")
@@ -402,10 +414,16 @@ def _campaign(table: _Table) -> Campaign:
         max_per_day=table.integer("max_per_day", 1),
         min_gap=table.duration("min_gap", "0s"),
         hashtags=table.strings("hashtags"),
+        end=table.optional_day("end"),
     )
     _check_locale(campaign.language)
     if campaign.max_per_day < 1:
         raise ConfigError("config.toml: [campaign] max_per_day must be at least 1.")
+    if campaign.end is not None and campaign.end < campaign.start:
+        raise ConfigError(
+            f"config.toml: [campaign] end {campaign.end} is before its start {campaign.start}; "
+            "the last day of the campaign comes after its first."
+        )
     return campaign
 
 
@@ -453,16 +471,15 @@ def _times(table: _Table) -> tuple[time, ...]:
     return tuple(sorted(set(times)))
 
 
-def _article(table: _Table, base_dir: Path) -> Article:
+def _article(table: _Table, base_dir: Path, campaign: Campaign) -> Article:
     authors = tuple(
         Author(name=t.text("name"), role=t.text("role", "")) for t in table.tables("authors")
     )
     if not authors:
         raise ConfigError("config.toml: [article] needs at least one [[article.authors]].")
-    phases = tuple(_phase(t) for t in table.tables("phases"))
-    names = [p.name for p in phases]
-    if len(set(names)) != len(names):
-        raise ConfigError("config.toml: two [[article.phases]] share one name.")
+    expires = _expires(table, campaign, required=True)
+    assert expires is not None
+    phases = _phases(table, "[[article.phases]]", expires)
     pages = table.integer("pages", 0)
     return Article(
         title=table.text("title"),
@@ -474,7 +491,7 @@ def _article(table: _Table, base_dir: Path) -> Article:
         platform=table.text("platform", ""),
         pages=pages or None,
         url=_url(table, "url"),
-        expires=table.day("expires"),
+        expires=expires,
         phases=phases,
         topics=table.strings("topics"),
         hashtags=table.strings("hashtags"),
@@ -508,11 +525,76 @@ def _phase(table: _Table) -> Phase:
     )
 
 
-def _course(table: _Table, base_dir: Path) -> Course:
+def _expires(table: _Table, campaign: Campaign, *, required: bool) -> date | None:
+    """A subject's `expires`: its last useful day, never before the campaign starts."""
+    expires = table.day("expires") if required else table.optional_day("expires")
+    if expires is not None and expires < campaign.start:
+        raise ConfigError(
+            f"config.toml: {table.where} expires {expires} is before the campaign start "
+            f"{campaign.start}; nothing could be planned while it is useful."
+        )
+    return expires
+
+
+def _phases(table: _Table, name: str, expires: date | None) -> tuple[Phase, ...]:
+    phases = tuple(_phase(t) for t in table.tables("phases"))
+    names = [p.name for p in phases]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"config.toml: two {name} share one name.")
+    for phase in phases:
+        if phase.anchor == "expires" and expires is None:
+            raise ConfigError(
+                f'config.toml: {table.where} phase {phase.name!r} is anchored on "expires" but '
+                "the table has no expires; add expires or anchor the phase on the start."
+            )
+    return phases
+
+
+def _sessions(table: _Table, campaign: Campaign) -> tuple[Session, ...]:
+    sessions = []
+    for t in table.tables("sessions"):
+        start, end = t.day("start"), t.optional_day("end")
+        if start < campaign.start:
+            raise ConfigError(
+                f"config.toml: {t.where} start {start} is before the campaign start "
+                f"{campaign.start}; a campaign cannot promote a session already past."
+            )
+        if end is not None and end < start:
+            raise ConfigError(f"config.toml: {t.where} end {end} is before its start {start}.")
+        sessions.append(
+            Session(
+                start=start,
+                end=end,
+                place=t.text("place", ""),
+                format=t.text("format", ""),
+                note=t.text("note", ""),
+            )
+        )
+    return tuple(sessions)
+
+
+def _course(table: _Table, base_dir: Path, campaign: Campaign) -> Course:
     key = table.text("key")
     if not key.replace("-", "").replace("_", "").isalnum():
         raise ConfigError(
             f"config.toml: {table.where} key {key!r} may hold letters, digits, - and _."
+        )
+    expires = _expires(table, campaign, required=False)
+    phases = _phases(table, f"[[courses.phases]] of {table.where}", expires)
+    if phases and "posts" in table.data:
+        raise ConfigError(
+            f"config.toml: {table.where} has both posts and [[courses.phases]]; its phases say "
+            "when it is promoted, so remove posts."
+        )
+    start = table.optional_day("start")
+    if start is not None and start < campaign.start:
+        raise ConfigError(
+            f"config.toml: {table.where} start {start} is before the campaign start "
+            f"{campaign.start}."
+        )
+    if start is not None and expires is not None and expires < start:
+        raise ConfigError(
+            f"config.toml: {table.where} expires {expires} is before its start {start}."
         )
     course = Course(
         key=key,
@@ -522,6 +604,10 @@ def _course(table: _Table, base_dir: Path) -> Course:
         summary=table.text("summary", ""),
         hashtags=table.strings("hashtags"),
         posts=table.integer("posts", 1),
+        expires=expires,
+        phases=phases,
+        start=start,
+        sessions=_sessions(table, campaign),
         **_card_image(table, base_dir),
     )
     if course.posts < 0:

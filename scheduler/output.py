@@ -93,7 +93,7 @@ def planned_json(item: PlannedPost, campaign: str, status: str, tz: ZoneInfo) ->
         attempts=0,
         edited=False,
     )
-    return localize_values(data, tz)
+    return localize_values(data, tz) | {"why": item.why}
 
 
 def event_json(event: Event, tz: ZoneInfo) -> dict[str, Any]:
@@ -121,9 +121,15 @@ def one_line(text: str, width: int = 60) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def _table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
-    """Every column but the last kept whole (at its widest cell); the last, the text, takes
-    the width that is left and is cut with an ellipsis."""
+def _table(
+    title: str | None,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    wrap_last: bool = False,
+) -> Table:
+    """Every column but the last kept whole (at its widest cell); the last takes the width
+    that is left and is cut with an ellipsis (or, with wrap_last, wraps onto more lines)."""
     from rich.table import Table
     from rich.text import Text
 
@@ -136,7 +142,10 @@ def _table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[st
         widths.append(width)
     # What the fixed columns and the borders leave of the screen goes to the text.
     room = max(12, console().width - sum(widths) - 3 * len(headers) - 1)
-    table.add_column(headers[-1], no_wrap=True, overflow="ellipsis", max_width=room)
+    if wrap_last:
+        table.add_column(headers[-1], overflow="fold", max_width=room)
+    else:
+        table.add_column(headers[-1], no_wrap=True, overflow="ellipsis", max_width=room)
     for row in rows:
         table.add_row(*row[:-1], row[-1])
     return table
@@ -238,12 +247,13 @@ def planned_table(posts: Sequence[PlannedPost], tz: ZoneInfo, lengths: Sequence[
             post.subject,
             post.phase,
             length,
-            escape(one_line(post.body, 70)),
+            escape(one_line(post.body, 40)),
+            escape(post.why),
         ]
         for post, length in zip(posts, lengths, strict=True)
     ]
-    headers = ("due", "channel", "subject", "phase", "length", "text")
-    return _table("Campaign plan", headers, rows)
+    headers = ("due", "channel", "subject", "phase", "length", "text", "why")
+    return _table("Campaign plan", headers, rows, wrap_last=True)
 
 
 def events_table(events: Sequence[Event], tz: ZoneInfo) -> Table:

@@ -163,6 +163,43 @@ CONFIG_BREAKAGES = [
         ("the top level", "'deamon'", "did you mean 'daemon'"),
         id="typo-in-a-section",
     ),
+    # Subjects (issue 12): deadlines, sessions and the campaign's end, each against its start.
+    pytest.param(
+        r"^expires = 2026-04-16",
+        "expires = 2026-01-01",
+        ("[article]", "expires 2026-01-01", "before the campaign start 2026-01-12"),
+        id="article-expires-before-start",
+    ),
+    pytest.param(
+        r'^key = "comprendre"\n',
+        r"\g<0>expires = 2025-12-01\n",
+        ("[[courses]] #2", "expires 2025-12-01", "before the campaign start"),
+        id="course-expires-before-start",
+    ),
+    pytest.param(
+        r"^\[contact\]",
+        "[[courses.sessions]]\nstart = 2025-12-01\n\n[contact]",
+        ("[[courses.sessions]] #1 of [[courses]] #4", "start 2025-12-01", "before the campaign"),
+        id="session-before-start",
+    ),
+    pytest.param(
+        r"^\[contact\]",
+        "[[courses.sessions]]\nstart = 2026-03-02\nend = 2026-03-01\n\n[contact]",
+        ("[[courses.sessions]] #1 of [[courses]] #4", "end 2026-03-01", "before its start"),
+        id="session-ends-before-it-starts",
+    ),
+    pytest.param(
+        r"^\[contact\]",
+        '[[courses.phases]]\nname = "rappel"\nanchor = "expires"\n\n[contact]',
+        ("[[courses]] #4 phase 'rappel'", 'anchored on "expires"', "has no expires"),
+        id="expires-phase-without-expires",
+    ),
+    pytest.param(
+        r"^start = 2026-01-12",
+        "start = 2026-01-12\nend = 2026-01-11",
+        ("[campaign] end 2026-01-11", "before its start 2026-01-12"),
+        id="campaign-ends-before-it-starts",
+    ),
 ]
 
 
@@ -210,6 +247,61 @@ def test_a_config_duration_out_of_range_is_named(planned: Path) -> None:
     result = refused_unchanged(planned, "check")
     assert_refused(result, "safety_margin")
     assert "unexpected" not in result.err.lower()
+
+
+# A course whose text promises a date after its expires: refused where texts are rendered.
+
+PROMISES = [
+    pytest.param(
+        r'^key = "comprendre"\n',
+        '\\g<0>expires = 2026-02-26\nsummary = "Inscriptions jusqu\'au 3 mars 2026."\n',
+        None,
+        ("course 'comprendre'", "3 mars 2026", "in its summary", "expires 2026-02-26"),
+        id="in-its-summary",
+    ),
+    pytest.param(
+        r'^key = "comprendre"\n',
+        "\\g<0>expires = 2026-02-26\n",
+        "Inscriptions avant le 02/03/2026.",
+        ("course 'comprendre'", "02/03/2026", "course:comprendre/promo", "expires 2026-02-26"),
+        id="in-a-rendered-post",
+    ),
+]
+
+
+@pytest.mark.parametrize(("pattern", "lines", "template_line", "fragments"), PROMISES)
+@pytest.mark.parametrize(
+    "command", [["check"], ["plan", "--as-of", AS_OF, "--dry-run"], ["plan", "--as-of", AS_OF]]
+)
+def test_a_course_promising_a_date_after_its_expires_is_refused(
+    planned: Path,
+    command: list[str],
+    pattern: str,
+    lines: str,
+    template_line: str | None,
+    fragments: tuple[str, ...],
+) -> None:
+    project = planned.parent
+    replace_in(project / "config.toml", pattern, lines)
+    if template_line:
+        append_line(project / "templates/course/default.mastodon.j2", template_line)
+    assert_refused(refused_unchanged(planned, *command), *fragments)
+
+
+def test_a_course_may_print_its_own_later_sessions(project: Path) -> None:
+    """Session dates come after the registration deadline by nature: they are no promise."""
+    replace_in(
+        project / "config.toml",
+        r"^\[contact\]",
+        '[[courses.sessions]]\nstart = 2026-05-04\nplace = "Nice"\n\n[contact]',
+    )
+    replace_in(project / "config.toml", r'^key = "outils"\n', "\\g<0>expires = 2026-03-20\n")
+    append_line(
+        project / "templates/course/default.linkedin.j2",
+        "{% for s in course.sessions %}Le {{ s.start | date }} à {{ s.place }}.{% endfor %}",
+    )
+    result = run("check")
+    assert result.code == 0, result.err
 
 
 # 5-7: templates ---------------------------------------------------------------------------

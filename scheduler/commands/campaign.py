@@ -101,7 +101,9 @@ def plan(as_of: str | None, dry_run: bool, as_json: bool, campaign: str | None) 
     from scheduler.output import console, planned_json, planned_table, post_json
 
     a = app()
-    officer = a.officer_for(campaign) if not dry_run else a.planner_for(campaign)
+    officer = a.planner_for(campaign) if dry_run else a.officer_for(campaign)
+    if dry_run and a.has_database():
+        officer = a.officer_for(campaign)  # the slots other campaigns hold count here too
     config = officer.config
     tz = config.campaign.timezone
     moment = a.parse_time(as_of) if as_of else a.now()

@@ -330,7 +330,7 @@ def create_app(
         try:
             names = list(a.campaigns)
             moment = a.parse_time(as_of) if as_of else a.now()
-            planner = a.planner_for(chosen)
+            planner = a.officer_for(chosen)  # other campaigns' posts count
             result = planner.compute_plan(moment)
         except PostschedError as exc:
             flash(str(exc), "error")

@@ -1,0 +1,158 @@
+"""The posting slots of one campaign, which of them each channel has taken, and by what.
+
+A slot is a posting window (a weekday and a local wall-clock time in the campaign timezone)
+on a day that is not a public holiday. A channel takes at most `max_per_day` slots a day, at
+least `min_gap` apart; the instants other campaigns already hold on a channel count too.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date, datetime, timedelta
+
+from babel.dates import format_date, format_datetime
+
+from posts.campaign import Config
+from posts.timing import wall_clock
+
+OTHER_CAMPAIGN = "a post of another campaign"
+
+
+class Slots:
+    def __init__(self, config: Config, busy: Mapping[str, Sequence[datetime]] | None = None):
+        self.campaign = config.campaign
+        self.holiday_name = _holiday_names(config.campaign.holidays)
+        self.taken: dict[str, list[datetime]] = defaultdict(list)
+        self.per_day: dict[tuple[str, date], int] = defaultdict(int)
+        self.owners: dict[tuple[str, datetime], str] = {}
+        for channel, instants in (busy or {}).items():
+            for instant in instants:
+                self.take(channel, instant, OTHER_CAMPAIGN)
+
+    def local_day(self, instant: datetime) -> date:
+        return instant.astimezone(self.campaign.timezone).date()
+
+    def is_open_day(self, day: date) -> bool:
+        return day.weekday() in self.campaign.windows.weekdays and not self.holiday_name(day)
+
+    def slots_backward(self, target: datetime, lower: datetime) -> Iterator[datetime]:
+        """Slots from `target` back to `lower`, both included, latest first."""
+        tz = self.campaign.timezone
+        day, first_day = self.local_day(target), self.local_day(lower)
+        while day >= first_day:
+            if self.is_open_day(day):
+                for at in reversed(self.campaign.windows.times):
+                    instant = wall_clock(day, at, tz)
+                    if instant is not None and lower <= instant <= target:
+                        yield instant
+            day -= timedelta(days=1)
+
+    def slots_forward(self, start: datetime, upper: datetime) -> Iterator[datetime]:
+        """Slots from `start` (included) up to `upper` (excluded), earliest first."""
+        tz = self.campaign.timezone
+        day, last_day = self.local_day(start), self.local_day(upper)
+        while day <= last_day:
+            if self.is_open_day(day):
+                for at in self.campaign.windows.times:
+                    instant = wall_clock(day, at, tz)
+                    if instant is not None and start <= instant < upper:
+                        yield instant
+            day += timedelta(days=1)
+
+    def _neighbours(self, channel: str, instant: datetime) -> list[datetime]:
+        taken = self.taken[channel]
+        index = bisect.bisect_left(taken, instant)
+        return taken[max(index - 1, 0) : index + 1]
+
+    def is_free(self, channel: str, instant: datetime) -> bool:
+        if self.per_day[(channel, self.local_day(instant))] >= self.campaign.max_per_day:
+            return False
+        gap = self.campaign.min_gap
+        return all(
+            abs(other - instant) >= gap and other != instant
+            for other in self._neighbours(channel, instant)
+        )
+
+    def take(self, channel: str, instant: datetime, owner: str = "") -> None:
+        bisect.insort(self.taken[channel], instant)
+        self.per_day[(channel, self.local_day(instant))] += 1
+        self.owners[(channel, instant)] = owner
+
+    def place(
+        self, channel: str, target: datetime, lower: datetime, upper: datetime, owner: str = ""
+    ) -> datetime | None:
+        """The latest free slot at or before target (not before lower), else the earliest after."""
+        for instant in self.slots_backward(target, lower):
+            if instant < upper and self.is_free(channel, instant):
+                self.take(channel, instant, owner)
+                return instant
+        for instant in self.slots_forward(max(target, lower), upper):
+            if self.is_free(channel, instant):
+                self.take(channel, instant, owner)
+                return instant
+        return None
+
+    def why_not(self, channel: str, target: datetime, lower: datetime, upper: datetime) -> str:
+        """Why `target` itself was not the post's slot, in a few words (before taking it)."""
+        day = self.local_day(target)
+        holiday = self.holiday_name(day)
+        if target < lower:
+            return "already past" if lower > self.campaign.start_instant() else "before the start"
+        if target >= upper:
+            return "too late for its deadline"
+        if day.weekday() not in self.campaign.windows.weekdays:
+            return "a weekend" if day.weekday() >= 5 else "not a posting day"
+        if holiday:
+            return f"{holiday}, a public holiday"
+        local = target.astimezone(self.campaign.timezone).time()
+        if local not in self.campaign.windows.times:
+            return "outside the posting windows"
+        same_day = [
+            self.owners.get((channel, other), "")
+            for other in self.taken[channel]
+            if self.local_day(other) == day
+        ]
+        if len(same_day) >= self.campaign.max_per_day:
+            return f"{channel}'s day was full with {_named(same_day)}"
+        for other in self._neighbours(channel, target):
+            if abs(other - target) < self.campaign.min_gap or other == target:
+                return f"too close to {_named([self.owners.get((channel, other), '')])}"
+        return "its slot was taken"
+
+    # how the plan writes days and times in `why` --------------------------------------------
+
+    def day_text(self, day: date | datetime) -> str:
+        """`16 Apr`; an instant is read as its local day with its weekday, `Sat 14 Mar`."""
+        if isinstance(day, datetime):
+            local = day.astimezone(self.campaign.timezone)
+            return format_date(local, format="EEE d MMM", locale="en")
+        return format_date(day, format="d MMM", locale="en")
+
+    def time_text(self, instant: datetime) -> str:
+        return format_datetime(instant, format="HH:mm", tzinfo=self.campaign.timezone, locale="en")
+
+    def instant_text(self, instant: datetime) -> str:
+        return format_datetime(
+            instant, format="EEE d MMM HH:mm", tzinfo=self.campaign.timezone, locale="en"
+        )
+
+
+def _named(owners: Sequence[str]) -> str:
+    names = [o for o in owners if o] or ["another post"]
+    return " and ".join(dict.fromkeys(names))
+
+
+def _holiday_names(country: str | None) -> Callable[[date], str | None]:
+    if country is None:
+        return lambda _day: None
+    import holidays
+
+    calendar = holidays.country_holidays(country)
+    return lambda day: calendar.get(day)
+
+
+def holiday_checker(country: str | None) -> Callable[[date], bool]:
+    names = _holiday_names(country)
+    return lambda day: names(day) is not None
