@@ -11,6 +11,7 @@ import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -98,6 +99,9 @@ def test_a_second_campaign_file_is_planned_beside_the_shipped_one(planned: Path)
     assert {p["subject"] for p in alone} == {"course:ethique-printemps", "course:outils-printemps"}
     shipped = queue("--campaign", "ia-travail-social-2026")
     assert len(shipped) == 16
+    # One max_per_day per channel across campaigns: the spring posts took other days.
+    days = {(p["channel"], str(p["due_at"])[:10]) for p in shipped}
+    assert not days & {(p["channel"], str(p["due_at"])[:10]) for p in alone}
 
     # Re-planning either campaign leaves the other's posts byte for byte.
     spring_rows = rows(planned, SPRING)
@@ -289,3 +293,65 @@ def test_the_web_page_plans_filters_and_approves_one_campaign(planned: Path) -> 
         post_form(client, "/approve", {"all": "yes", "campaign": SPRING})
         assert a.store.counts(SPRING) == {"scheduled": 4}
         assert a.store.counts("ia-travail-social-2026") == {"draft": 16}
+
+
+def test_the_spring_example_plans_each_course_only_before_its_deadline(planned: Path) -> None:
+    """docs/examples/printemps-2027.toml, copied into campaigns/ as the README says."""
+    import tomllib
+    from datetime import date
+
+    from tests.conftest import ROOT
+
+    example = ROOT / "docs" / "examples" / "printemps-2027.toml"
+    spring(planned.parent, example.read_text(encoding="utf-8"), "printemps-2027.toml")
+    deadlines = {
+        f"course:{c['key']}": c["expires"] for c in tomllib.loads(example.read_text())["courses"]
+    }
+    before = rows(planned, "ia-travail-social-2026")
+    result = run("plan", "--campaign", "printemps-2027", "--as-of", "2026-11-30T12:00")
+    assert result.code == 0, result.err
+    posts = queue("--campaign", "printemps-2027")
+    assert {p["subject"] for p in posts} == set(deadlines)
+    assert len(posts) == 16  # four courses, twice each, on both channels
+    paris = ZoneInfo("Europe/Paris")
+    for post in posts:
+        due = datetime.fromisoformat(str(post["due_at"])).astimezone(paris)
+        deadline: date = deadlines[str(post["subject"])]
+        assert due.date() < deadline or (due.date() == deadline and due.hour < 12), post
+        assert post["link_expires_at"], "the daemon holds it to the deadline too"
+        assert deadline.strftime("%Y") in str(post["body"])  # the text says until when
+    assert rows(planned, "ia-travail-social-2026") == before
+    shipped = {(p["channel"], p["due_at"]) for p in queue("--campaign", "ia-travail-social-2026")}
+    assert not shipped & {(p["channel"], p["due_at"]) for p in posts}
+
+
+def test_a_second_campaign_is_never_planned_into_a_slot_the_first_holds(planned: Path) -> None:
+    """The shipped announce is on Mon 12 Jan 2026 09:30 on both channels; a spring course
+    announced the same morning goes to a slot of its own, min_gap and max_per_day counting
+    the other campaign's posts."""
+    text = SPRING_FILE.replace("start = 2026-02-02", "start = 2026-01-12")
+    text = text.replace('weekdays = ["tue", "thu"]', 'weekdays = ["mon", "tue"]')
+    text = text.replace('times = ["10:00"]', 'times = ["09:30", "10:30"]')
+    text = text.replace("max_per_day = 1", "max_per_day = 2")
+    text = text.replace(
+        "posts = 1\n\n[[courses]]",
+        '\n[[courses.phases]]\nname = "announce"\nanchor = "start"\n\n[[courses]]',
+        1,
+    )
+    spring(planned.parent, text)
+    shipped = queue("--campaign", "ia-travail-social-2026")
+    announce = {p["channel"]: p["due_at"] for p in shipped if p["phase"] == "announce"}
+    assert set(announce.values()) == {"2026-01-12T09:30:00+01:00"}
+    dry = run("plan", "--campaign", SPRING, "--as-of", AS_OF, "--dry-run", "--json")
+    assert dry.code == 0, dry.err
+    result = run("plan", "--campaign", SPRING, "--as-of", AS_OF)
+    assert result.code == 0, result.err
+    ours = [p for p in queue("--campaign", SPRING) if p["phase"] == "announce"]
+    assert len(ours) == 2
+    for post in ours:
+        due = datetime.fromisoformat(str(post["due_at"]))
+        other = datetime.fromisoformat(str(announce[str(post["channel"])]))
+        assert abs(due - other) >= timedelta(hours=2), post  # min_gap across campaigns
+    # The dry run showed the same times the plan then saved.
+    shown = {p["plan_key"]: p["due_at"] for p in json.loads(dry.out)}
+    assert all(shown[p["plan_key"]] == p["due_at"] for p in queue("--campaign", SPRING))
