@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from posts.errors import InputError
-from scheduler.commands.common import STATUSES, app, echo_json, say
+from scheduler.commands.common import STATUSES, app, echo_json, say, strict_option, warn
 
 
 @click.command()
@@ -41,6 +41,7 @@ from scheduler.commands.common import STATUSES, app, echo_json, say
 )
 @click.option("--image", type=click.Path(path_type=Path), help="An image to attach.")
 @click.option("--alt", metavar="TEXT", help="The image's alt text (required with --image).")
+@strict_option
 @click.option("--json", "as_json", is_flag=True, help="Print the new post as JSON.")
 def add(
     channel: str,
@@ -52,6 +53,7 @@ def add(
     link_expires: str | None,
     image: Path | None,
     alt: str | None,
+    strict: bool,
     as_json: bool,
 ) -> None:
     """Queue a one-off post on CHANNEL; it is scheduled at once (the officer wrote it)."""
@@ -71,7 +73,7 @@ def add(
         image=image,
         alt=alt,
     )
-    post = a.officer.add(request, a.now())
+    post = a.officer.add(request, a.now(), strict=strict, warn=warn)
     if as_json:
         echo_json(post_json(post, a.config.campaign.timezone))
     else:
@@ -225,20 +227,24 @@ def cancel(post_ids: tuple[int, ...]) -> None:
 @click.argument("post_id", type=int, metavar="ID")
 @click.option("--text", help="The new text.")
 @click.option("--at", metavar="TIME", help="The new due time.")
-def edit(post_id: int, text: str | None, at: str | None) -> None:
+@strict_option
+def edit(post_id: int, text: str | None, at: str | None, strict: bool) -> None:
     """Change a draft's or scheduled post's text or time; a re-plan never undoes it."""
     a = app()
-    post = a.officer.edit(post_id, a.now(), text=text, at=a.parse_time(at) if at else None)
+    when = a.parse_time(at) if at else None
+    post = a.officer.edit(post_id, a.now(), text=text, at=when, strict=strict, warn=warn)
     click.echo(f"Post {post.id} edited.")
 
 
 @click.command()
 @click.argument("post_id", type=int, metavar="ID")
 @click.option("--at", metavar="TIME", help="When to try again (default: now).")
-def retry(post_id: int, at: str | None) -> None:
+@strict_option
+def retry(post_id: int, at: str | None, strict: bool) -> None:
     """Schedule a failed, missed, expired or unknown post again."""
     a = app()
-    post = a.officer.retry(post_id, a.now(), at=a.parse_time(at) if at else None)
+    when = a.parse_time(at) if at else None
+    post = a.officer.retry(post_id, a.now(), at=when, strict=strict, warn=warn)
     click.echo(f"Post {post.id} scheduled again.")
 
 
@@ -253,15 +259,16 @@ COMMANDS = [add, queue_command, show, preview, approve, cancel, edit, retry]
     type=click.Path(path_type=Path),
     help="One post per row: channel, time, text[, link, link_expires, image, alt, subject].",
 )
+@strict_option
 @click.option("--json", "as_json", is_flag=True, help="Print the new posts as JSON.")
-def import_command(csv_file: Path, as_json: bool) -> None:
+def import_command(csv_file: Path, strict: bool, as_json: bool) -> None:
     """Queue one-off posts from a CSV file: every row is checked before any is inserted."""
     from scheduler.exchange import read_posts_csv
     from scheduler.output import post_json
 
     a = app()
     rows = read_posts_csv(csv_file, a.parse_time)
-    posts = a.officer.add_many(rows, a.now())
+    posts = a.officer.add_many(rows, a.now(), strict=strict, warn=warn)
     if as_json:
         echo_json([post_json(p, a.config.campaign.timezone) for p in posts])
     else:

@@ -340,7 +340,9 @@ def create_app(
         try:
             rendered = a.planner.render_all()
         except PostschedError as exc:
-            return render_template("check.html", rendered=None, error=str(exc)), 400
+            problems = getattr(exc, "problems", [])
+            page = render_template("check.html", rendered=None, error=str(exc), problems=problems)
+            return page, 400
         lengths = [length_of(r.post.channel, r.post.body) for r in rendered]
         return render_template("check.html", rendered=rendered, lengths=lengths, error=None)
 
@@ -363,6 +365,10 @@ def create_app(
         return download(content, f"{a.config.campaign.name}.csv", "text/csv")
 
     # changing ----------------------------------------------------------------------------
+
+    def warn(message: str) -> None:
+        """A campaign rule a hand-set time breaks: saved all the same, and said on the next page."""
+        flash(f"Warning: {message}", "warning")
 
     def act(verb: Callable[[], str | None], *, back: str) -> Redirect:
         """Run a verb; its sentence (or its refusal's) becomes the next page's message."""
@@ -444,8 +450,11 @@ def create_app(
             if text is None and at is None:
                 flash("Nothing to change: the text and the time are as they were.", "info")
             else:
-                a.officer.edit(post_id, a.now(), text=text, at=at)
+                notes: list[str] = []
+                a.officer.edit(post_id, a.now(), text=text, at=at, warn=notes.append)
                 flash(f"Post {post_id} edited.", "info")
+                for note in notes:  # "edited" never hides that the daemon will hold it
+                    warn(note)
         except PostschedError as exc:
             # Shown again with what the officer typed, so that nothing typed is lost.
             flash(str(exc), "error")
@@ -461,7 +470,8 @@ def create_app(
     def retry(post_id: int) -> Redirect:
         def verb() -> str:
             at_text = request.form.get("at", "").strip()
-            a.officer.retry(post_id, a.now(), at=a.parse_time(at_text) if at_text else None)
+            at = a.parse_time(at_text) if at_text else None
+            a.officer.retry(post_id, a.now(), at=at, warn=warn)
             return f"Post {post_id} scheduled again."
 
         return act(verb, back=url_for("post", post_id=post_id))
@@ -472,14 +482,17 @@ def create_app(
         if request.method == "GET":
             return render_template("new.html", form=form, phases=phases())
         kept: list[Path] = []
+        notes: list[str] = []
         try:
-            item = a.officer.add(add_request(form, kept), a.now())
+            item = a.officer.add(add_request(form, kept), a.now(), warn=notes.append)
         except PostschedError as exc:
             for path in kept:  # an image saved for a post that was refused
                 path.unlink(missing_ok=True)
             flash(str(exc), "error")
             return render_template("new.html", form=form, phases=phases()), 400
         flash(f"Post {item.id} queued on {item.channel} for {show(item.due_at)}.", "info")
+        for note in notes:
+            warn(note)
         return redirect(url_for("post", post_id=item.id))
 
     def phases() -> list[str]:
@@ -562,7 +575,7 @@ def create_app(
                         "page does not read; add image posts with New post, or import this "
                         "file with `postsched import --csv` on the server."
                     )
-            posts = a.officer.add_many(rows, a.now())
+            posts = a.officer.add_many(rows, a.now(), warn=warn)
             return (
                 f"{counted(len(posts))} queued from {upload.filename} "
                 f"(ids {posts[0].id}-{posts[-1].id})."
