@@ -18,7 +18,8 @@ from posts.errors import InputError
 from posts.images import check_image
 from posts.models import RETRYABLE, Post
 from posts.networks import Network, network_for
-from posts.planning import Plan, PlannedPost, check_posts, plan_campaign
+from posts.planning import Plan, PlannedPost, plan_campaign
+from posts.problems import find_problems, refuse_problems
 from posts.rendering import Renderer, Subject, link_for
 from posts.rules import Neighbour, RuleBreak, check_time, refusal, window_of
 from posts.store import EDIT_RULE, EDITABLE, RETRY_RULE, NewPost, PlanReport, Store, require_status
@@ -78,7 +79,7 @@ class Officer:
             )
 
         plan = plan_campaign(self.config, as_of, render)
-        _refuse_problems("The plan cannot be saved", plan.problems)
+        refuse_problems("the plan can be saved", find_problems(self.config, plan.posts))
         return plan
 
     def render_all(self) -> list[Rendered]:
@@ -101,7 +102,8 @@ class Officer:
             )
             body = self.renderer.render(template, context)
             rendered.append(Rendered(replace(item, body=body), template))
-        _refuse_problems("The templates need work", check_posts(config, [r.post for r in rendered]))
+        posts = [r.post for r in rendered]
+        refuse_problems("the templates can be used", find_problems(config, posts))
         return rendered
 
     @staticmethod
@@ -379,12 +381,6 @@ class Officer:
                 f"{format_duration(margin)}, a post carrying it must be due by "
                 f"{(link_expires - margin).astimezone(tz).isoformat(timespec='minutes')}."
             )
-
-
-def _refuse_problems(what: str, problems: list[str]) -> None:
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise InputError(f"{what}: {problems[0]}{more}")
 
 
 def _tell(warn: Warn | None, who: str, breaks: Sequence[RuleBreak]) -> None:

@@ -222,6 +222,29 @@ TEMPLATE_COMMANDS = [
 
 
 @pytest.mark.parametrize("command", TEMPLATE_COMMANDS)
+def test_every_post_too_long_is_listed_with_its_channel_length_and_limit(
+    planned: Path, command: list[str]
+) -> None:
+    """Five posts over Mastodon's 500 (the article's announce and the four courses): each on a
+    line of its own, then one closing sentence naming them; nothing written."""
+    project = planned.parent
+    append_line(project / ANNOUNCE, "x" * 500)
+    append_line(project / "templates/course/default.mastodon.j2", "y" * 500)
+    result = refused_unchanged(planned, *command)
+    assert result.code == 1 and result.out == "" and "Traceback" not in result.err
+    *problems, closing = result.err.splitlines()
+    assert len(problems) == 5, result.err
+    assert problems[0].startswith("article/announce/mastodon (mastodon, ")
+    for line in problems:
+        assert re.search(r"/mastodon \(mastodon, \d{3}/500\): \d{3} characters as Mastodon", line)
+        assert line.endswith("over its limit of 500: shorten its template."), line
+    assert sum("course:" in line for line in problems) == 4
+    assert closing.startswith("Error: 5 posts need work before ")
+    assert "article/announce/mastodon" in closing and "more)" not in closing
+    assert "linkedin" not in result.err
+
+
+@pytest.mark.parametrize("command", TEMPLATE_COMMANDS)
 def test_a_template_syntax_error_names_the_file_and_line(planned: Path, command: list[str]) -> None:
     line = append_line(planned.parent / ANNOUNCE, "{% if %}")
     result = refused_unchanged(planned, *command)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import click
 
 from scheduler.app import App
 from scheduler.commands.common import app, echo_json, say
+
+T = TypeVar("T")
 
 
 @click.command()
@@ -46,7 +51,7 @@ def check(online: bool) -> None:
     for channel in a.config.channels.values():
         if channel.mode == "live":
             require_real_target(channel)
-    rendered = a.planner.render_all()
+    rendered = listing_problems(a.planner.render_all)
     table = Table(title=f"Templates of {a.config.campaign.name}")
     for name in ("channel", "subject", "phase", "template", "length", "text"):
         table.add_column(name)
@@ -96,7 +101,7 @@ def plan(as_of: str | None, dry_run: bool, as_json: bool) -> None:
     tz = config.campaign.timezone
     moment = a.parse_time(as_of) if as_of else a.now()
     store = None if dry_run else a.store  # open (and check) the database before any work
-    result = a.planner.compute_plan(moment)
+    result = listing_problems(lambda: a.planner.compute_plan(moment))
     for note in result.notes:
         say(note)
     for skipped in result.skipped:
@@ -125,6 +130,19 @@ def plan(as_of: str | None, dry_run: bool, as_json: bool) -> None:
         click.echo(report.summary(status))
         if report.inserted and config.campaign.review:
             say("Review them with `postsched queue`, then `postsched approve --all` or by id.")
+
+
+def listing_problems(work: Callable[[], T]) -> T:
+    """Run `work`; if posts need work, list every problem on stderr, one a line, before the
+    closing `Error: …` sentence."""
+    from posts.problems import ProblemsError
+
+    try:
+        return work()
+    except ProblemsError as exc:
+        for problem in exc.problems:
+            click.echo(problem.line(), err=True)
+        raise
 
 
 def _length(a: App, channel: str, body: str) -> str:
