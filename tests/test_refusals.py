@@ -166,6 +166,26 @@ CONFIG_BREAKAGES = [
 ]
 
 
+def test_every_unknown_key_is_named_with_the_keys_its_table_accepts(planned: Path) -> None:
+    config = planned.parent / "config.toml"
+    text = config.read_text(encoding="utf-8")
+    second = text.index("\n[[courses]]", text.index("\n[[courses]]") + 1) + 1
+    end = text.index("\n", second) + 1
+    extra = 'deadline = 2027-02-26\nend = 2027-03-01\nimage_alts = "x"\n'
+    config.write_text(text[:end] + extra + text[end:], encoding="utf-8")
+    result = refused_unchanged(planned, "check")
+    assert_refused(
+        result,
+        "[[courses]] #2 has keys postsched does not know, 'deadline', 'end' and 'image_alts' "
+        "(did you mean 'image_alt'?); [[courses]] accepts: ",
+    )
+    accepted = result.err.split("accepts: ")[1].split(";")[0].split(", ")
+    assert {"key", "title", "formats", "url", "summary", "posts", "image", "image_alt"} <= set(
+        accepted
+    )
+    assert "deadline" not in accepted and "token" not in accepted
+
+
 def break_config(project: Path, pattern: str | None, replacement: str) -> None:
     config = project / "config.toml"
     if pattern is None:
