@@ -399,8 +399,11 @@ def test_exports_download_the_schedule(officer: FlaskClient) -> None:
     ics = officer.get("/export.ics")
     assert ics.headers["Content-Disposition"].startswith("attachment;")
     assert ics.get_data().count(b"BEGIN:VEVENT") == 16
-    table = list(csv.reader(io.StringIO(officer.get("/export.csv").get_data(as_text=True))))
-    assert table[0][:4] == ["id", "channel", "status", "due_at"] and len(table) == 17
+    data = officer.get("/export.csv").get_data()
+    assert data.startswith("\ufeff".encode()), "a BOM, for spreadsheets"
+    table = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert table[0][:5] == ["id", "campaign", "channel", "status", "due_at"]
+    assert len(table) == 17 and table[1][1] == "ia-travail-social-2026"
 
 
 def test_the_log_downloads_as_csv_with_its_filters(officer: FlaskClient) -> None:

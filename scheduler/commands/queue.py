@@ -263,16 +263,21 @@ COMMANDS = [add, queue_command, show, preview, approve, cancel, edit, retry]
 @click.option("--json", "as_json", is_flag=True, help="Print the new posts as JSON.")
 def import_command(csv_file: Path, strict: bool, as_json: bool) -> None:
     """Queue one-off posts from a CSV file: every row is checked before any is inserted."""
-    from scheduler.exchange import read_posts_csv
+    from scheduler.exchange import read_posts_csv, skipped_rows
     from scheduler.output import post_json
 
     a = app()
-    rows = read_posts_csv(csv_file, a.parse_time)
+    rows = read_posts_csv(csv_file, a.parse_time, channels=a.config.channels)
     posts = a.officer.add_many(rows, a.now(), strict=strict, warn=warn)
     if as_json:
         echo_json([post_json(p, a.config.campaign.timezone) for p in posts])
     else:
         click.echo(f"{len(posts)} posts queued from {csv_file} (ids {posts[0].id}-{posts[-1].id}).")
+    if rows.skipped:
+        say(
+            f"Skipped {skipped_rows(len(rows.skipped))} no longer draft or scheduled "
+            f"(published, failed, cancelled…): {', '.join(rows.skipped)}."
+        )
 
 
 @click.command("export")
@@ -285,8 +290,9 @@ def import_command(csv_file: Path, strict: bool, as_json: bool) -> None:
 @click.option("--csv", "csv_file", type=click.Path(path_type=Path), help="Every post as CSV.")
 def export_command(ics_file: Path | None, csv_file: Path | None) -> None:
     """Write the schedule to a file for other tools: a calendar or a spreadsheet."""
+    from posts.store import counted
     from posts.timing import format_instant
-    from scheduler.exchange import posts_csv, posts_ics
+    from scheduler.exchange import calendar_posts, csv_bytes, csv_delimiter, posts_csv, posts_ics
 
     if (ics_file is None) == (csv_file is None):
         raise click.UsageError("Give --ics FILE or --csv FILE.")
@@ -296,14 +302,18 @@ def export_command(ics_file: Path | None, csv_file: Path | None) -> None:
     target = ics_file or csv_file
     assert target is not None
     if ics_file is not None:
-        content = posts_ics(posts, a.config.campaign.name)
+        content = posts_ics(posts, a.config.campaign.name, a.config)
+        events = len(calendar_posts(posts))
+        done = f"Wrote {events} event{'' if events == 1 else 's'} to {target}."
     else:
-        content = posts_csv(posts, lambda v: format_instant(v, tz)).encode("utf-8")
+        delimiter = csv_delimiter(a.config.campaign.language)
+        content = csv_bytes(posts_csv(posts, lambda v: format_instant(v, tz), delimiter))
+        done = f"{counted(len(posts))} written to {target}."
     try:
         target.write_bytes(content)
     except OSError as exc:
         raise InputError(f"cannot write {target}: {exc.strerror}.") from None
-    click.echo(f"{len(posts)} posts written to {target}.")
+    click.echo(done)
 
 
 COMMANDS.extend([import_command, export_command])

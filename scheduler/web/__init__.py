@@ -354,14 +354,15 @@ def create_app(
     def export_ics() -> Response:
         from scheduler.exchange import posts_ics
 
-        content = posts_ics(a.store.list_posts(STATUSES), a.config.campaign.name)
+        content = posts_ics(a.store.list_posts(STATUSES), a.config.campaign.name, a.config)
         return download(content, f"{a.config.campaign.name}.ics", "text/calendar")
 
     @web.get("/export.csv")
     def export_csv() -> Response:
-        from scheduler.exchange import posts_csv
+        from scheduler.exchange import csv_bytes, csv_delimiter, posts_csv
 
-        content = posts_csv(a.store.list_posts(STATUSES), show).encode("utf-8")
+        delimiter = csv_delimiter(a.config.campaign.language)
+        content = csv_bytes(posts_csv(a.store.list_posts(STATUSES), show, delimiter))
         return download(content, f"{a.config.campaign.name}.csv", "text/csv")
 
     # changing ----------------------------------------------------------------------------
@@ -554,7 +555,7 @@ def create_app(
 
     @web.post("/import")
     def import_csv() -> Redirect:
-        from scheduler.exchange import parse_posts_csv
+        from scheduler.exchange import parse_posts_csv, skipped_rows
 
         def verb() -> str:
             upload = request.files.get("csv")
@@ -567,7 +568,7 @@ def create_app(
                     f"{upload.filename} is not UTF-8 text: save it from the spreadsheet as "
                     "CSV UTF-8."
                 ) from None
-            rows = parse_posts_csv(text, upload.filename, a.parse_time)
+            rows = parse_posts_csv(text, upload.filename, a.parse_time, channels=a.config.channels)
             for label, row in rows:
                 if row.image is not None:
                     raise InputError(
@@ -576,9 +577,14 @@ def create_app(
                         "file with `postsched import --csv` on the server."
                     )
             posts = a.officer.add_many(rows, a.now(), warn=warn)
+            skipped = (
+                f" Skipped {skipped_rows(len(rows.skipped))} no longer draft or scheduled."
+                if rows.skipped
+                else ""
+            )
             return (
                 f"{counted(len(posts))} queued from {upload.filename} "
-                f"(ids {posts[0].id}-{posts[-1].id})."
+                f"(ids {posts[0].id}-{posts[-1].id}).{skipped}"
             )
 
         return act(verb, back=url_for("exchange"))
