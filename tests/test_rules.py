@@ -164,6 +164,31 @@ def test_edited_never_hides_that_the_daemon_will_hold_the_post(project: Path) ->
     assert f"T{until}:" in hold["detail"], (until, hold)
 
 
+def test_import_warns_of_rows_too_close_to_each_other_and_strict_refuses_the_file(
+    project: Path,
+) -> None:
+    assert run("init").code == 0
+    path = project / "posts.csv"
+    path.write_text(
+        "channel;time;text\n"
+        "mastodon;2027-03-01T09:30;Premier\n"
+        "Mastodon;2027-03-01T10:30;Second, une heure plus tard\n",
+        encoding="utf-8",
+    )
+    db = project / "postsched.db"
+    strict = refused_unchanged(db, "import", "--csv", str(path), "--strict")
+    assert_refused(strict, f"{path} line 3", "within 2h of the post on", "line 2", "--strict")
+    result = run("import", "--csv", str(path), "--json")
+    assert result.code == 0, result.err
+    first, second = (p["id"] for p in json.loads(result.out))
+    assert (
+        f"Warning: post {second} ({path} line 3) is due Mon 1 Mar 2027 10:30, within 2h of the "
+        f"post on {path} line 2 on mastodon (due 09:30): the daemon will hold it until 11:30."
+        in warnings(result)
+    )
+    assert not any(f"post {first} " in w for w in warnings(result))
+
+
 # the web page ---------------------------------------------------------------------------------
 
 
