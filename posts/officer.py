@@ -6,7 +6,7 @@ nothing. Times come in already parsed (aware, UTC); `now` is passed in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,15 +18,19 @@ from posts.errors import InputError
 from posts.images import check_image
 from posts.models import RETRYABLE, Post
 from posts.networks import Network, network_for
-from posts.planning import SEARCH_HORIZON, Plan, PlannedPost, check_posts, plan_campaign
+from posts.planning import SEARCH_HORIZON, Plan, PlannedPost, plan_campaign
+from posts.problems import find_problems, refuse_problems
 from posts.promises import check_promises
 from posts.rendering import Renderer, Subject, link_for
+from posts.rules import Neighbour, RuleBreak, check_time, refusal, window_of
 from posts.store import EDIT_RULE, EDITABLE, RETRY_RULE, NewPost, PlanReport, Store, require_status
 from posts.timing import format_duration
 
 # A time given as "now" reaches the check a moment later; allow for that, refuse real pasts.
 PAST_TOLERANCE = timedelta(minutes=1)
 ONE_OFF_PHASE = "one-off"
+# Told each warning about a hand-set time, once the post is written (stderr, a flash message).
+Warn = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,7 @@ class Officer:
         if busy is None:
             busy = self.busy_slots(as_of)
         plan = plan_campaign(self.config, as_of, render, busy)
-        _refuse_problems("The plan cannot be saved", plan.problems)
+        refuse_problems("the plan can be saved", find_problems(self.config, plan.posts))
         check_promises(self.config, plan.posts)
         return plan
 
@@ -122,8 +126,9 @@ class Officer:
             )
             body = self.renderer.render(template, context)
             rendered.append(Rendered(replace(item, body=body), template))
-        _refuse_problems("The templates need work", check_posts(config, [r.post for r in rendered]))
-        check_promises(config, [r.post for r in rendered])
+        posts = [r.post for r in rendered]
+        refuse_problems("the templates can be used", find_problems(config, posts))
+        check_promises(config, posts)
         return rendered
 
     @staticmethod
@@ -139,22 +144,68 @@ class Officer:
 
     # one-off posts -----------------------------------------------------------------------
 
-    def add(self, request: AddRequest, now: datetime) -> Post:
-        return self.store.add_post(self.prepare(request, now), now=now)
+    def add(
+        self, request: AddRequest, now: datetime, *, strict: bool = False, warn: Warn | None = None
+    ) -> Post:
+        """Queue a one-off post; a time the campaign's rules advise against is told to `warn`
+        (or refused with `strict`)."""
+        new = self.prepare(request, now)
+        breaks = self.rule_breaks(new.channel, new.due_at)
+        if strict and breaks:
+            raise InputError(refusal(f"The new post on {new.channel}", breaks))
+        post = self.store.add_post(new, now=now)
+        _tell(warn, f"post {post.id}", breaks)
+        return post
 
-    def add_many(self, requests: Sequence[tuple[str, AddRequest]], now: datetime) -> list[Post]:
+    def add_many(
+        self,
+        requests: Sequence[tuple[str, AddRequest]],
+        now: datetime,
+        *,
+        strict: bool = False,
+        warn: Warn | None = None,
+    ) -> list[Post]:
         """All or nothing: every request is checked (each against the others too) before any is
         written; a refusal names the request by its label (a CSV line, say)."""
         prepared: list[NewPost] = []
         taken: set[tuple[str, str]] = set()
+        checked: list[tuple[str, list[RuleBreak]]] = []
         for label, request in requests:
             try:
                 new = self.prepare(request, now, also_taken=taken)
+                earlier = [
+                    Neighbour(f"the post on {name}", p.due_at)
+                    for (name, _), p in zip(checked, prepared, strict=True)
+                    if p.channel == new.channel
+                ]
+                breaks = self.rule_breaks(new.channel, new.due_at, also=earlier)
+                if strict and breaks:
+                    raise InputError(refusal("the post", breaks))
             except InputError as exc:
                 raise InputError(f"{label}: {exc}") from None
             taken.add((new.channel, new.body))
             prepared.append(new)
-        return self.store.add_posts(prepared, now=now)
+            checked.append((label, breaks))
+        posts = self.store.add_posts(prepared, now=now)
+        for post, (label, breaks) in zip(posts, checked, strict=True):
+            _tell(warn, f"post {post.id} ({label})", breaks)
+        return posts
+
+    def rule_breaks(
+        self,
+        channel: str,
+        at: datetime,
+        *,
+        exclude: int | None = None,
+        also: Sequence[Neighbour] = (),
+    ) -> list[RuleBreak]:
+        """The campaign's rules a post set by hand on `channel` at `at` breaks (posts/rules.py):
+        its neighbours are the channel's posts in every campaign, and `also` (an import's rows)."""
+        campaign = self.config.campaign
+        start, end = window_of(campaign, at)
+        near = self.store.neighbours(channel, start, end, exclude=exclude)
+        near += [n for n in also if start <= n.at < end]
+        return check_time(campaign, channel, at, near)
 
     def prepare(
         self, request: AddRequest, now: datetime, also_taken: set[tuple[str, str]] | None = None
@@ -256,7 +307,14 @@ class Officer:
     # editing -----------------------------------------------------------------------------
 
     def edit(
-        self, post_id: int, now: datetime, text: str | None = None, at: datetime | None = None
+        self,
+        post_id: int,
+        now: datetime,
+        text: str | None = None,
+        at: datetime | None = None,
+        *,
+        strict: bool = False,
+        warn: Warn | None = None,
     ) -> Post:
         if text is None and at is None:
             raise InputError("Give --text, --at or both: there is nothing to change.")
@@ -271,7 +329,12 @@ class Officer:
             link = self.dying_link(text)
         ends = [e for e in (post.link_expires_at, link[1] if link else None) if e is not None]
         self.require_link_alive(at or post.due_at, min(ends) if ends else None)
-        return self.store.edit(post_id, now=now, body=text, due_at=at, link=link)
+        breaks = self.rule_breaks(post.channel, at, exclude=post.id) if at is not None else []
+        if strict and breaks:
+            raise InputError(refusal(f"Post {post_id}", breaks))
+        edited = self.store.edit(post_id, now=now, body=text, due_at=at, link=link)
+        _tell(warn, f"post {post_id}", breaks)
+        return edited
 
     def dying_link(self, text: str) -> tuple[str, datetime] | None:
         """The link of a subject with `expires` that `text` carries, and its end; the one that
@@ -291,13 +354,27 @@ class Officer:
             return None
         return link_end(dates.expires, self.config.campaign)
 
-    def retry(self, post_id: int, now: datetime, at: datetime | None = None) -> Post:
+    def retry(
+        self,
+        post_id: int,
+        now: datetime,
+        at: datetime | None = None,
+        *,
+        strict: bool = False,
+        warn: Warn | None = None,
+    ) -> Post:
+        """Schedule a post again, now or `at`; a time set by hand is checked as `edit` does."""
         post = self.store.get(post_id)
         require_status([post], RETRYABLE, "retry", RETRY_RULE)
         due = at or now
         self.require_future(due, now)
         self.require_link_alive(due, post.link_expires_at)
-        return self.store.retry(post_id, due_at=due, now=now)
+        breaks = self.rule_breaks(post.channel, at, exclude=post.id) if at is not None else []
+        if strict and breaks:
+            raise InputError(refusal(f"Post {post_id}", breaks))
+        retried = self.store.retry(post_id, due_at=due, now=now)
+        _tell(warn, f"post {post_id}", breaks)
+        return retried
 
     # checks ------------------------------------------------------------------------------
 
@@ -348,10 +425,10 @@ class Officer:
             )
 
 
-def _refuse_problems(what: str, problems: list[str]) -> None:
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise InputError(f"{what}: {problems[0]}{more}")
+def _tell(warn: Warn | None, who: str, breaks: Sequence[RuleBreak]) -> None:
+    if warn is not None:
+        for item in breaks:
+            warn(item.warning(who))
 
 
 def require_channel(config: Config, name: str) -> str:

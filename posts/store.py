@@ -16,8 +16,9 @@ from sqlalchemy import Engine, Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
 from posts.errors import NotFoundError, StateError
-from posts.models import PENDING, RETRYABLE, Event, Post, Status
+from posts.models import PENDING, RETRYABLE, ChannelState, Event, Post, Status
 from posts.planning import PlannedPost
+from posts.rules import Neighbour
 
 MAX_ID = 2**63 - 1  # the largest id a database column holds; larger ones are no post
 EDITABLE = frozenset({Status.DRAFT, Status.SCHEDULED})
@@ -395,6 +396,35 @@ class Store:
                 if since <= instant < until:
                     busy.setdefault(channel, []).append(instant)
         return {channel: sorted(instants) for channel, instants in busy.items()}
+
+    def neighbours(
+        self, channel: str, start: datetime, end: datetime, *, exclude: int | None = None
+    ) -> list[Neighbour]:
+        """The channel's posts (every campaign) out or due from `start` to `end`: published
+        ones at their publication, pending ones at their due time. The channel's last
+        publication counts too, as the daemon's min_gap does (posts/rules.py)."""
+        live = [*PENDING, Status.PUBLISHED]
+        when = func.coalesce(Post.published_at, Post.next_attempt_at, Post.due_at)
+        query = select(Post).where(
+            Post.channel == channel, Post.status.in_(live), when >= start, when < end
+        )
+        if exclude is not None:
+            query = query.where(Post.id != exclude)
+        with self.session() as session:
+            found = [
+                Neighbour(
+                    f"post {p.id}",
+                    p.published_at or p.next_attempt_at or p.due_at,
+                    p.published_at is not None,
+                )
+                for p in session.scalars(query)
+            ]
+            last = session.scalar(
+                select(ChannelState.last_published_at).where(ChannelState.name == channel)
+            )
+        if last is not None and start <= last < end and all(n.at != last for n in found):
+            found.append(Neighbour(f"the last post published on {channel}", last, True))
+        return sorted(found, key=lambda n: n.at)
 
     # helpers -----------------------------------------------------------------------------
 

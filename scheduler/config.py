@@ -74,30 +74,46 @@ class _Table:
     def __init__(self, data: Mapping[str, Any], where: str, tables: list[_Table] | None = None):
         self.data = data
         self.where = where
-        self.read: set[str] = set()
+        self.read: dict[str, None] = {}  # in the order postsched reads them
         self.tables_made = tables if tables is not None else []
         self.tables_made.append(self)
 
     def mark(self, *keys: str) -> None:
         """Keys read some other way than through this table's getters."""
-        self.read.update(keys)
+        self.read.update(dict.fromkeys(keys))
 
     def reject_unknown(self) -> None:
+        """Refuse every key no table read, naming the keys that table accepts: the ones read
+        from it or from its siblings (every [[courses]] entry), so a key read only when present
+        is listed once any entry has it."""
+        accepted: dict[str, dict[str, None]] = {}
         for table in self.tables_made:
-            unknown = [key for key in table.data if key not in table.read]
+            accepted.setdefault(table.kind, {}).update(table.read)
+        for table in self.tables_made:
+            known = accepted[table.kind]
+            unknown = [key for key in table.data if key not in known]
             if not unknown:
                 continue
-            key = unknown[0]
-            close = difflib.get_close_matches(key, sorted(table.read), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            named = []
+            for key in unknown:
+                close = difflib.get_close_matches(key, list(known), n=1)
+                named.append(f"{key!r} (did you mean {close[0]!r}?)" if close else repr(key))
             where = "the top level" if table.where == "" else table.where
+            keys = "a key" if len(unknown) == 1 else "keys"
             raise ConfigError(
-                f"config.toml: {where} has a key postsched does not know, {key!r}{hint}; "
-                "remove or correct it rather than have it ignored."
+                f"config.toml: {where} has {keys} postsched does not know, "
+                f"{_and(named)}; {table.kind or 'the top level'} accepts: {', '.join(known)}; "
+                f"remove or correct {'it' if len(unknown) == 1 else 'them'} rather than have "
+                f"{'it' if len(unknown) == 1 else 'them'} ignored."
             )
 
+    @property
+    def kind(self) -> str:
+        """The table's name without its number: "[[courses]]" for "[[courses]] #2"."""
+        return self.where.split(" #")[0]
+
     def _get(self, key: str, kind: type[T] | tuple[type, ...], required: bool, default: Any) -> Any:
-        self.read.add(key)
+        self.read[key] = None
         if key not in self.data:
             if required:
                 raise ConfigError(f"config.toml: {self.where} is missing the required key {key!r}.")
@@ -231,6 +247,7 @@ def parse_config(
 ) -> Config:
     environ = os.environ if environ is None else environ
     root = _Table(data, "")
+    root.mark("article")  # read below only when present, yet a key the top level accepts
     campaign_table = root.table("campaign")
     campaign = _campaign(campaign_table)
     article = _article(root.table("article"), base_dir, campaign) if "article" in data else None
@@ -276,6 +293,7 @@ def _installation(root: _Table, base_dir: Path, environ: Mapping[str, str]) -> d
         name: _channel(name, channels_table.table(name), base_dir) for name in channels_table.data
     }
     daemon_table = root.table("daemon", required=False)
+    daemon_table.mark("env_file")  # read below only when present
     daemon = DaemonSettings(
         poll=daemon_table.duration("poll", "15s"),
         grace=daemon_table.duration("grace", "2h"),
@@ -365,6 +383,10 @@ def _campaign_files(root: _Table, base_dir: Path) -> tuple[Path, ...]:
                 )
         files.extend(p.resolve() for p in found)
     return tuple(dict.fromkeys(files))
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def resolve_database_url(url: str, base_dir: Path) -> str:
@@ -575,6 +597,7 @@ def _sessions(table: _Table, campaign: Campaign) -> tuple[Session, ...]:
 
 def _course(table: _Table, base_dir: Path, campaign: Campaign) -> Course:
     key = table.text("key")
+    table.mark("url")  # read below only when present, yet a key [[courses]] accepts
     if not key.replace("-", "").replace("_", "").isalnum():
         raise ConfigError(
             f"config.toml: {table.where} key {key!r} may hold letters, digits, - and _."

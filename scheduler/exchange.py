@@ -1,26 +1,36 @@
-"""Exchange with spreadsheets: one-off posts in from CSV, the schedule out as CSV.
+"""Exchange with spreadsheets and calendars: one-off posts in from CSV, the schedule out as CSV
+or iCalendar.
 
 CSV in: a header row naming some of `channel, time, text, link, link_expires, image, alt,
-subject` (channel, time and text required), then one post per row. Every row is checked
-before any is inserted; a refusal names the file's line.
+subject` (channel, time and text required), then one post per row, separated by `,` or `;`
+(what the header line uses), channel names in any case. A file `export --csv` wrote reads back:
+its `due_at`, `body` and `link_expires_at` are read as time, text and link_expires, its other
+columns are ignored, and its posts that are no longer draft or scheduled are skipped. Every row
+is checked before any is inserted; a refusal names the file's line.
+
+CSV out: UTF-8 with a byte-order mark (spreadsheets otherwise guess another encoding), and `;`
+between cells when the campaign's language writes decimals with a comma (French, German…), as
+its spreadsheets expect; `,` otherwise.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from posts.campaign import Config
 from posts.errors import InputError
 from posts.models import Post
-from posts.officer import AddRequest
+from posts.officer import ONE_OFF_PHASE, AddRequest
 
 COLUMNS = ("channel", "time", "text", "link", "link_expires", "image", "alt", "subject")
 REQUIRED = ("channel", "time", "text")
 EXPORT_COLUMNS = (
     "id",
+    "campaign",
     "channel",
     "status",
     "due_at",
@@ -33,11 +43,23 @@ EXPORT_COLUMNS = (
     "remote_url",
     "last_error",
 )
+# An exported file's columns, as import reads them: renamed, or ignored.
+EXPORTED_AS = {"due_at": "time", "body": "text", "link_expires_at": "link_expires"}
+EXPORT_ONLY = ("id", "campaign", "status", "phase", "published_at", "remote_url", "last_error")
+QUEUEABLE = ("", "draft", "scheduled")  # an exported row in another status is not queued again
+
+
+class Rows(list[tuple[str, AddRequest]]):
+    """(label, request) per row to queue; `skipped` labels the exported rows left out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.skipped: list[str] = []
 
 
 def read_posts_csv(
-    path: Path, parse_time: Callable[[str], datetime]
-) -> list[tuple[str, AddRequest]]:
+    path: Path, parse_time: Callable[[str], datetime], *, channels: Iterable[str] = ()
+) -> Rows:
     """(label, request) per row, or InputError naming the line of the first problem."""
     try:
         text = path.read_text(encoding="utf-8-sig")  # a spreadsheet's BOM is not a column name
@@ -49,22 +71,27 @@ def read_posts_csv(
         ) from None
     except OSError as exc:
         raise InputError(f"{path} cannot be read: {exc.strerror}.") from None
-    return parse_posts_csv(text, str(path), parse_time)
+    return parse_posts_csv(text, str(path), parse_time, channels=channels)
 
 
 def parse_posts_csv(
-    text: str, name: str, parse_time: Callable[[str], datetime]
-) -> list[tuple[str, AddRequest]]:
-    """The same from the file's text (an upload, say); `name` is how refusals call the file."""
+    text: str, name: str, parse_time: Callable[[str], datetime], *, channels: Iterable[str] = ()
+) -> Rows:
+    """The same from the file's text (an upload, say); `name` is how refusals call the file.
+    A channel cell matching one of `channels` in another case is read as that channel."""
     path = name
-    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    text = text.removeprefix("\ufeff")
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [name.strip().lower() for name in reader.fieldnames or []]
+    header = [EXPORTED_AS.get(name, name) for name in header]
     if not header:
         raise InputError(
             f"{path} is empty: its first line should name the columns "
             f"({', '.join(REQUIRED)} at least)."
         )
-    unknown = [name for name in header if name not in COLUMNS]
+    unknown = [name for name in header if name not in COLUMNS + EXPORT_ONLY]
     if unknown:
         raise InputError(
             f"{path} line 1: column {unknown[0]!r} is not one postsched reads "
@@ -74,7 +101,8 @@ def parse_posts_csv(
     if missing:
         raise InputError(f"{path} line 1: the column {missing[0]!r} is missing.")
     reader.fieldnames = header
-    rows = []
+    named = {channel.casefold(): channel for channel in channels}
+    rows = Rows()
     for row in reader:
         label = f"{path} line {reader.line_num}"
         if None in row:
@@ -82,11 +110,21 @@ def parse_posts_csv(
         values = {k: (v or "").strip() for k, v in row.items()}
         if not any(values.values()):
             continue  # a blank line between rows
+        if values.get("status", "").lower() not in QUEUEABLE:
+            rows.skipped.append(label)
+            continue
+        channel = values.get("channel", "")
+        values["channel"] = named.get(channel.casefold(), channel)
         try:
             rows.append((label, _request(values, parse_time)))
         except InputError as exc:
             raise InputError(f"{label}: {exc}") from None
     if not rows:
+        if rows.skipped:
+            raise InputError(
+                f"{path} has no draft or scheduled post to queue: its {len(rows.skipped)} rows "
+                "are posts already published, failed or cancelled."
+            )
         raise InputError(f"{path} has a header but no post.")
     return rows
 
@@ -108,9 +146,27 @@ def _request(values: dict[str, str], parse_time: Callable[[str], datetime]) -> A
     )
 
 
-def posts_csv(posts: Iterable[Post], show: Callable[[datetime | None], str | None]) -> str:
+def skipped_rows(number: int) -> str:
+    return "1 row of a post" if number == 1 else f"{number} rows of posts"
+
+
+def csv_delimiter(language: str) -> str:
+    """';' where spreadsheets write decimals with a comma (fr, de…), as they expect; else ','."""
+    from babel.numbers import get_decimal_symbol
+
+    return ";" if get_decimal_symbol(language) == "," else ","
+
+
+def csv_bytes(text: str) -> bytes:
+    """UTF-8 with a byte-order mark, so that a spreadsheet reads é and € as written."""
+    return text.encode("utf-8-sig")
+
+
+def posts_csv(
+    posts: Iterable[Post], show: Callable[[datetime | None], str | None], delimiter: str = ","
+) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\n", delimiter=delimiter)
     writer.writerow(EXPORT_COLUMNS)
     for post in posts:
         data = post.to_dict()
@@ -123,26 +179,64 @@ def posts_csv(posts: Iterable[Post], show: Callable[[datetime | None], str | Non
     return buffer.getvalue()
 
 
-def posts_ics(posts: Iterable[Post], campaign: str) -> bytes:
+def calendar_posts(posts: Iterable[Post]) -> list[Post]:
+    """The posts a calendar shows: every one but the cancelled."""
+    return [post for post in posts if post.status != "cancelled"]
+
+
+def posts_ics(
+    posts: Iterable[Post], campaign: str, configs: Mapping[str, Config] | None = None
+) -> bytes:
     """The schedule as an iCalendar file: one 15-minute event per post, at its due time, so the
-    officer sees the campaign in a calendar. Cancelled posts are left out."""
+    officer sees the campaign in a calendar, each titled with its subject and phase (from its
+    campaign's config in `configs`) and filed under its campaign. Cancelled posts are left
+    out."""
+    configs = configs or {}
     from icalendar import Calendar, Event
 
     calendar = Calendar()
     calendar.add("prodid", "-//postsched//campaign schedule//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", f"postsched: {campaign}")
-    for post in posts:
-        if post.status == "cancelled":
-            continue
+    for post in calendar_posts(posts):
         event = Event()
         event.add("uid", f"{post.idempotency_key}@postsched")
         event.add("dtstamp", post.updated_at)
         event.add("dtstart", post.published_at or post.next_attempt_at or post.due_at)
         event.add("duration", timedelta(minutes=15))
-        event.add("summary", f"{post.channel}: {post.subject} {post.phase} ({post.status})")
+        title = event_title(post, configs.get(post.campaign))
+        event.add("summary", f"{post.channel}: {title} ({post.status})")
+        event.add("categories", [post.campaign])
         event.add("description", post.body)
         if post.remote_url or post.link:
             event.add("url", post.remote_url or post.link)
         calendar.add_component(event)
     return bytes(calendar.to_ical())
+
+
+TITLE_LENGTH = 40
+
+
+def event_title(post: Post, config: Config | None) -> str:
+    """ "IA et recherche en intervention sociale, announce"; a course by its own part of the
+    title ("outils, usages techniques…, promo"); a one-off post by its first words."""
+    if post.phase == ONE_OFF_PHASE or post.subject == ONE_OFF_PHASE:
+        return _short(post.body)
+    title = post.subject
+    kind, _, key = post.subject.partition(":")
+    if config is not None and kind == "article" and config.article is not None:
+        title = config.article.title
+    elif config is not None and kind == "course" and (course := config.course(key)):
+        title = course.title.rpartition(" : ")[2]  # "Intelligence … : outils, usages…"
+    return f"{_short(title)}, {post.phase}"
+
+
+def _short(text: str) -> str:
+    """The first words of a text, whole words, within TITLE_LENGTH characters."""
+    words = " ".join(text.split())
+    if len(words) <= TITLE_LENGTH:
+        return words
+    cut = words[:TITLE_LENGTH]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.") + "…"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run
-from tests.test_refusals import assert_refused, refused_unchanged
+from tests.test_refusals import assert_refused, refused_unchanged, replace_in
 
 GOOD = (
     "channel,time,text,link,link_expires\n"
@@ -55,7 +55,7 @@ def test_a_spreadsheet_bom_is_not_a_column(planned: Path) -> None:
     [
         ("", ["is empty"]),
         ("channel,time,text\n", ["no post"]),
-        ("channel,time,body\nmastodon,+1d,x\n", ["line 1", "'body'"]),
+        ("channel,time,corps\nmastodon,+1d,x\n", ["line 1", "'corps'"]),
         ("channel,text\nmastodon,x\n", ["line 1", "'time'", "missing"]),
         ("channel,time,text\nmastodon,+1d,ok\nmyspace,+1d,no\n", ["line 3", "'myspace'"]),
         (
@@ -96,9 +96,13 @@ def test_export_writes_every_post_as_csv(planned: Path, tmp_path: Path) -> None:
     target = tmp_path / "schedule.csv"
     result = run("export", "--csv", str(target))
     assert result.code == 0, result.err
-    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert result.out == f"16 posts written to {target}.\n"
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfid;campaign;channel;status;due_at;"), data[:60]
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert len(rows) == 16
     assert rows[0]["status"] == "draft" and rows[0]["due_at"] == "2026-01-12T09:30:00+01:00"
+    assert rows[0]["campaign"] == "ia-travail-social-2026"
     assert "16 avril 2026" in rows[0]["body"]
 
 
@@ -111,10 +115,94 @@ def test_export_ics_gives_the_calendar_one_event_per_post(planned: Path, tmp_pat
     assert result.code == 0, result.err
     events = Calendar.from_ical(target.read_bytes()).walk("VEVENT")
     assert len(events) == 15, "the cancelled post is left out"
+    assert result.out == f"Wrote 15 events to {target}.\n"
     first = events[0]
-    assert first["summary"] == "mastodon: article announce (draft)"
+    assert first["summary"] == "mastodon: IA et recherche en intervention sociale, announce (draft)"
     start = first.decoded("dtstart")
     assert start.isoformat() == "2026-01-12T08:30:00+00:00"
     assert "16 avril 2026" in str(first["description"])
     assert len({str(e["uid"]) for e in events}) == 15
     assert run("export").code == 2
+
+
+# French spreadsheets and the round trip ----------------------------------------------------
+
+
+def test_a_french_spreadsheet_file_with_semicolons_and_capitalised_channels(
+    planned: Path,
+) -> None:
+    path = planned.parent / "excel.csv"
+    path.write_bytes(
+        "\ufeffChannel;Time;Text\n"
+        "Mastodon;2027-03-01T09:30;Bonjour, le monde (1)\n"
+        'LINKEDIN;2027-03-01T12:30;"Deux; avec un point-virgule"\n'.encode()
+    )
+    result = run("import", "--csv", str(path), "--json")
+    assert result.code == 0, result.err
+    posts = json.loads(result.out)
+    assert [(p["channel"], p["body"]) for p in posts] == [
+        ("mastodon", "Bonjour, le monde (1)"),
+        ("linkedin", "Deux; avec un point-virgule"),
+    ]
+
+
+def test_what_export_csv_writes_import_csv_reads_back(project: Path) -> None:
+    """Posts exported from one database are queued as they were in a fresh one; a cancelled
+    post is not queued again, and the import says so."""
+    assert run("init").code == 0
+    for args in (
+        ("mastodon", "--at", "2027-03-01T09:30", "--text", "Premier ; avec « guillemets »"),
+        ("linkedin", "--at", "2027-03-02T12:30", "--text", "Deuxième, sur deux\nlignes"),
+        (
+            *("mastodon", "--at", "2027-03-03T09:30", "--text", "Avec lien"),
+            *("--link", "https://x.example/a", "--link-expires", "2027-04-01T00:00"),
+        ),
+        ("mastodon", "--at", "2027-03-04T09:30", "--text", "Cours", "--subject", "course:outils"),
+        ("linkedin", "--at", "2027-03-05T09:30", "--text", "Annulé"),
+    ):
+        assert run("add", *args).code == 0
+    assert run("cancel", "5").code == 0
+    keys = ("channel", "due_at", "body", "link", "link_expires_at", "subject", "status")
+    before = [{k: p[k] for k in keys} for p in json.loads(run("queue", "--json").out)]
+    target = project / "export.csv"
+    assert run("export", "--csv", str(target)).code == 0
+
+    (project / "postsched.db").unlink()
+    assert run("init").code == 0
+    result = run("import", "--csv", str(target), "--json")
+    assert result.code == 0, result.err
+    assert result.err.startswith(
+        "Skipped 1 row of a post no longer draft or scheduled (published, failed, cancelled…): "
+        f"{target} line "
+    )
+    after = [{k: p[k] for k in keys} for p in json.loads(result.out)]
+    assert after == before and len(after) == 4
+
+
+def test_an_english_campaign_exports_with_commas(project: Path) -> None:
+    replace_in(project / "config.toml", r'^language = "fr"', 'language = "en"')
+    assert run("init").code == 0
+    assert run("add", "mastodon", "--at", "2027-03-01T09:30", "--text", "Hello").code == 0
+    target = project / "export.csv"
+    assert run("export", "--csv", str(target)).out == f"1 post written to {target}.\n"
+    assert target.read_bytes().startswith(b"\xef\xbb\xbfid,campaign,channel,status,due_at,")
+
+
+def test_export_ics_titles_events_with_the_subject_and_counts_them(project: Path) -> None:
+    from icalendar import Calendar
+
+    assert run("init").code == 0
+    text = "Inscrivez-vous dès maintenant à notre formation sur les outils numériques"
+    assert run("add", "mastodon", "--at", "2027-03-01T09:30", "--text", text).code == 0
+    target = project / "plan.ics"
+    result = run("export", "--ics", str(target))
+    assert result.out == f"Wrote 1 event to {target}.\n"
+    [event] = Calendar.from_ical(target.read_bytes()).walk("VEVENT")
+    assert event["summary"] == "mastodon: Inscrivez-vous dès maintenant à notre… (scheduled)"
+    course = ("--template", "default", "--subject", "course:outils")
+    assert run("add", "linkedin", "--at", "2027-03-02T09:30", *course).code == 0
+    result = run("export", "--ics", str(target))
+    assert result.out == f"Wrote 2 events to {target}.\n"
+    summaries = [str(e["summary"]) for e in Calendar.from_ical(target.read_bytes()).walk("VEVENT")]
+    assert summaries[1].startswith("linkedin: outils, usages techniques"), summaries
+    assert summaries[1].endswith(", default (scheduled)") and len(summaries[1]) < 80

@@ -203,6 +203,26 @@ CONFIG_BREAKAGES = [
 ]
 
 
+def test_every_unknown_key_is_named_with_the_keys_its_table_accepts(planned: Path) -> None:
+    config = planned.parent / "config.toml"
+    text = config.read_text(encoding="utf-8")
+    second = text.index("\n[[courses]]", text.index("\n[[courses]]") + 1) + 1
+    end = text.index("\n", second) + 1
+    extra = 'deadline = 2027-02-26\nend = 2027-03-01\nimage_alts = "x"\n'
+    config.write_text(text[:end] + extra + text[end:], encoding="utf-8")
+    result = refused_unchanged(planned, "check")
+    assert_refused(
+        result,
+        "[[courses]] #2 has keys postsched does not know, 'deadline', 'end' and 'image_alts' "
+        "(did you mean 'image_alt'?); [[courses]] accepts: ",
+    )
+    accepted = result.err.split("accepts: ")[1].split(";")[0].split(", ")
+    assert {"key", "title", "formats", "url", "summary", "posts", "image", "image_alt"} <= set(
+        accepted
+    )
+    assert "deadline" not in accepted and "token" not in accepted
+
+
 def break_config(project: Path, pattern: str | None, replacement: str) -> None:
     config = project / "config.toml"
     if pattern is None:
@@ -311,6 +331,29 @@ TEMPLATE_COMMANDS = [
     pytest.param(["plan", "--as-of", AS_OF, "--dry-run"], id="plan-dry-run"),
     pytest.param(["plan", "--as-of", AS_OF], id="plan"),
 ]
+
+
+@pytest.mark.parametrize("command", TEMPLATE_COMMANDS)
+def test_every_post_too_long_is_listed_with_its_channel_length_and_limit(
+    planned: Path, command: list[str]
+) -> None:
+    """Five posts over Mastodon's 500 (the article's announce and the four courses): each on a
+    line of its own, then one closing sentence naming them; nothing written."""
+    project = planned.parent
+    append_line(project / ANNOUNCE, "x" * 500)
+    append_line(project / "templates/course/default.mastodon.j2", "y" * 500)
+    result = refused_unchanged(planned, *command)
+    assert result.code == 1 and result.out == "" and "Traceback" not in result.err
+    *problems, closing = result.err.splitlines()
+    assert len(problems) == 5, result.err
+    assert problems[0].startswith("article/announce/mastodon (mastodon, ")
+    for line in problems:
+        assert re.search(r"/mastodon \(mastodon, \d{3}/500\): \d{3} characters as Mastodon", line)
+        assert line.endswith("over its limit of 500: shorten its template."), line
+    assert sum("course:" in line for line in problems) == 4
+    assert closing.startswith("Error: 5 posts need work before ")
+    assert "article/announce/mastodon" in closing and "more)" not in closing
+    assert "linkedin" not in result.err
 
 
 @pytest.mark.parametrize("command", TEMPLATE_COMMANDS)

@@ -399,8 +399,11 @@ def test_exports_download_the_schedule(officer: FlaskClient) -> None:
     ics = officer.get("/export.ics")
     assert ics.headers["Content-Disposition"].startswith("attachment;")
     assert ics.get_data().count(b"BEGIN:VEVENT") == 16
-    table = list(csv.reader(io.StringIO(officer.get("/export.csv").get_data(as_text=True))))
-    assert table[0][:4] == ["id", "channel", "status", "due_at"] and len(table) == 17
+    data = officer.get("/export.csv").get_data()
+    assert data.startswith("\ufeff".encode()), "a BOM, for spreadsheets"
+    table = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert table[0][:5] == ["id", "campaign", "channel", "status", "due_at"]
+    assert len(table) == 17 and table[1][1] == "ia-travail-social-2026"
 
 
 def test_the_log_downloads_as_csv_with_its_filters(officer: FlaskClient) -> None:
@@ -638,3 +641,17 @@ def test_an_id_that_is_not_a_number_gets_a_sentence(officer: FlaskClient) -> Non
     response = post_form(officer, "/approve", {"one": "abc"})
     assert response.status_code == 400
     assert "Post ids are whole numbers, such as 12." in text_of(response)
+
+
+def test_the_check_page_lists_every_post_that_needs_work(
+    officer: FlaskClient, officer_app: App
+) -> None:
+    templates = officer_app.config.templates_dir
+    with (templates / "course/default.mastodon.j2").open("a", encoding="utf-8") as file:
+        file.write("\n" + "y" * 500 + "\n")
+    response = officer.get("/check")
+    page = text_of(response)
+    assert response.status_code == 400
+    assert "4 posts need work before the templates can be used" in page
+    rows = re.findall(r"<tr><td>(course:[^<]+)</td><td>mastodon</td><td>(\d+)/500</td>", page)
+    assert len(rows) == 4 and all(int(length) > 500 for _, length in rows), page

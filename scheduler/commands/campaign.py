@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -11,6 +12,8 @@ from scheduler.commands.common import app, campaign_option, echo_json, say
 
 if TYPE_CHECKING:
     from posts.officer import Officer
+
+T = TypeVar("T")
 
 
 @click.command()
@@ -37,7 +40,8 @@ def init() -> None:
     help="Also verify each live channel's token with its "
     "network, and say who it posts as and when the token expires.",
 )
-def check(online: bool) -> None:
+@campaign_option("Check only this campaign (default: every campaign of the installation).")
+def check(online: bool, campaign: str | None) -> None:
     """Validate config.toml and render every template for every subject and channel."""
     from rich.table import Table
 
@@ -51,23 +55,27 @@ def check(online: bool) -> None:
     for channel in a.config.channels.values():
         if channel.mode == "live":
             require_real_target(channel)
-    rendered = a.planner.render_all()
-    table = Table(title=f"Templates of {a.config.campaign.name}")
-    for name in ("channel", "subject", "phase", "template", "length", "text"):
-        table.add_column(name)
-    for item in rendered:
-        post = item.post
-        table.add_row(
-            post.channel,
-            post.subject,
-            post.phase,
-            item.template,
-            _length(a.planner, post.channel, post.body),
-            one_line(post.body, 40),
-        )
-    if not a.quiet:
-        console().print(table)
-    click.echo(f"config.toml is valid and all {len(rendered)} posts render within their limits.")
+    names = [campaign] if campaign is not None else list(a.campaigns)
+    for name in names:
+        planner = a.planner_for(name)
+        rendered = listing_problems(planner.render_all)
+        table = Table(title=f"Templates of {planner.config.campaign.name}")
+        for column in ("channel", "subject", "phase", "template", "length", "text"):
+            table.add_column(column)
+        for item in rendered:
+            post = item.post
+            table.add_row(
+                post.channel,
+                post.subject,
+                post.phase,
+                item.template,
+                _length(planner, post.channel, post.body),
+                one_line(post.body, 40),
+            )
+        if not a.quiet:
+            console().print(table)
+        source = planner.config.path.name if planner.config.path else "config.toml"
+        click.echo(f"{source} is valid and all {len(rendered)} posts render within their limits.")
     if online:
         check_tokens(a)
 
@@ -107,7 +115,7 @@ def plan(as_of: str | None, dry_run: bool, as_json: bool, campaign: str | None) 
     config = officer.config
     tz = config.campaign.timezone
     moment = a.parse_time(as_of) if as_of else a.now()
-    result = officer.compute_plan(moment)
+    result = listing_problems(lambda: officer.compute_plan(moment))
     for note in result.notes:
         say(note)
     for skipped in result.skipped:
@@ -139,6 +147,19 @@ def plan(as_of: str | None, dry_run: bool, as_json: bool, campaign: str | None) 
                 f"Review them with `postsched queue --campaign {name}`, then "
                 f"`postsched approve --all --campaign {name}` or by id."
             )
+
+
+def listing_problems(work: Callable[[], T]) -> T:
+    """Run `work`; if posts need work, list every problem on stderr, one a line, before the
+    closing `Error: …` sentence."""
+    from posts.problems import ProblemsError
+
+    try:
+        return work()
+    except ProblemsError as exc:
+        for problem in exc.problems:
+            click.echo(problem.line(), err=True)
+        raise
 
 
 def _length(officer: Officer, channel: str, body: str) -> str:

@@ -36,6 +36,19 @@ def say(message: str) -> None:
         click.echo(message, err=True)
 
 
+def warn(message: str) -> None:
+    """A campaign rule a hand-set time breaks (posts/rules.py), told on stderr."""
+    say(f"Warning: {message}")
+
+
+strict_option = click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse a time that breaks the campaign's rules (holiday, posting days and times, "
+    "min_gap, max_per_day) instead of warning.",
+)
+
+
 def echo_json(value: object) -> None:
     from scheduler.output import dumps
 

@@ -7,7 +7,15 @@ from pathlib import Path
 import click
 
 from posts.errors import InputError
-from scheduler.commands.common import STATUSES, app, campaign_option, echo_json, say
+from scheduler.commands.common import (
+    STATUSES,
+    app,
+    campaign_option,
+    echo_json,
+    say,
+    strict_option,
+    warn,
+)
 
 
 @click.command()
@@ -41,6 +49,7 @@ from scheduler.commands.common import STATUSES, app, campaign_option, echo_json,
 )
 @click.option("--image", type=click.Path(path_type=Path), help="An image to attach.")
 @click.option("--alt", metavar="TEXT", help="The image's alt text (required with --image).")
+@strict_option
 @click.option("--json", "as_json", is_flag=True, help="Print the new post as JSON.")
 def add(
     channel: str,
@@ -52,6 +61,7 @@ def add(
     link_expires: str | None,
     image: Path | None,
     alt: str | None,
+    strict: bool,
     as_json: bool,
 ) -> None:
     """Queue a one-off post on CHANNEL; it is scheduled at once (the officer wrote it)."""
@@ -71,7 +81,7 @@ def add(
         image=image,
         alt=alt,
     )
-    post = a.officer.add(request, a.now())
+    post = a.officer.add(request, a.now(), strict=strict, warn=warn)
     if as_json:
         echo_json(post_json(post, a.config.campaign.timezone))
     else:
@@ -234,22 +244,26 @@ def cancel(post_ids: tuple[int, ...]) -> None:
 @click.argument("post_id", type=int, metavar="ID")
 @click.option("--text", help="The new text.")
 @click.option("--at", metavar="TIME", help="The new due time.")
-def edit(post_id: int, text: str | None, at: str | None) -> None:
+@strict_option
+def edit(post_id: int, text: str | None, at: str | None, strict: bool) -> None:
     """Change a draft's or scheduled post's text or time; a re-plan never undoes it."""
     a = app()
-    post = a.officer_of_post(post_id).edit(
-        post_id, a.now(), text=text, at=a.parse_time(at) if at else None
-    )
+    when = a.parse_time(at) if at else None
+    officer = a.officer_of_post(post_id)
+    post = officer.edit(post_id, a.now(), text=text, at=when, strict=strict, warn=warn)
     click.echo(f"Post {post.id} edited.")
 
 
 @click.command()
 @click.argument("post_id", type=int, metavar="ID")
 @click.option("--at", metavar="TIME", help="When to try again (default: now).")
-def retry(post_id: int, at: str | None) -> None:
+@strict_option
+def retry(post_id: int, at: str | None, strict: bool) -> None:
     """Schedule a failed, missed, expired or unknown post again."""
     a = app()
-    post = a.officer_of_post(post_id).retry(post_id, a.now(), at=a.parse_time(at) if at else None)
+    when = a.parse_time(at) if at else None
+    officer = a.officer_of_post(post_id)
+    post = officer.retry(post_id, a.now(), at=when, strict=strict, warn=warn)
     click.echo(f"Post {post.id} scheduled again.")
 
 
@@ -264,19 +278,25 @@ COMMANDS = [add, queue_command, show, preview, approve, cancel, edit, retry]
     type=click.Path(path_type=Path),
     help="One post per row: channel, time, text[, link, link_expires, image, alt, subject].",
 )
+@strict_option
 @click.option("--json", "as_json", is_flag=True, help="Print the new posts as JSON.")
-def import_command(csv_file: Path, as_json: bool) -> None:
+def import_command(csv_file: Path, strict: bool, as_json: bool) -> None:
     """Queue one-off posts from a CSV file: every row is checked before any is inserted."""
-    from scheduler.exchange import read_posts_csv
+    from scheduler.exchange import read_posts_csv, skipped_rows
     from scheduler.output import post_json
 
     a = app()
-    rows = read_posts_csv(csv_file, a.parse_time)
-    posts = a.officer.add_many(rows, a.now())
+    rows = read_posts_csv(csv_file, a.parse_time, channels=a.config.channels)
+    posts = a.officer.add_many(rows, a.now(), strict=strict, warn=warn)
     if as_json:
         echo_json([post_json(p, a.config.campaign.timezone) for p in posts])
     else:
         click.echo(f"{len(posts)} posts queued from {csv_file} (ids {posts[0].id}-{posts[-1].id}).")
+    if rows.skipped:
+        say(
+            f"Skipped {skipped_rows(len(rows.skipped))} no longer draft or scheduled "
+            f"(published, failed, cancelled…): {', '.join(rows.skipped)}."
+        )
 
 
 @click.command("export")
@@ -290,8 +310,9 @@ def import_command(csv_file: Path, as_json: bool) -> None:
 @campaign_option("Only the posts of this campaign (default: every campaign).")
 def export_command(ics_file: Path | None, csv_file: Path | None, campaign: str | None) -> None:
     """Write the schedule to a file for other tools: a calendar or a spreadsheet."""
+    from posts.store import counted
     from posts.timing import format_instant
-    from scheduler.exchange import posts_csv, posts_ics
+    from scheduler.exchange import calendar_posts, csv_bytes, csv_delimiter, posts_csv, posts_ics
 
     if (ics_file is None) == (csv_file is None):
         raise click.UsageError("Give --ics FILE or --csv FILE.")
@@ -302,14 +323,18 @@ def export_command(ics_file: Path | None, csv_file: Path | None, campaign: str |
     target = ics_file or csv_file
     assert target is not None
     if ics_file is not None:
-        content = posts_ics(posts, campaign or a.config.campaign.name)
+        content = posts_ics(posts, campaign or a.config.campaign.name, a.campaigns)
+        events = len(calendar_posts(posts))
+        done = f"Wrote {events} event{'' if events == 1 else 's'} to {target}."
     else:
-        content = posts_csv(posts, lambda v: format_instant(v, tz)).encode("utf-8")
+        delimiter = csv_delimiter(a.config.campaign.language)
+        content = csv_bytes(posts_csv(posts, lambda v: format_instant(v, tz), delimiter))
+        done = f"{counted(len(posts))} written to {target}."
     try:
         target.write_bytes(content)
     except OSError as exc:
         raise InputError(f"cannot write {target}: {exc.strerror}.") from None
-    click.echo(f"{len(posts)} posts written to {target}.")
+    click.echo(done)
 
 
 COMMANDS.extend([import_command, export_command])

@@ -359,7 +359,9 @@ def create_app(
         try:
             rendered = a.planner.render_all()
         except PostschedError as exc:
-            return render_template("check.html", rendered=None, error=str(exc)), 400
+            problems = getattr(exc, "problems", [])
+            page = render_template("check.html", rendered=None, error=str(exc), problems=problems)
+            return page, 400
         lengths = [length_of(r.post.channel, r.post.body) for r in rendered]
         return render_template("check.html", rendered=rendered, lengths=lengths, error=None)
 
@@ -371,17 +373,22 @@ def create_app(
     def export_ics() -> Response:
         from scheduler.exchange import posts_ics
 
-        content = posts_ics(a.store.list_posts(STATUSES), a.config.campaign.name)
+        content = posts_ics(a.store.list_posts(STATUSES), a.config.campaign.name, a.campaigns)
         return download(content, f"{a.config.campaign.name}.ics", "text/calendar")
 
     @web.get("/export.csv")
     def export_csv() -> Response:
-        from scheduler.exchange import posts_csv
+        from scheduler.exchange import csv_bytes, csv_delimiter, posts_csv
 
-        content = posts_csv(a.store.list_posts(STATUSES), show).encode("utf-8")
+        delimiter = csv_delimiter(a.config.campaign.language)
+        content = csv_bytes(posts_csv(a.store.list_posts(STATUSES), show, delimiter))
         return download(content, f"{a.config.campaign.name}.csv", "text/csv")
 
     # changing ----------------------------------------------------------------------------
+
+    def warn(message: str) -> None:
+        """A campaign rule a hand-set time breaks: saved all the same, and said on the next page."""
+        flash(f"Warning: {message}", "warning")
 
     def act(verb: Callable[[], str | None], *, back: str) -> Redirect:
         """Run a verb; its sentence (or its refusal's) becomes the next page's message."""
@@ -465,8 +472,13 @@ def create_app(
             if text is None and at is None:
                 flash("Nothing to change: the text and the time are as they were.", "info")
             else:
-                a.officer.edit(post_id, a.now(), text=text, at=at)
+                notes: list[str] = []
+                a.officer_of_post(post_id).edit(
+                    post_id, a.now(), text=text, at=at, warn=notes.append
+                )
                 flash(f"Post {post_id} edited.", "info")
+                for note in notes:  # "edited" never hides that the daemon will hold it
+                    warn(note)
         except PostschedError as exc:
             # Shown again with what the officer typed, so that nothing typed is lost.
             flash(str(exc), "error")
@@ -482,7 +494,8 @@ def create_app(
     def retry(post_id: int) -> Redirect:
         def verb() -> str:
             at_text = request.form.get("at", "").strip()
-            a.officer.retry(post_id, a.now(), at=a.parse_time(at_text) if at_text else None)
+            at = a.parse_time(at_text) if at_text else None
+            a.officer_of_post(post_id).retry(post_id, a.now(), at=at, warn=warn)
             return f"Post {post_id} scheduled again."
 
         return act(verb, back=url_for("post", post_id=post_id))
@@ -493,14 +506,17 @@ def create_app(
         if request.method == "GET":
             return render_template("new.html", form=form, phases=phases())
         kept: list[Path] = []
+        notes: list[str] = []
         try:
-            item = a.officer.add(add_request(form, kept), a.now())
+            item = a.officer.add(add_request(form, kept), a.now(), warn=notes.append)
         except PostschedError as exc:
             for path in kept:  # an image saved for a post that was refused
                 path.unlink(missing_ok=True)
             flash(str(exc), "error")
             return render_template("new.html", form=form, phases=phases()), 400
         flash(f"Post {item.id} queued on {item.channel} for {show(item.due_at)}.", "info")
+        for note in notes:
+            warn(note)
         return redirect(url_for("post", post_id=item.id))
 
     def phases() -> list[str]:
@@ -563,7 +579,7 @@ def create_app(
 
     @web.post("/import")
     def import_csv() -> Redirect:
-        from scheduler.exchange import parse_posts_csv
+        from scheduler.exchange import parse_posts_csv, skipped_rows
 
         def verb() -> str:
             upload = request.files.get("csv")
@@ -576,7 +592,7 @@ def create_app(
                     f"{upload.filename} is not UTF-8 text: save it from the spreadsheet as "
                     "CSV UTF-8."
                 ) from None
-            rows = parse_posts_csv(text, upload.filename, a.parse_time)
+            rows = parse_posts_csv(text, upload.filename, a.parse_time, channels=a.config.channels)
             for label, row in rows:
                 if row.image is not None:
                     raise InputError(
@@ -584,10 +600,15 @@ def create_app(
                         "page does not read; add image posts with New post, or import this "
                         "file with `postsched import --csv` on the server."
                     )
-            posts = a.officer.add_many(rows, a.now())
+            posts = a.officer.add_many(rows, a.now(), warn=warn)
+            skipped = (
+                f" Skipped {skipped_rows(len(rows.skipped))} no longer draft or scheduled."
+                if rows.skipped
+                else ""
+            )
             return (
                 f"{counted(len(posts))} queued from {upload.filename} "
-                f"(ids {posts[0].id}-{posts[-1].id})."
+                f"(ids {posts[0].id}-{posts[-1].id}).{skipped}"
             )
 
         return act(verb, back=url_for("exchange"))

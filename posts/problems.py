@@ -1,0 +1,70 @@
+"""What stops planned posts from being saved: a text too long for its network, an empty text, or
+the same text twice on one channel. Every problem is kept, each with its post, channel, length
+and limit, so `check`, `plan` and the web's check page can list them all."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from posts.campaign import Config
+from posts.errors import InputError
+from posts.networks import network_for
+from posts.planning import PlannedPost
+
+
+@dataclass(frozen=True)
+class Problem:
+    plan_key: str
+    channel: str
+    length: int
+    limit: int
+    message: str  # one sentence naming the post and what to change
+
+    def line(self) -> str:
+        return f"{self.plan_key} ({self.channel}, {self.length}/{self.limit}): {self.message}"
+
+
+class ProblemsError(InputError):
+    """Several posts need work; the message is the closing sentence, `problems` the list."""
+
+    def __init__(self, what: str, problems: Sequence[Problem]):
+        keys = list(dict.fromkeys(p.plan_key for p in problems))
+        count = "1 post needs" if len(keys) == 1 else f"{len(keys)} posts need"
+        super().__init__(f"{count} work before {what}: {', '.join(keys)}.")
+        self.problems = list(problems)
+
+
+def find_problems(config: Config, posts: Sequence[PlannedPost]) -> list[Problem]:
+    """Each text within its network's limit, not empty, and not twice on one channel."""
+    problems = []
+    seen: dict[tuple[str, str], str] = {}
+    for post in posts:
+        channel = config.channels[post.channel]
+        network = network_for(channel.type, channel.options)
+        length = network.measure(post.body)
+        messages = []
+        if length > network.limit:
+            messages.append(
+                f"{length} characters as {network.name} counts them, over its limit of "
+                f"{network.limit}: shorten its template."
+            )
+        if not post.body.strip():
+            messages.append("it renders to an empty text: its template writes nothing.")
+        earlier = seen.get((post.channel, post.body))
+        if earlier:
+            messages.append(
+                f"the same text as {earlier}; {network.name} refuses repeated posts: make the "
+                "templates differ."
+            )
+        seen[(post.channel, post.body)] = post.plan_key
+        problems += [
+            Problem(post.plan_key, post.channel, length, network.limit, message)
+            for message in messages
+        ]
+    return problems
+
+
+def refuse_problems(what: str, problems: Sequence[Problem]) -> None:
+    if problems:
+        raise ProblemsError(what, problems)
