@@ -432,8 +432,9 @@ def test_the_status_page_shows_the_daemon_and_channels(
 def test_the_timeline_draws_the_link_expiry(officer: FlaskClient) -> None:
     page = officer.get("/").get_data(as_text=True)
     assert re.search(r'class="day [^"]*link-last-day[^"]*"[^>]*data-date="2026-04-16"', page)
-    assert re.search(r'class="day [^"]*link-dead[^"]*"[^>]*data-date="2026-04-17"', page)
-    assert "last post with the link by 12:00" in page
+    # The courses go on: the day after the link dies is marked for the article only.
+    assert re.search(r'class="day [^"]*some-dead[^"]*"[^>]*data-date="2026-04-17"', page)
+    assert "article: last post by 12:00" in page
     assert page.count('class="chip s-draft"') == 16
 
 

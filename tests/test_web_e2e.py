@@ -123,7 +123,7 @@ def test_log_in_approve_see_the_colour_change_and_download_the_log(
     # The timeline: every planned post is a draft, drawn in the draft colour.
     assert page.get_attribute("#post-1", "data-status") == "draft"
     assert background(page, "#post-1") == DRAFT_COLOUR
-    assert page.is_visible("[data-date='2026-04-16'] >> text=offprint link: last day")
+    assert page.is_visible("[data-date='2026-04-16'] >> text=article: last day")
     page.screenshot(path=str(shots / "timeline.png"), full_page=True)
 
     # The queue: approve post 1 with its own button.

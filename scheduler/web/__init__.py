@@ -231,9 +231,9 @@ def create_app(
         from scheduler.web.timeline import build_timeline
 
         posts = a.store.list_posts(STATUSES)
-        return render_template(
-            "timeline.html", timeline=build_timeline(a.config, posts, a.now()), posts=posts
-        )
+        from_start = request.args.get("from") == "start"
+        timeline = build_timeline(a.config, posts, a.now(), from_start=from_start)
+        return render_template("timeline.html", timeline=timeline, posts=posts)
 
     @web.get("/queue")
     def queue() -> str:
