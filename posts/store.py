@@ -34,14 +34,22 @@ class PlanReport:
     def summary(self, status: str) -> str:
         """What `plan` (the command and the web page) says it did."""
         return (
-            f"{len(self.inserted)} posts inserted as {status}, {len(self.updated)} drafts "
-            f"updated, {len(self.kept)} already planned and left as they are."
+            f"{counted(len(self.inserted))} inserted as {status}, "
+            f"{counted(len(self.updated), 'draft')} updated, "
+            f"{len(self.kept)} already planned and left as they are."
         )
 
 
-def counted(number: int) -> str:
-    """'1 post', '3 posts': the officer's verbs say how many posts they changed."""
-    return "1 post" if number == 1 else f"{number} posts"
+def counted(number: int, noun: str = "post") -> str:
+    """'1 post', '3 posts', '0 posts' ('1 draft', '2 events'): every count a person reads."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def id_range(posts: Sequence[Post]) -> str:
+    """'id 12' or 'ids 12-15': the posts a command just inserted, in id order."""
+    if len(posts) == 1:
+        return f"id {posts[0].id}"
+    return f"ids {posts[0].id}-{posts[-1].id}"
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def add_posts(count: int, at: str, channel: str = "mastodon") -> list[int]:
     for n in range(count):
         result = run("add", channel, "--at", at, "--text", f"Message numéro {n} (test)")
         assert result.code == 0, result.err
-        ids.append(int(result.out))
+        ids.append(result.new_id)
     return ids
 
 

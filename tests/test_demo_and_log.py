@@ -77,7 +77,7 @@ def test_status_reports_counts_next_due_heartbeat_and_channels(project: Path) ->
     assert run("daemon", "--once").code == 0
     data = json.loads(run("status", "--json").out)
     assert data["heartbeat"]["running"] is False and data["heartbeat"]["stopped_at"]
-    assert data["next_due"]["id"] == int(added.out)
+    assert data["next_due"]["id"] == added.new_id
     assert set(data["channels"]) == {"mastodon", "linkedin"}
     # The campaign was due in January to April 2026: the article posts' link has died since
     # (expired), the course posts are far beyond the grace (missed). None was published.

@@ -384,7 +384,7 @@ def test_a_text_at_the_limit_is_accepted(planned: Path, channel: str, length: in
     """Positive control for the length refusals: one character less goes in."""
     result = run("add", channel, "--at", "+1d", "--text", "a" * length)
     assert result.code == 0, result.err
-    assert int(result.out) in post_ids("--status", "scheduled")
+    assert result.new_id in post_ids("--status", "scheduled")
 
 
 def test_a_long_url_counts_as_23_characters_on_mastodon(planned: Path) -> None:
@@ -394,7 +394,7 @@ def test_a_long_url_counts_as_23_characters_on_mastodon(planned: Path) -> None:
     text = "a" * 470 + " " + url  # raw length 671; 471 + 23 = 494 as Mastodon counts it
     result = run("add", "mastodon", "--at", "+1d", "--text", text)
     assert result.code == 0, result.err
-    post_id = result.out.strip()
+    post_id = str(result.new_id)
     preview = run("preview", post_id)
     assert preview.code == 0, preview.err
     assert preview.out.strip() == text

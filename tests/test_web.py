@@ -639,3 +639,16 @@ def test_an_id_that_is_not_a_number_gets_a_sentence(officer: FlaskClient) -> Non
     response = post_form(officer, "/approve", {"one": "abc"})
     assert response.status_code == 400
     assert "Post ids are whole numbers, such as 12." in text_of(response)
+
+
+def test_counts_of_one_are_singular_on_the_page(officer: FlaskClient, officer_app: App) -> None:
+    post_form(officer, "/approve", {"ids": [str(i) for i in range(2, 17)]})
+    queue = text_of(officer.get("/queue"))
+    assert "Approve the draft" in queue and "1 drafts" not in queue
+    log = text_of(officer.get("/log?status=cancelled"))
+    assert "0 events." in log
+    post_form(officer, "/cancel", {"ids": "1", "confirmed": "yes"})
+    log = text_of(officer.get("/log?status=cancelled"))
+    assert "2 events." in log  # planned and cancelled: the log of the one cancelled post
+    pending = text_of(officer.get("/queue?status=cancelled"))
+    assert "1 post." in pending and "1 posts" not in pending

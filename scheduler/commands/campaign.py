@@ -62,7 +62,7 @@ def check(online: bool) -> None:
         )
     if not a.quiet:
         console().print(table)
-    click.echo(f"config.toml is valid and all {len(rendered)} posts render within their limits.")
+    click.echo(f"{a.config_path.name} is valid and {every_post_renders(len(rendered))}.")
     if online:
         check_tokens(a)
 
@@ -89,6 +89,7 @@ def check_tokens(a: App) -> None:
 def plan(as_of: str | None, dry_run: bool, as_json: bool) -> None:
     """Compute the campaign; without --dry-run, insert the posts not yet in the database."""
     from posts.models import Status
+    from posts.store import counted
     from scheduler.output import console, planned_json, planned_table, post_json
 
     a = app()
@@ -115,7 +116,7 @@ def plan(as_of: str | None, dry_run: bool, as_json: bool) -> None:
         else:
             lengths = [_length(a, p.channel, p.body) for p in result.posts]
             console().print(planned_table(result.posts, tz, lengths))
-            say(f"{len(result.posts)} posts planned; nothing written (--dry-run).")
+            say(f"{counted(len(result.posts))} planned; nothing written (--dry-run).")
         return
     assert store is not None
     report = a.officer.save_plan(result, a.now())
@@ -125,6 +126,12 @@ def plan(as_of: str | None, dry_run: bool, as_json: bool) -> None:
         click.echo(report.summary(status))
         if report.inserted and config.campaign.review:
             say("Review them with `postsched queue`, then `postsched approve --all` or by id.")
+
+
+def every_post_renders(number: int) -> str:
+    if number == 1:
+        return "its 1 post renders within its limit"
+    return f"all {number} posts render within their limits"
 
 
 def _length(a: App, channel: str, body: str) -> str:

@@ -56,6 +56,7 @@ def add(
 ) -> None:
     """Queue a one-off post on CHANNEL; it is scheduled at once (the officer wrote it)."""
     from posts.officer import AddRequest
+    from posts.timing import format_instant
     from scheduler.output import post_json
 
     a = app()
@@ -75,7 +76,8 @@ def add(
     if as_json:
         echo_json(post_json(post, a.config.campaign.timezone))
     else:
-        click.echo(post.id)
+        when = format_instant(post.due_at, a.config.campaign.timezone)
+        click.echo(f"Post {post.id} queued on {post.channel} for {when}.")
 
 
 # How many posts `queue` shows as a table unless told otherwise: the next ones by due time.
@@ -108,6 +110,7 @@ def queue_command(
     as_json: bool,
 ) -> None:
     """Posts not yet final, by due time (the next 50 in the table; --all for every one)."""
+    from posts.store import counted
     from scheduler.output import post_json, posts_lines, terminal_width
 
     if show_all and limit is not None:
@@ -135,7 +138,7 @@ def queue_command(
             f"{total - len(posts)} more not shown (--limit N or --all)."
         )
     elif not as_json:
-        say(f"{len(posts)} posts.")
+        say(f"{counted(len(posts))}.")
 
 
 @click.command()
@@ -256,6 +259,7 @@ COMMANDS = [add, queue_command, show, preview, approve, cancel, edit, retry]
 @click.option("--json", "as_json", is_flag=True, help="Print the new posts as JSON.")
 def import_command(csv_file: Path, as_json: bool) -> None:
     """Queue one-off posts from a CSV file: every row is checked before any is inserted."""
+    from posts.store import counted, id_range
     from scheduler.exchange import read_posts_csv
     from scheduler.output import post_json
 
@@ -265,7 +269,7 @@ def import_command(csv_file: Path, as_json: bool) -> None:
     if as_json:
         echo_json([post_json(p, a.config.campaign.timezone) for p in posts])
     else:
-        click.echo(f"{len(posts)} posts queued from {csv_file} (ids {posts[0].id}-{posts[-1].id}).")
+        click.echo(f"{counted(len(posts))} queued from {csv_file} ({id_range(posts)}).")
 
 
 @click.command("export")
@@ -278,6 +282,7 @@ def import_command(csv_file: Path, as_json: bool) -> None:
 @click.option("--csv", "csv_file", type=click.Path(path_type=Path), help="Every post as CSV.")
 def export_command(ics_file: Path | None, csv_file: Path | None) -> None:
     """Write the schedule to a file for other tools: a calendar or a spreadsheet."""
+    from posts.store import counted
     from posts.timing import format_instant
     from scheduler.exchange import posts_csv, posts_ics
 
@@ -296,7 +301,7 @@ def export_command(ics_file: Path | None, csv_file: Path | None) -> None:
         target.write_bytes(content)
     except OSError as exc:
         raise InputError(f"cannot write {target}: {exc.strerror}.") from None
-    click.echo(f"{len(posts)} posts written to {target}.")
+    click.echo(f"{counted(len(posts))} written to {target}.")
 
 
 COMMANDS.extend([import_command, export_command])

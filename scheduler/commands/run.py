@@ -16,6 +16,7 @@ from scheduler.commands.common import app, say
 @click.option("--once", is_flag=True, help="One pass over what is due, then exit (for cron).")
 def daemon(once: bool) -> None:
     """Publish due posts until stopped (SIGTERM or Ctrl-C finish the post in flight first)."""
+    from posts.store import counted
     from scheduler.channels import build_channels
     from scheduler.daemon import Daemon
     from scheduler.notify import Notifier
@@ -39,7 +40,7 @@ def daemon(once: bool) -> None:
     try:
         if once:
             report = worker.once()
-            say(f"{len(report.outcomes)} posts handled.")
+            say(f"{counted(len(report.outcomes))} handled.")
         else:
             worker.run()
     finally:
@@ -57,6 +58,7 @@ def demo(keep: Path | None) -> None:
     """Replay the shipped campaign in fast-forward in a throwaway sandbox, and print the log."""
     import shutil
 
+    from posts.store import counted
     from scheduler.demo import run_demo
     from scheduler.output import console, events_table
 
@@ -72,7 +74,7 @@ def demo(keep: Path | None) -> None:
         deadline = result.config.link_deadline()
         published = result.count("published")
         click.echo(
-            f"{len(result.posts)} posts: {published} published, {result.count('expired')} "
+            f"{counted(len(result.posts))}: {published} published, {result.count('expired')} "
             f"expired, {result.count('missed')} missed, {result.count('failed')} failed; "
             f"{len(result.late_links)} carrying the offprint link published after its deadline"
             + (f" ({deadline.astimezone(tz).isoformat(timespec='minutes')})." if deadline else ".")

@@ -41,7 +41,7 @@ from werkzeug.wrappers.response import Response as BaseResponse
 from posts.errors import InputError, NotFoundError, PostschedError
 from posts.models import RETRYABLE, Post
 from posts.officer import AddRequest
-from posts.store import EDITABLE, counted
+from posts.store import EDITABLE, counted, id_range
 from posts.timing import format_instant
 from scheduler.app import App
 from scheduler.overview import STATUSES, status_data
@@ -149,6 +149,7 @@ def create_app(
             "editable": {s.value for s in EDITABLE},
             "retryable": {s.value for s in RETRYABLE},
             "logged_in": bool(session.get("officer")),
+            "counted": counted,
         }
 
     # security ----------------------------------------------------------------------------
@@ -563,10 +564,7 @@ def create_app(
                         "file with `postsched import --csv` on the server."
                     )
             posts = a.officer.add_many(rows, a.now())
-            return (
-                f"{counted(len(posts))} queued from {upload.filename} "
-                f"(ids {posts[0].id}-{posts[-1].id})."
-            )
+            return f"{counted(len(posts))} queued from {upload.filename} ({id_range(posts)})."
 
         return act(verb, back=url_for("exchange"))
 
