@@ -18,7 +18,7 @@ def daemon(once: bool) -> None:
     """Publish due posts until stopped (SIGTERM or Ctrl-C finish the post in flight first)."""
     from posts.store import counted
     from scheduler.channels import build_channels
-    from scheduler.daemon import Daemon
+    from scheduler.daemon import Daemon, LocalTimeFormatter
     from scheduler.notify import Notifier
     from scheduler.permissions import permission_warnings
 
@@ -31,9 +31,7 @@ def daemon(once: bool) -> None:
     notifier = Notifier(notify, campaign.name, campaign.timezone) if notify else None
     worker = Daemon(a.config, a.store, channels, notifier=notifier)
     handler = logging.StreamHandler(sys.stderr)
-    formatter = logging.Formatter("%(asctime)sZ %(message)s", "%Y-%m-%dT%H:%M:%S")
-    formatter.converter = time.gmtime
-    handler.setFormatter(formatter)
+    handler.setFormatter(LocalTimeFormatter(campaign.timezone))
     logger = logging.getLogger("postsched")
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if a.verbose else logging.INFO)
