@@ -68,7 +68,12 @@ def demo(keep: Path | None) -> None:
     try:
         tz = result.config.campaign.timezone
         out = console()
-        out.print(events_table(result.events, tz))
+        outbox = result.folder / "outbox"
+        # Without --keep the folder is removed below: name the files by where they sit in the
+        # outbox rather than print links to files that are gone.
+        uri = outbox.resolve().as_uri() + "/"
+        gone = (lambda d: d.replace(uri, "outbox/")) if keep is None else str
+        out.print(events_table(result.events, tz, gone))
         deadline = result.config.link_deadline()
         published = result.count("published")
         click.echo(
@@ -77,12 +82,15 @@ def demo(keep: Path | None) -> None:
             f"{len(result.late_links)} carrying the offprint link published after its deadline"
             + (f" ({deadline.astimezone(tz).isoformat(timespec='minutes')})." if deadline else ".")
         )
-        outbox = result.folder / "outbox"
-        say(
-            f"Replayed in {time.perf_counter() - started:.1f} s over {result.ticks} ticks; the "
-            f"requests each network would have received are in {outbox}"
-            + ("." if keep else " (removed now: use --keep DIR to look at them).")
-        )
+        replayed = f"Replayed in {time.perf_counter() - started:.1f} s over {result.ticks} ticks; "
+        if keep is not None:
+            say(f"{replayed}the requests each network would have received are in {outbox}.")
+        else:
+            say(
+                f"{replayed}the requests each network would have received were written to a "
+                "temporary outbox/, removed now: run `postsched demo --keep DIR` to keep them "
+                "in DIR/outbox and read them."
+            )
     finally:
         if keep is None:
             shutil.rmtree(result.folder, ignore_errors=True)
