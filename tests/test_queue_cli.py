@@ -130,3 +130,20 @@ def test_the_plan_summary_counts_one_post_and_one_draft() -> None:
     )
     many = PlanReport(inserted=[Post(), Post()], updated=[], kept=[Post()])
     assert many.summary("scheduled").startswith("2 posts inserted as scheduled, 0 drafts updated")
+
+
+def test_preview_says_the_escaped_linkedin_text_is_what_the_api_receives(project: Path) -> None:
+    assert run("init").code == 0
+    text = "Écrivez à @hetis (formation) !"
+    added = run("add", "linkedin", "--at", "2031-01-07T09:30", "--text", text)
+    result = run("preview", str(added.new_id))
+    assert result.code == 0, result.err
+    # stdout is the exact text sent; stderr says what it is and shows what readers see.
+    assert result.out.strip() == "Écrivez à \\@hetis \\(formation\\) !"
+    assert "Text as LinkedIn's API receives it (little-text escaping" in result.err
+    assert "readers see it unescaped" in result.err
+    assert f"As readers see it on LinkedIn:\n{text}\n" in result.err
+
+    plain = run("add", "mastodon", "--at", "2031-01-07T09:30", "--text", text)
+    mastodon = run("preview", str(plain.new_id))
+    assert mastodon.out.strip() == text and "receives it" not in mastodon.err

@@ -295,6 +295,7 @@ def test_the_post_page_previews_what_linkedin_receives(
     assert f"{network.measure(linkedin.body)}/3000" in page
     if "(" in linkedin.body:
         assert "\\(" in page  # the escaped little text, as sent
+        assert "Text as LinkedIn's API receives it (little-text escaping" in page
     for event in linkedin.events:
         assert event.event in page
 

@@ -176,7 +176,14 @@ def preview(post_id: int) -> None:
     post = a.store.get(post_id)
     network = a.officer.network(post.channel)
     channel = a.config.channels[post.channel]
-    click.echo(network.sent(post.body))
+    sent = network.sent(post.body)
+    if sent != post.body:
+        # stdout stays the exact text sent; what it is, and the text readers see, go to stderr.
+        click.echo(f"{network.sent_label()}:", err=True)
+    click.echo(sent)
+    if sent != post.body:
+        click.echo(f"\nAs readers see it on {network.name}:", err=True)
+        click.echo(post.body, err=True)
     click.echo()
     note = f" ({network.counting()})" if network.counting() else ""
     click.echo(

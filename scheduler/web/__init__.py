@@ -268,6 +268,7 @@ def create_app(
             "type": channel.type,
             "mode": channel.mode,
             "sent": network.sent(item.body),
+            "sent_label": network.sent_label(),
             "length": length,
             "limit": network.limit,
             "over": length > network.limit,
