@@ -215,9 +215,11 @@ class Store:
         body: str | None = None,
         due_at: datetime | None = None,
         link: tuple[str, datetime] | None = None,
+        lengths: tuple[int, int] | None = None,
     ) -> Post:
         """Change text and/or time; `link` (URL, expiry) records a dying link the new text
-        carries, so the daemon checks it at publish time."""
+        carries, so the daemon checks it at publish time. `lengths` (before, after) are the
+        text's lengths as its network counts them, which the event records (else len())."""
         with self.session() as session:
             post = self._get(session, post_id)
             require_status([post], EDITABLE, "edit", EDIT_RULE)
@@ -226,7 +228,8 @@ class Store:
                 post.link, post.link_expires_at = link
                 changes.append(f"carries {link[0]}, which stops working {self._show(link[1])}")
             if body is not None and body != post.body:
-                changes.append(f"text changed ({len(post.body)} -> {len(body)} characters)")
+                before, after = lengths or (len(post.body), len(body))
+                changes.append(f"text changed ({before} -> {after} characters)")
                 post.body = body
             if due_at is not None and due_at != post.due_at:
                 changes.append(f"due {self._show(post.due_at)} -> {self._show(due_at)}")

@@ -147,3 +147,16 @@ def test_preview_says_the_escaped_linkedin_text_is_what_the_api_receives(project
     plain = run("add", "mastodon", "--at", "2031-01-07T09:30", "--text", text)
     mastodon = run("preview", str(plain.new_id))
     assert mastodon.out.strip() == text and "receives it" not in mastodon.err
+
+
+def test_the_edited_event_counts_the_text_as_the_network_does(project: Path) -> None:
+    """Mastodon counts a link as 23 characters: the event says what the post page shows."""
+    assert run("init").code == 0
+    url = "https://example.org/" + "p" * 180
+    added = run("add", "mastodon", "--at", "2031-01-07T09:30", "--text", f"Lisez {url}")
+    post_id = str(added.new_id)
+    assert run("edit", post_id, "--text", f"Lisez vite {url}").code == 0
+    events = json.loads(run("show", post_id, "--json").out)["events"]
+    assert events[-1]["event"] == "edited"
+    assert "text changed (29 -> 34 characters)" in events[-1]["detail"]
+    assert "34/500 characters on Mastodon" in run("preview", post_id).err
