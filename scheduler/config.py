@@ -185,7 +185,18 @@ def load_config(path: Path, *, environ: Mapping[str, str] | None = None) -> Conf
         raise ConfigError(f"{path} is not UTF-8 text.") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}.") from None
-    return parse_config(data, base_dir=path.resolve().parent, path=path, environ=environ)
+    try:
+        return parse_config(data, base_dir=path.resolve().parent, path=path, environ=environ)
+    except ConfigError as exc:
+        raise named_after(exc, path) from None
+
+
+def named_after(error: ConfigError, path: Path) -> ConfigError:
+    """The checks below write "config.toml" in their sentences; the officer who ran
+    `--config spring.toml` reads "spring.toml" instead, the file that was actually read."""
+    if path.name == "config.toml" or "config.toml" not in str(error):
+        return error
+    return ConfigError(str(error).replace("config.toml", path.name))
 
 
 def parse_config(

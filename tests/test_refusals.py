@@ -748,3 +748,17 @@ def test_an_id_no_database_can_hold_is_no_post(planned: Path) -> None:
     assert_refused(result, "There is no post with id 99999999999999999999")
     result = refused_unchanged(planned, "approve", "99999999999999999999")
     assert_refused(result, "There is no post with id 99999999999999999999")
+
+
+def test_a_config_error_names_the_file_that_was_read(project: Path) -> None:
+    text = (project / "config.toml").read_text()
+    (project / "spring.toml").write_text(text.replace("max_per_day = 1 ", "max_per_day = 0 "))
+    result = run("--config", "spring.toml", "check")
+    assert_refused(result, "spring.toml: [campaign] max_per_day must be at least 1")
+    assert "config.toml" not in result.err
+    (project / "config.toml").write_text(text.replace("max_per_day = 1 ", "max_per_day = 0 "))
+    assert_refused(run("check"), "config.toml: [campaign] max_per_day must be at least 1")
+    (project / "spring.toml").write_text(text)
+    valid = run("--config", "spring.toml", "check")
+    assert valid.code == 0, valid.err
+    assert "spring.toml is valid and all 16 posts render" in valid.out
