@@ -653,3 +653,53 @@ def test_counts_of_one_are_singular_on_the_page(officer: FlaskClient, officer_ap
     assert "2 events." in log  # planned and cancelled: the log of the one cancelled post
     pending = text_of(officer.get("/queue?status=cancelled"))
     assert "1 post." in pending and "1 posts" not in pending
+
+
+def test_approve_in_the_edit_form_saves_what_was_typed_first(
+    officer: FlaskClient, officer_app: App
+) -> None:
+    page = text_of(officer.get("/posts/1"))
+    edit_form = page[
+        page.index('action="/posts/1/edit"') : page.index("</form>", page.index("/edit"))
+    ]
+    assert 'name="then" value="approve"' in edit_form, (
+        "Approve belongs to the form that has the text"
+    )
+    assert 'action="/approve"' not in page, "no second form whose Approve would drop the text"
+
+    typed = "Texte revu avant approbation (officier)"
+    response = post_form(
+        officer,
+        "/posts/1/edit",
+        {"text": typed, "at": "2026-01-12T10:15", "then": "approve"},
+        follow_redirects=True,
+    )
+    assert "Post 1 edited and approved." in text_of(response)
+    post = officer_app.store.get(1)
+    assert (post.body, post.status) == (typed, "scheduled")
+    assert post.due_at == datetime(2026, 1, 12, 10, 15, tzinfo=PARIS)
+    assert [e.event for e in post.events][-2:] == ["edited", "approved"]
+
+    untouched = officer_app.store.get(3)
+    response = post_form(
+        officer,
+        "/posts/3/edit",
+        {"text": untouched.body, "at": "", "then": "approve"},
+        follow_redirects=True,
+    )
+    assert "Post 3 approved." in text_of(response) and status_of(officer_app, 3) == "scheduled"
+    assert not officer_app.store.get(3).edited
+
+
+def test_approve_with_a_refused_text_keeps_it_and_approves_nothing(
+    officer: FlaskClient, officer_app: App
+) -> None:
+    before = officer_app.store.get(5)
+    assert before.channel == "mastodon"
+    typed = "Beaucoup trop long " + "x" * 600
+    response = post_form(officer, "/posts/5/edit", {"text": typed, "at": "", "then": "approve"})
+    page = text_of(response)
+    assert response.status_code == 400 and "over its limit of 500" in page
+    assert f">{typed}</textarea>" in page
+    after = officer_app.store.get(5)
+    assert (after.body, after.status, after.edited) == (before.body, "draft", False)

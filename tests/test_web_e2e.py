@@ -157,6 +157,15 @@ def test_log_in_approve_see_the_colour_change_and_download_the_log(
     assert {(r["post_id"], r["event"]) for r in rows} >= {("1", "planned"), ("1", "approved")}
     assert sum(r["event"] == "approved" for r in rows) == 1
 
+    # A draft's text typed in the edit form, then "Save and approve": the text is saved first.
+    page.goto(f"{site}/posts/2")
+    page.fill("#text", "Texte revu dans le navigateur (avant approbation)")
+    page.click("button:has-text('Save and approve')")
+    assert page.url == f"{site}/posts/2"
+    assert page.inner_text(".flash.info") == "Post 2 edited and approved."
+    assert page.input_value("#text") == "Texte revu dans le navigateur (avant approbation)"
+    assert page.inner_text("h1 .badge") == "scheduled"
+
     for name in ("status", "plan", "exchange"):
         page.goto(f"{site}/{name}")
         page.screenshot(path=str(shots / f"{name}.png"), full_page=True)

@@ -396,17 +396,19 @@ def create_app(
             posts = a.store.approve(ids, now=a.now())
             if not posts:
                 return "No draft to approve."
-            now = a.now()
-            late = [str(p.id) for p in posts if p.due_at < now]
-            message = f"{counted(len(posts))} approved."
-            if late:
-                message += (
-                    f" Already past their due time: {', '.join(late)}; the daemon marks them "
-                    "missed after the grace period unless you change their time or retry them."
-                )
-            return message
+            return f"{counted(len(posts))} approved.{late_note(posts)}"
 
         return act(verb, back=url_for("queue"))
+
+    def late_note(posts: list[Post]) -> str:
+        now = a.now()
+        late = [str(p.id) for p in posts if p.due_at < now]
+        if not late:
+            return ""
+        return (
+            f" Already past their due time: {', '.join(late)}; the daemon marks them "
+            "missed after the grace period unless you change their time or retry them."
+        )
 
     @web.post("/cancel")
     def cancel() -> str | Redirect:
@@ -443,16 +445,24 @@ def create_app(
             at = a.parse_time(at_text) if at_text else None
             if at is not None and local_input(at) == local_input(current.due_at):
                 at = None
-            if text is None and at is None:
-                flash("Nothing to change: the text and the time are as they were.", "info")
-            else:
+            changed = text is not None or at is not None
+            if changed:
                 a.officer.edit(post_id, a.now(), text=text, at=at)
+            if request.form.get("then") == "approve":
+                # "Save and approve": what was typed is saved first, then the post approved; a
+                # refused edit above approves nothing and shows the form again as typed.
+                approved = a.store.approve([post_id], now=a.now())
+                done = "edited and approved" if changed else "approved"
+                flash(f"Post {post_id} {done}.{late_note(approved)}", "info")
+            elif changed:
                 flash(f"Post {post_id} edited.", "info")
+            else:
+                flash("Nothing to change: the text and the time are as they were.", "info")
         except PostschedError as exc:
             # Shown again with what the officer typed, so that nothing typed is lost.
             flash(str(exc), "error")
             form = {"text": request.form.get("text", ""), "at": at_text}
-            # The refused edit changed nothing: the post read above is the post as it is.
+            current = a.store.get(post_id)  # as it is now (an edit saved before a refused approve)
             page = render_template(
                 "post.html", post=current, preview=preview_of(current), form=form
             )
