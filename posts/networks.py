@@ -35,6 +35,15 @@ class Network:
         """The text exactly as the network receives it."""
         return escape_little_text(text) if self.little_text else text
 
+    def sent_label(self) -> str:
+        """What `sent` is, for a person who would otherwise read its escapes as a fault."""
+        if self.little_text:
+            return (
+                f"Text as {self.name}'s API receives it (little-text escaping: a backslash before "
+                "( ) @ and the other reserved characters; readers see it unescaped)"
+            )
+        return f"Text as {self.name} receives it"
+
     def counting(self) -> str:
         """How `measure` counts, for a person reading a length against the limit."""
         if self.url_length is not None:

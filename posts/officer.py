@@ -322,17 +322,18 @@ class Officer:
         require_status([post], EDITABLE, "edit", EDIT_RULE)
         if at is not None:
             self.require_future(at, now)
-        link = None
+        link = lengths = None
         if text is not None:
             text = text.strip()
-            self.check_text(text, post.channel, exclude=post.id)
+            length = self.check_text(text, post.channel, exclude=post.id)
+            lengths = (self.network(post.channel).measure(post.body), length)
             link = self.dying_link(text)
         ends = [e for e in (post.link_expires_at, link[1] if link else None) if e is not None]
         self.require_link_alive(at or post.due_at, min(ends) if ends else None)
         breaks = self.rule_breaks(post.channel, at, exclude=post.id) if at is not None else []
         if strict and breaks:
             raise InputError(refusal(f"Post {post_id}", breaks))
-        edited = self.store.edit(post_id, now=now, body=text, due_at=at, link=link)
+        edited = self.store.edit(post_id, now=now, body=text, due_at=at, link=link, lengths=lengths)
         _tell(warn, f"post {post_id}", breaks)
         return edited
 

@@ -35,14 +35,22 @@ class PlanReport:
     def summary(self, status: str) -> str:
         """What `plan` (the command and the web page) says it did."""
         return (
-            f"{len(self.inserted)} posts inserted as {status}, {len(self.updated)} drafts "
-            f"updated, {len(self.kept)} already planned and left as they are."
+            f"{counted(len(self.inserted))} inserted as {status}, "
+            f"{counted(len(self.updated), 'draft')} updated, "
+            f"{len(self.kept)} already planned and left as they are."
         )
 
 
-def counted(number: int) -> str:
-    """'1 post', '3 posts': the officer's verbs say how many posts they changed."""
-    return "1 post" if number == 1 else f"{number} posts"
+def counted(number: int, noun: str = "post") -> str:
+    """'1 post', '3 posts', '0 posts' ('1 draft', '2 events'): every count a person reads."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def id_range(posts: Sequence[Post]) -> str:
+    """'id 12' or 'ids 12-15': the posts a command just inserted, in id order."""
+    if len(posts) == 1:
+        return f"id {posts[0].id}"
+    return f"ids {posts[0].id}-{posts[-1].id}"
 
 
 @dataclass(frozen=True)
@@ -210,9 +218,11 @@ class Store:
         body: str | None = None,
         due_at: datetime | None = None,
         link: tuple[str, datetime] | None = None,
+        lengths: tuple[int, int] | None = None,
     ) -> Post:
         """Change text and/or time; `link` (URL, expiry) records a dying link the new text
-        carries, so the daemon checks it at publish time."""
+        carries, so the daemon checks it at publish time. `lengths` (before, after) are the
+        text's lengths as its network counts them, which the event records (else len())."""
         with self.session() as session:
             post = self._get(session, post_id)
             require_status([post], EDITABLE, "edit", EDIT_RULE)
@@ -221,7 +231,8 @@ class Store:
                 post.link, post.link_expires_at = link
                 changes.append(f"carries {link[0]}, which stops working {self._show(link[1])}")
             if body is not None and body != post.body:
-                changes.append(f"text changed ({len(post.body)} -> {len(body)} characters)")
+                before, after = lengths or (len(post.body), len(body))
+                changes.append(f"text changed ({before} -> {after} characters)")
                 post.body = body
             if due_at is not None and due_at != post.due_at:
                 changes.append(f"due {self._show(post.due_at)} -> {self._show(due_at)}")

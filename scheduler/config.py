@@ -210,13 +210,26 @@ def load_config(
             f"{path} has no [channels]: a campaign file is planned through its installation's "
             "config.toml (postsched plan --campaign NAME), or give it [channels] and [database]."
         )
-    return parse_config(
-        data,
-        base_dir=path.resolve().parent,
-        path=path,
-        environ=environ,
-        installation=installation,
-    )
+    try:
+        return parse_config(
+            data,
+            base_dir=path.resolve().parent,
+            path=path,
+            environ=environ,
+            installation=installation,
+        )
+    except ConfigError as exc:
+        raise named_after(exc, path) from None
+
+
+def named_after(error: ConfigError, path: Path) -> ConfigError:
+    """The checks below begin their sentences with "config.toml:"; the officer who ran
+    `--config spring.toml`, or whose campaign file is campaigns/spring.toml, reads the name of
+    the file that was actually read instead."""
+    prefix = "config.toml:"
+    if path.name == "config.toml" or not str(error).startswith(prefix):
+        return error
+    return ConfigError(path.name + ":" + str(error)[len(prefix) :])
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from types import FrameType
 
 from posts.campaign import Config
@@ -45,6 +45,18 @@ def tick_rules(config: Config, campaigns: Mapping[str, Config] | None = None) ->
         display_tz=config.campaign.timezone,
         margins={name: c.campaign.safety_margin for name, c in (campaigns or {}).items()},
     )
+
+
+class LocalTimeFormatter(logging.Formatter):
+    """Each line starts with its time in the campaign's timezone, with the offset, like every
+    time inside the messages: `2026-03-09T09:30:00+01:00 post 7 mastodon published: …`."""
+
+    def __init__(self, tz: tzinfo):
+        super().__init__("%(asctime)s %(message)s")
+        self.tz = tz
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return datetime.fromtimestamp(record.created, self.tz).isoformat(timespec="seconds")
 
 
 def describe(outcome: Outcome) -> str:

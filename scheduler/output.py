@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
@@ -256,7 +256,10 @@ def planned_table(posts: Sequence[PlannedPost], tz: ZoneInfo, lengths: Sequence[
     return _table("Campaign plan", headers, rows, wrap_last=True)
 
 
-def events_table(events: Sequence[Event], tz: ZoneInfo) -> Table:
+def events_table(
+    events: Sequence[Event], tz: ZoneInfo, detail: Callable[[str], str] = str
+) -> Table:
+    """The post log as a table; `detail` may rewrite each event's detail for display."""
     from rich.markup import escape
 
     rows = [
@@ -265,7 +268,7 @@ def events_table(events: Sequence[Event], tz: ZoneInfo) -> Table:
             str(event.post_id),
             event.post.channel,
             event.event,
-            escape(event.detail),
+            escape(detail(event.detail)),
         ]
         for event in events
     ]

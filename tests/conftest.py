@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -32,6 +33,13 @@ class Result:
     code: int
     out: str
     err: str
+
+    @property
+    def new_id(self) -> int:
+        """The id of the post `postsched add` queued, read from the sentence it printed."""
+        match = re.fullmatch(r"Post (\d+) queued on \S+ for \S+\.\n", self.out)
+        assert match, f"add printed no sentence with the new post's id: {self.out!r} {self.err!r}"
+        return int(match.group(1))
 
 
 @pytest.fixture(autouse=True)

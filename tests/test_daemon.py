@@ -3,6 +3,7 @@ them on one SQLite file never publish a post twice."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sqlite3
@@ -10,13 +11,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from scheduler.daemon import LocalTimeFormatter
 from tests.conftest import run
 
 pytestmark = pytest.mark.slow
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def set_config(project: Path, *, min_gap: str = "0s", latency: str | None = None) -> None:
@@ -70,7 +75,7 @@ def add_posts(count: int, at: str, channel: str = "mastodon") -> list[int]:
     for n in range(count):
         result = run("add", channel, "--at", at, "--text", f"Message numéro {n} (test)")
         assert result.code == 0, result.err
-        ids.append(int(result.out))
+        ids.append(result.new_id)
     return ids
 
 
@@ -166,3 +171,19 @@ def test_daemon_once_makes_one_pass_and_exits(project: Path) -> None:
     assert rows(project, "select id, status from posts order by id") == [
         (i, "published") for i in ids
     ]
+    # Its log lines carry the campaign's time (Europe/Paris) with its offset, never UTC's "Z".
+    lines = [line for line in result.stderr.splitlines() if " published: " in line]
+    assert len(lines) == 2, result.stderr
+    for line in lines:
+        stamp = datetime.fromisoformat(line.split(" ", 1)[0])
+        assert stamp.utcoffset() == stamp.astimezone(PARIS).utcoffset()
+        assert abs(stamp - datetime.now(UTC)) < timedelta(minutes=2)
+
+
+def test_the_log_formatter_writes_the_campaign_time() -> None:
+    formatter = LocalTimeFormatter(PARIS)
+    record = logging.LogRecord("postsched", logging.INFO, __file__, 1, "post 7 done", None, None)
+    record.created = datetime(2026, 7, 1, 7, 30, tzinfo=UTC).timestamp()
+    assert formatter.format(record) == "2026-07-01T09:30:00+02:00 post 7 done"
+    record.created = datetime(2026, 1, 12, 8, 30, tzinfo=UTC).timestamp()
+    assert formatter.format(record) == "2026-01-12T09:30:00+01:00 post 7 done"

@@ -29,7 +29,7 @@ def test_an_edit_that_puts_the_offprint_link_in_a_text_is_refused(planned: Path)
     added = run("add", "mastodon", "--at", "+2d", "--text", "Une formation")
     assert added.code == 0, added.err
     result = refused_unchanged(
-        planned, "edit", added.out.strip(), "--text", f"Une formation, et l'article {OFFPRINT}"
+        planned, "edit", str(added.new_id), "--text", f"Une formation, et l'article {OFFPRINT}"
     )
     assert_refused(result, "stops working after 16 avril 2026")
 

@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import re
+import tempfile
 from pathlib import Path
 
 from tests.conftest import run
@@ -37,11 +38,27 @@ def test_the_demo_publishes_the_whole_campaign_in_order_and_leaves_the_user_alon
     assert any("\\(2025/4 n° 52" in r["request"]["json"]["commentary"] for r in linkedin)
 
 
-def test_the_demo_without_keep_removes_its_folder(project: Path) -> None:
+def test_the_demo_without_keep_removes_its_folder_and_prints_no_path_into_it(
+    project: Path,
+) -> None:
+    before = set(Path(tempfile.gettempdir()).glob("postsched-demo-*"))
     result = run("demo")
     assert result.code == 0, result.err
-    folder = re.search(r"are in (\S+)/outbox", result.err)
-    assert folder is not None and not Path(folder.group(1)).exists()
+    assert set(Path(tempfile.gettempdir()).glob("postsched-demo-*")) == before, "removed"
+    assert "file://" not in result.out + result.err and tempfile.gettempdir() not in result.out
+    published = re.findall(r"│ published │ (\S+)", result.out)
+    assert len(published) == 16
+    assert all(re.fullmatch(r"outbox/(mastodon|linkedin)/\d{6}-\w+\.json", p) for p in published)
+    assert "removed now: run `postsched demo --keep DIR` to keep them in DIR/outbox" in result.err
+
+
+def test_the_demo_with_keep_prints_the_files_it_kept(project: Path, tmp_path: Path) -> None:
+    keep = tmp_path / "kept"
+    result = run("demo", "--keep", str(keep))
+    assert result.code == 0, result.err
+    links = re.findall(r"│ published │ file://(\S+)", result.out)
+    assert len(links) == 16 and all(Path(link).is_file() for link in links)
+    assert f"are in {keep / 'outbox'}." in result.err
 
 
 def test_log_filters_and_formats(project: Path) -> None:
@@ -77,7 +94,7 @@ def test_status_reports_counts_next_due_heartbeat_and_channels(project: Path) ->
     assert run("daemon", "--once").code == 0
     data = json.loads(run("status", "--json").out)
     assert data["heartbeat"]["running"] is False and data["heartbeat"]["stopped_at"]
-    assert data["next_due"]["id"] == int(added.out)
+    assert data["next_due"]["id"] == added.new_id
     assert set(data["channels"]) == {"mastodon", "linkedin"}
     # The campaign was due in January to April 2026: the article posts' link has died since
     # (expired), the course posts are far beyond the grace (missed). None was published.

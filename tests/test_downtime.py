@@ -53,7 +53,7 @@ SAFETY_1S = {'safety_margin = "12h"': 'safety_margin = "1s"'}
 def add(channel: str, at: datetime, text: str, *extra: str) -> int:
     result = run("add", channel, "--at", at.isoformat(), "--text", text, *extra)
     assert result.code == 0, result.err
-    return int(result.out)
+    return result.new_id
 
 
 def show(post_id: int) -> dict[str, Any]:

@@ -101,10 +101,10 @@ def test_a_daemon_process_restarted_after_the_link_died_expires_the_post(
     finally:
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=15) == 0
-    post = json.loads(run("show", linked.out.strip(), "--json").out)
+    post = json.loads(run("show", str(linked.new_id), "--json").out)
     assert post["status"] == "expired" and post["published_at"] is None
     assert [e["event"] for e in post["events"]] == ["added", "expired"]
     assert "https://x.example/offprint stops working" in post["events"][-1]["detail"]
-    other = json.loads(run("show", plain.out.strip(), "--json").out)
+    other = json.loads(run("show", str(plain.new_id), "--json").out)
     assert other["status"] == "published", "within the grace, a post without link still goes"
     assert not (project / "outbox" / "mastodon").exists(), "nothing written for the dead link"

@@ -71,7 +71,7 @@ def test_both_live_channels_get_the_seed_text_once_even_after_a_500(
         for n in (1, 2):
             added = run("add", channel, "--at", "now", "--text", f"{SEED} ({n}/2)")
             assert added.code == 0, added.err
-            ids[(channel, n)] = int(added.out)
+            ids[(channel, n)] = added.new_id
     daemon = subprocess.Popen(
         [sys.executable, "-m", "scheduler", "daemon"],
         cwd=project,

@@ -519,7 +519,7 @@ def test_a_text_at_the_limit_is_accepted(planned: Path, channel: str, length: in
     """Positive control for the length refusals: one character less goes in."""
     result = run("add", channel, "--at", "+1d", "--text", "a" * length)
     assert result.code == 0, result.err
-    assert int(result.out) in post_ids("--status", "scheduled")
+    assert result.new_id in post_ids("--status", "scheduled")
 
 
 def test_a_long_url_counts_as_23_characters_on_mastodon(planned: Path) -> None:
@@ -529,7 +529,7 @@ def test_a_long_url_counts_as_23_characters_on_mastodon(planned: Path) -> None:
     text = "a" * 470 + " " + url  # raw length 671; 471 + 23 = 494 as Mastodon counts it
     result = run("add", "mastodon", "--at", "+1d", "--text", text)
     assert result.code == 0, result.err
-    post_id = result.out.strip()
+    post_id = str(result.new_id)
     preview = run("preview", post_id)
     assert preview.code == 0, preview.err
     assert preview.out.strip() == text
@@ -883,3 +883,17 @@ def test_an_id_no_database_can_hold_is_no_post(planned: Path) -> None:
     assert_refused(result, "There is no post with id 99999999999999999999")
     result = refused_unchanged(planned, "approve", "99999999999999999999")
     assert_refused(result, "There is no post with id 99999999999999999999")
+
+
+def test_a_config_error_names_the_file_that_was_read(project: Path) -> None:
+    text = (project / "config.toml").read_text()
+    (project / "spring.toml").write_text(text.replace("max_per_day = 1 ", "max_per_day = 0 "))
+    result = run("--config", "spring.toml", "check")
+    assert_refused(result, "spring.toml: [campaign] max_per_day must be at least 1")
+    assert "config.toml" not in result.err
+    (project / "config.toml").write_text(text.replace("max_per_day = 1 ", "max_per_day = 0 "))
+    assert_refused(run("check"), "config.toml: [campaign] max_per_day must be at least 1")
+    (project / "spring.toml").write_text(text)
+    valid = run("--config", "spring.toml", "check")
+    assert valid.code == 0, valid.err
+    assert "spring.toml is valid and all 16 posts render" in valid.out

@@ -117,14 +117,14 @@ def test_min_gap_and_max_per_day_count_every_posts_on_the_channel(project: Path)
     second = run("add", "mastodon", "--at", "2027-12-27T12:30", "--text", "Deux")
     [gap_free_warning] = warnings(second)
     assert (
-        f"post {second.out.strip()} is due Mon 27 Dec 2027 12:30, post number 2 on mastodon that "
-        f"day (with post {first.out.strip()}), over max_per_day = 1" in gap_free_warning
+        f"post {second.new_id} is due Mon 27 Dec 2027 12:30, post number 2 on mastodon that "
+        f"day (with post {first.new_id}), over max_per_day = 1" in gap_free_warning
     )
     db = project / "postsched.db"
     strict = refused_unchanged(
-        db, "edit", second.out.strip(), "--at", "2027-12-27T10:30", "--strict"
+        db, "edit", str(second.new_id), "--at", "2027-12-27T10:30", "--strict"
     )
-    assert_refused(strict, f"within 2h of post {first.out.strip()} on mastodon (due 09:30)")
+    assert_refused(strict, f"within 2h of post {first.new_id} on mastodon (due 09:30)")
 
 
 def test_edited_never_hides_that_the_daemon_will_hold_the_post(project: Path) -> None:
@@ -135,9 +135,9 @@ def test_edited_never_hides_that_the_daemon_will_hold_the_post(project: Path) ->
     published = run("add", "mastodon", "--at", "now", "--text", "Publié à l'instant")
     assert published.code == 0
     assert run("daemon", "--once").code == 0
-    shown = json.loads(run("show", published.out.strip(), "--json").out)
+    shown = json.loads(run("show", str(published.new_id), "--json").out)
     assert shown["status"] == "published"
-    later = run("add", "mastodon", "--at", "+30d", "--text", "Plus tard").out.strip()
+    later = str(run("add", "mastodon", "--at", "+30d", "--text", "Plus tard").new_id)
 
     result = run("edit", later, "--at", "+3s")
     assert result.code == 0
@@ -145,7 +145,7 @@ def test_edited_never_hides_that_the_daemon_will_hold_the_post(project: Path) ->
     holds = [w for w in warnings(result) if "within 2h" in w]
     assert len(holds) == 1, result.err
     match = re.search(
-        rf"within 2h of post {published.out.strip()} on mastodon \(published (\d\d:\d\d)\): "
+        rf"within 2h of post {published.new_id} on mastodon \(published (\d\d:\d\d)\): "
         r"the daemon will hold it until (\d\d:\d\d)\.$",
         holds[0],
     )

@@ -295,6 +295,7 @@ def test_the_post_page_previews_what_linkedin_receives(
     assert f"{network.measure(linkedin.body)}/3000" in page
     if "(" in linkedin.body:
         assert "\\(" in page  # the escaped little text, as sent
+        assert "Text as LinkedIn's API receives it (little-text escaping" in page
     for event in linkedin.events:
         assert event.event in page
 
@@ -435,8 +436,9 @@ def test_the_status_page_shows_the_daemon_and_channels(
 def test_the_timeline_draws_the_link_expiry(officer: FlaskClient) -> None:
     page = officer.get("/").get_data(as_text=True)
     assert re.search(r'class="day [^"]*link-last-day[^"]*"[^>]*data-date="2026-04-16"', page)
-    assert re.search(r'class="day [^"]*link-dead[^"]*"[^>]*data-date="2026-04-17"', page)
-    assert "last post with the link by 12:00" in page
+    # The courses go on: the day after the link dies is marked for the article only.
+    assert re.search(r'class="day [^"]*some-dead[^"]*"[^>]*data-date="2026-04-17"', page)
+    assert "article: last post by 12:00" in page
     assert page.count('class="chip s-draft"') == 16
 
 
@@ -655,3 +657,66 @@ def test_the_check_page_lists_every_post_that_needs_work(
     assert "4 posts need work before the templates can be used" in page
     rows = re.findall(r"<tr><td>(course:[^<]+)</td><td>mastodon</td><td>(\d+)/500</td>", page)
     assert len(rows) == 4 and all(int(length) > 500 for _, length in rows), page
+
+
+def test_counts_of_one_are_singular_on_the_page(officer: FlaskClient, officer_app: App) -> None:
+    post_form(officer, "/approve", {"ids": [str(i) for i in range(2, 17)]})
+    queue = text_of(officer.get("/queue"))
+    assert "Approve the draft" in queue and "1 drafts" not in queue
+    log = text_of(officer.get("/log?status=cancelled"))
+    assert "0 events." in log
+    post_form(officer, "/cancel", {"ids": "1", "confirmed": "yes"})
+    log = text_of(officer.get("/log?status=cancelled"))
+    assert "2 events." in log  # planned and cancelled: the log of the one cancelled post
+    pending = text_of(officer.get("/queue?status=cancelled"))
+    assert "1 post." in pending and "1 posts" not in pending
+
+
+def test_approve_in_the_edit_form_saves_what_was_typed_first(
+    officer: FlaskClient, officer_app: App
+) -> None:
+    page = text_of(officer.get("/posts/1"))
+    edit_form = page[
+        page.index('action="/posts/1/edit"') : page.index("</form>", page.index("/edit"))
+    ]
+    assert 'name="then" value="approve"' in edit_form, (
+        "Approve belongs to the form that has the text"
+    )
+    assert 'action="/approve"' not in page, "no second form whose Approve would drop the text"
+
+    typed = "Texte revu avant approbation (officier)"
+    response = post_form(
+        officer,
+        "/posts/1/edit",
+        {"text": typed, "at": "2026-01-12T10:15", "then": "approve"},
+        follow_redirects=True,
+    )
+    assert "Post 1 edited and approved." in text_of(response)
+    post = officer_app.store.get(1)
+    assert (post.body, post.status) == (typed, "scheduled")
+    assert post.due_at == datetime(2026, 1, 12, 10, 15, tzinfo=PARIS)
+    assert [e.event for e in post.events][-2:] == ["edited", "approved"]
+
+    untouched = officer_app.store.get(3)
+    response = post_form(
+        officer,
+        "/posts/3/edit",
+        {"text": untouched.body, "at": "", "then": "approve"},
+        follow_redirects=True,
+    )
+    assert "Post 3 approved." in text_of(response) and status_of(officer_app, 3) == "scheduled"
+    assert not officer_app.store.get(3).edited
+
+
+def test_approve_with_a_refused_text_keeps_it_and_approves_nothing(
+    officer: FlaskClient, officer_app: App
+) -> None:
+    before = officer_app.store.get(5)
+    assert before.channel == "mastodon"
+    typed = "Beaucoup trop long " + "x" * 600
+    response = post_form(officer, "/posts/5/edit", {"text": typed, "at": "", "then": "approve"})
+    page = text_of(response)
+    assert response.status_code == 400 and "over its limit of 500" in page
+    assert f">{typed}</textarea>" in page
+    after = officer_app.store.get(5)
+    assert (after.body, after.status, after.edited) == (before.body, "draft", False)

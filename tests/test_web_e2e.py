@@ -123,7 +123,7 @@ def test_log_in_approve_see_the_colour_change_and_download_the_log(
     # The timeline: every planned post is a draft, drawn in the draft colour.
     assert page.get_attribute("#post-1", "data-status") == "draft"
     assert background(page, "#post-1") == DRAFT_COLOUR
-    assert page.is_visible("[data-date='2026-04-16'] >> text=offprint link: last day")
+    assert page.is_visible("[data-date='2026-04-16'] >> text=article: last day")
     page.screenshot(path=str(shots / "timeline.png"), full_page=True)
 
     # The queue: approve post 1 with its own button.
@@ -156,6 +156,15 @@ def test_log_in_approve_see_the_colour_change_and_download_the_log(
     rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8"))))
     assert {(r["post_id"], r["event"]) for r in rows} >= {("1", "planned"), ("1", "approved")}
     assert sum(r["event"] == "approved" for r in rows) == 1
+
+    # A draft's text typed in the edit form, then "Save and approve": the text is saved first.
+    page.goto(f"{site}/posts/2")
+    page.fill("#text", "Texte revu dans le navigateur (avant approbation)")
+    page.click("button:has-text('Save and approve')")
+    assert page.url == f"{site}/posts/2"
+    assert page.inner_text(".flash.info") == "Post 2 edited and approved."
+    assert page.input_value("#text") == "Texte revu dans le navigateur (avant approbation)"
+    assert page.inner_text("h1 .badge") == "scheduled"
 
     for name in ("status", "plan", "exchange"):
         page.goto(f"{site}/{name}")

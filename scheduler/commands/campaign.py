@@ -75,7 +75,7 @@ def check(online: bool, campaign: str | None) -> None:
         if not a.quiet:
             console().print(table)
         source = planner.config.path.name if planner.config.path else "config.toml"
-        click.echo(f"{source} is valid and all {len(rendered)} posts render within their limits.")
+        click.echo(f"{source} is valid and {every_post_renders(len(rendered))}.")
     if online:
         check_tokens(a)
 
@@ -106,6 +106,7 @@ def plan(as_of: str | None, dry_run: bool, as_json: bool, campaign: str | None) 
     Planning one campaign never changes another's posts; the slots they hold on a channel are
     kept free of this one's."""
     from posts.models import Status
+    from posts.store import counted
     from scheduler.output import console, planned_json, planned_table, post_json
 
     a = app()
@@ -134,7 +135,7 @@ def plan(as_of: str | None, dry_run: bool, as_json: bool, campaign: str | None) 
         else:
             lengths = [_length(officer, p.channel, p.body) for p in result.posts]
             console().print(planned_table(result.posts, tz, lengths))
-            say(f"{len(result.posts)} posts planned; nothing written (--dry-run).")
+            say(f"{counted(len(result.posts))} planned; nothing written (--dry-run).")
         return
     report = officer.save_plan(result, a.now())
     if as_json:
@@ -160,6 +161,12 @@ def listing_problems(work: Callable[[], T]) -> T:
         for problem in exc.problems:
             click.echo(problem.line(), err=True)
         raise
+
+
+def every_post_renders(number: int) -> str:
+    if number == 1:
+        return "its 1 post renders within its limit"
+    return f"all {number} posts render within their limits"
 
 
 def _length(officer: Officer, channel: str, body: str) -> str:

@@ -66,6 +66,7 @@ def add(
 ) -> None:
     """Queue a one-off post on CHANNEL; it is scheduled at once (the officer wrote it)."""
     from posts.officer import AddRequest
+    from posts.timing import format_instant
     from scheduler.output import post_json
 
     a = app()
@@ -85,7 +86,8 @@ def add(
     if as_json:
         echo_json(post_json(post, a.config.campaign.timezone))
     else:
-        click.echo(post.id)
+        when = format_instant(post.due_at, a.config.campaign.timezone)
+        click.echo(f"Post {post.id} queued on {post.channel} for {when}.")
 
 
 # How many posts `queue` shows as a table unless told otherwise: the next ones by due time.
@@ -120,6 +122,7 @@ def queue_command(
     as_json: bool,
 ) -> None:
     """Posts not yet final, by due time (the next 50 in the table; --all for every one)."""
+    from posts.store import counted
     from scheduler.output import post_json, posts_lines, terminal_width
 
     if show_all and limit is not None:
@@ -142,7 +145,6 @@ def queue_command(
     else:
         # click.echo drops the colours when stdout is not a terminal.
         click.echo("\n".join(posts_lines(posts, tz, width=terminal_width(), color=True)))
-    from posts.store import counted
 
     if total > len(posts):
         say(
@@ -188,7 +190,14 @@ def preview(post_id: int) -> None:
     post = a.store.get(post_id)
     network = a.officer.network(post.channel)
     channel = a.config.channels[post.channel]
-    click.echo(network.sent(post.body))
+    sent = network.sent(post.body)
+    if sent != post.body:
+        # stdout stays the exact text sent; what it is, and the text readers see, go to stderr.
+        click.echo(f"{network.sent_label()}:", err=True)
+    click.echo(sent)
+    if sent != post.body:
+        click.echo(f"\nAs readers see it on {network.name}:", err=True)
+        click.echo(post.body, err=True)
     click.echo()
     note = f" ({network.counting()})" if network.counting() else ""
     click.echo(
@@ -282,6 +291,7 @@ COMMANDS = [add, queue_command, show, preview, approve, cancel, edit, retry]
 @click.option("--json", "as_json", is_flag=True, help="Print the new posts as JSON.")
 def import_command(csv_file: Path, strict: bool, as_json: bool) -> None:
     """Queue one-off posts from a CSV file: every row is checked before any is inserted."""
+    from posts.store import counted, id_range
     from scheduler.exchange import read_posts_csv, skipped_rows
     from scheduler.output import post_json
 
@@ -291,7 +301,7 @@ def import_command(csv_file: Path, strict: bool, as_json: bool) -> None:
     if as_json:
         echo_json([post_json(p, a.config.campaign.timezone) for p in posts])
     else:
-        click.echo(f"{len(posts)} posts queued from {csv_file} (ids {posts[0].id}-{posts[-1].id}).")
+        click.echo(f"{counted(len(posts))} queued from {csv_file} ({id_range(posts)}).")
     if rows.skipped:
         say(
             f"Skipped {skipped_rows(len(rows.skipped))} no longer draft or scheduled "

@@ -16,8 +16,9 @@ from scheduler.commands.common import app, say
 @click.option("--once", is_flag=True, help="One pass over what is due, then exit (for cron).")
 def daemon(once: bool) -> None:
     """Publish due posts until stopped (SIGTERM or Ctrl-C finish the post in flight first)."""
+    from posts.store import counted
     from scheduler.channels import build_channels
-    from scheduler.daemon import Daemon
+    from scheduler.daemon import Daemon, LocalTimeFormatter
     from scheduler.notify import Notifier
     from scheduler.permissions import permission_warnings
 
@@ -30,16 +31,14 @@ def daemon(once: bool) -> None:
     notifier = Notifier(notify, campaign.name, campaign.timezone) if notify else None
     worker = Daemon(a.config, a.store, channels, notifier=notifier, campaigns=a.campaigns)
     handler = logging.StreamHandler(sys.stderr)
-    formatter = logging.Formatter("%(asctime)sZ %(message)s", "%Y-%m-%dT%H:%M:%S")
-    formatter.converter = time.gmtime
-    handler.setFormatter(formatter)
+    handler.setFormatter(LocalTimeFormatter(campaign.timezone))
     logger = logging.getLogger("postsched")
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if a.verbose else logging.INFO)
     try:
         if once:
             report = worker.once()
-            say(f"{len(report.outcomes)} posts handled.")
+            say(f"{counted(len(report.outcomes))} handled.")
         else:
             worker.run()
     finally:
@@ -57,6 +56,7 @@ def demo(keep: Path | None) -> None:
     """Replay the shipped campaign in fast-forward in a throwaway sandbox, and print the log."""
     import shutil
 
+    from posts.store import counted
     from scheduler.demo import run_demo
     from scheduler.output import console, events_table
 
@@ -68,21 +68,29 @@ def demo(keep: Path | None) -> None:
     try:
         tz = result.config.campaign.timezone
         out = console()
-        out.print(events_table(result.events, tz))
+        outbox = result.folder / "outbox"
+        # Without --keep the folder is removed below: name the files by where they sit in the
+        # outbox rather than print links to files that are gone.
+        uri = outbox.resolve().as_uri() + "/"
+        gone = (lambda d: d.replace(uri, "outbox/")) if keep is None else str
+        out.print(events_table(result.events, tz, gone))
         deadline = result.config.link_deadline()
         published = result.count("published")
         click.echo(
-            f"{len(result.posts)} posts: {published} published, {result.count('expired')} "
+            f"{counted(len(result.posts))}: {published} published, {result.count('expired')} "
             f"expired, {result.count('missed')} missed, {result.count('failed')} failed; "
             f"{len(result.late_links)} carrying the offprint link published after its deadline"
             + (f" ({deadline.astimezone(tz).isoformat(timespec='minutes')})." if deadline else ".")
         )
-        outbox = result.folder / "outbox"
-        say(
-            f"Replayed in {time.perf_counter() - started:.1f} s over {result.ticks} ticks; the "
-            f"requests each network would have received are in {outbox}"
-            + ("." if keep else " (removed now: use --keep DIR to look at them).")
-        )
+        replayed = f"Replayed in {time.perf_counter() - started:.1f} s over {result.ticks} ticks; "
+        if keep is not None:
+            say(f"{replayed}the requests each network would have received are in {outbox}.")
+        else:
+            say(
+                f"{replayed}the requests each network would have received were written to a "
+                "temporary outbox/, removed now: run `postsched demo --keep DIR` to keep them "
+                "in DIR/outbox and read them."
+            )
     finally:
         if keep is None:
             shutil.rmtree(result.folder, ignore_errors=True)

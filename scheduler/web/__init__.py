@@ -41,7 +41,7 @@ from werkzeug.wrappers.response import Response as BaseResponse
 from posts.errors import InputError, NotFoundError, PostschedError
 from posts.models import RETRYABLE, Post
 from posts.officer import AddRequest
-from posts.store import EDITABLE, counted
+from posts.store import EDITABLE, counted, id_range
 from posts.timing import format_instant
 from scheduler.app import App
 from scheduler.overview import STATUSES, status_data
@@ -149,6 +149,7 @@ def create_app(
             "editable": {s.value for s in EDITABLE},
             "retryable": {s.value for s in RETRYABLE},
             "logged_in": bool(session.get("officer")),
+            "counted": counted,
         }
 
     # security ----------------------------------------------------------------------------
@@ -231,9 +232,9 @@ def create_app(
         from scheduler.web.timeline import build_timeline
 
         posts = a.store.list_posts(STATUSES)
-        return render_template(
-            "timeline.html", timeline=build_timeline(a.config, posts, a.now()), posts=posts
-        )
+        from_start = request.args.get("from") == "start"
+        timeline = build_timeline(a.config, posts, a.now(), from_start=from_start)
+        return render_template("timeline.html", timeline=timeline, posts=posts)
 
     @web.get("/queue")
     def queue() -> str:
@@ -273,6 +274,7 @@ def create_app(
             "type": channel.type,
             "mode": channel.mode,
             "sent": network.sent(item.body),
+            "sent_label": network.sent_label(),
             "length": length,
             "limit": network.limit,
             "over": length > network.limit,
@@ -422,17 +424,19 @@ def create_app(
             posts = a.store.approve(ids, now=a.now(), campaign=campaign)
             if not posts:
                 return "No draft to approve."
-            now = a.now()
-            late = [str(p.id) for p in posts if p.due_at < now]
-            message = f"{counted(len(posts))} approved."
-            if late:
-                message += (
-                    f" Already past their due time: {', '.join(late)}; the daemon marks them "
-                    "missed after the grace period unless you change their time or retry them."
-                )
-            return message
+            return f"{counted(len(posts))} approved.{late_note(posts)}"
 
         return act(verb, back=url_for("queue"))
+
+    def late_note(posts: list[Post]) -> str:
+        now = a.now()
+        late = [str(p.id) for p in posts if p.due_at < now]
+        if not late:
+            return ""
+        return (
+            f" Already past their due time: {', '.join(late)}; the daemon marks them "
+            "missed after the grace period unless you change their time or retry them."
+        )
 
     @web.post("/cancel")
     def cancel() -> str | Redirect:
@@ -469,21 +473,29 @@ def create_app(
             at = a.parse_time(at_text) if at_text else None
             if at is not None and local_input(at) == local_input(current.due_at):
                 at = None
-            if text is None and at is None:
-                flash("Nothing to change: the text and the time are as they were.", "info")
-            else:
-                notes: list[str] = []
+            changed = text is not None or at is not None
+            notes: list[str] = []
+            if changed:
                 a.officer_of_post(post_id).edit(
                     post_id, a.now(), text=text, at=at, warn=notes.append
                 )
+            if request.form.get("then") == "approve":
+                # "Save and approve": what was typed is saved first, then the post approved; a
+                # refused edit above approves nothing and shows the form again as typed.
+                approved = a.store.approve([post_id], now=a.now())
+                done = "edited and approved" if changed else "approved"
+                flash(f"Post {post_id} {done}.{late_note(approved)}", "info")
+            elif changed:
                 flash(f"Post {post_id} edited.", "info")
-                for note in notes:  # "edited" never hides that the daemon will hold it
-                    warn(note)
+            else:
+                flash("Nothing to change: the text and the time are as they were.", "info")
+            for note in notes:  # "edited" never hides that the daemon will hold it
+                warn(note)
         except PostschedError as exc:
             # Shown again with what the officer typed, so that nothing typed is lost.
             flash(str(exc), "error")
             form = {"text": request.form.get("text", ""), "at": at_text}
-            # The refused edit changed nothing: the post read above is the post as it is.
+            current = a.store.get(post_id)  # as it is now (an edit saved before a refused approve)
             page = render_template(
                 "post.html", post=current, preview=preview_of(current), form=form
             )
@@ -607,8 +619,7 @@ def create_app(
                 else ""
             )
             return (
-                f"{counted(len(posts))} queued from {upload.filename} "
-                f"(ids {posts[0].id}-{posts[-1].id}).{skipped}"
+                f"{counted(len(posts))} queued from {upload.filename} ({id_range(posts)}).{skipped}"
             )
 
         return act(verb, back=url_for("exchange"))
