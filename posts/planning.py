@@ -24,7 +24,6 @@ from datetime import date, datetime, time, timedelta
 from babel.dates import format_date
 
 from posts.campaign import Config, Phase, SubjectDates, link_deadline, link_end
-from posts.networks import network_for
 from posts.slots import Slots, holiday_checker
 from posts.timing import wall_clock
 
@@ -67,7 +66,6 @@ class Plan:
     posts: list[PlannedPost] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # the plan must not be saved while any
 
 
 def course_phase(occurrence: int) -> str:
@@ -294,33 +292,7 @@ def plan_campaign(
             )
         )
     plan.posts.sort(key=lambda p: (p.due_at, planner.channels.index(p.channel)))
-    plan.problems.extend(check_posts(config, plan.posts))
     return plan
-
-
-def check_posts(config: Config, posts: list[PlannedPost]) -> list[str]:
-    """Each text within its network's limit, and no text twice on one channel."""
-    problems = []
-    seen: dict[tuple[str, str], str] = {}
-    for post in posts:
-        channel = config.channels[post.channel]
-        network = network_for(channel.type, channel.options)
-        length = network.measure(post.body)
-        if length > network.limit:
-            problems.append(
-                f"{post.plan_key} is {length} characters as {network.name} counts them, over its "
-                f"limit of {network.limit}: shorten its template."
-            )
-        if not post.body.strip():
-            problems.append(f"{post.plan_key} renders to an empty text.")
-        earlier = seen.get((post.channel, post.body))
-        if earlier:
-            problems.append(
-                f"{post.plan_key} has the same text as {earlier}; {network.name} refuses "
-                "repeated posts: make the templates differ."
-            )
-        seen[(post.channel, post.body)] = post.plan_key
-    return problems
 
 
 def _instant(day: date, at: time, config: Config) -> datetime:

@@ -355,3 +355,24 @@ def test_a_second_campaign_is_never_planned_into_a_slot_the_first_holds(planned:
     # The dry run showed the same times the plan then saved.
     shown = {p["plan_key"]: p["due_at"] for p in json.loads(dry.out)}
     assert all(shown[p["plan_key"]] == p["due_at"] for p in queue("--campaign", SPRING))
+
+
+def test_the_calendar_draws_every_campaign_and_each_subject_s_own_end(planned: Path) -> None:
+    from scheduler.app import App
+    from scheduler.web import create_app, hash_password
+    from tests.conftest import ROOT
+    from tests.test_web import PASSWORD, log_in, text_of
+
+    example = ROOT / "docs" / "examples" / "printemps-2027.toml"
+    spring(planned.parent, example.read_text(encoding="utf-8"), "printemps-2027.toml")
+    assert run("plan", "--campaign", "printemps-2027", "--as-of", "2026-11-30T12:00").code == 0
+    now = datetime(2027, 2, 1, 8, 0, tzinfo=UTC)
+    a = App(config_path=planned.parent / "config.toml", clock=lambda: now)
+    web = create_app(a, password_hash=hash_password(PASSWORD), login_delay=0)
+    with web.test_client() as client:
+        log_in(client)
+        page = text_of(client.get("/"))
+    assert "ethique-2027: last day" in page  # 26 February 2027, its registration's end
+    assert "outils-2027: last day" in page
+    assert "printemps-2027" in page  # its posts say which campaign they belong to
+    assert "2027" in page.split("<h1")[1][:4000]  # dates carry their year

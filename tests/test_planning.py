@@ -10,7 +10,8 @@ import holidays
 import pytest
 
 from posts.campaign import Phase, Windows, link_deadline
-from posts.planning import Plan, PlannedPost, check_posts, plan_campaign
+from posts.planning import Plan, PlannedPost, plan_campaign
+from posts.problems import find_problems
 from tests.factories import PARIS, article, config, plain_render
 
 BEFORE_START = datetime(2026, 1, 5, 7, 0, tzinfo=UTC)
@@ -38,7 +39,7 @@ def test_the_whole_campaign_keeps_every_rule() -> None:
     plan = plan_campaign(cfg, BEFORE_START, plain_render)
     french = holidays.country_holidays("FR")
     assert len(plan.posts) == 2 * (4 + 4)
-    assert plan.skipped == [] and plan.problems == []
+    assert plan.skipped == []
     per_day = Counter((p.channel, local(p).date()) for p in plan.posts)
     assert max(per_day.values()) == 1
     for post in plan.posts:
@@ -234,16 +235,16 @@ def test_a_phase_overtaken_by_a_later_one_is_skipped_mid_campaign() -> None:
     assert all(p.due_at >= as_of for p in plan.posts)
 
 
-def test_check_posts_finds_texts_too_long_and_repeated() -> None:
+def test_find_problems_finds_texts_too_long_and_repeated() -> None:
     cfg = config()
     plan = plan_campaign(cfg, BEFORE_START, plain_render)
-    assert check_posts(cfg, plan.posts) == []
+    assert find_problems(cfg, plan.posts) == []
     long_post = plan.posts[0].__class__(**{**plan.posts[0].__dict__, "body": "x" * 501})
-    problems = check_posts(cfg, [long_post])
-    assert len(problems) == 1 and "501" in problems[0] and "500" in problems[0]
+    problems = find_problems(cfg, [long_post])
+    assert len(problems) == 1 and (problems[0].length, problems[0].limit) == (501, 500)
     first = next(p for p in plan.posts if p.channel == "linkedin")
     twin = first.__class__(**{**first.__dict__, "plan_key": "twin"})
-    assert any("same text" in p for p in check_posts(cfg, [first, twin]))
+    assert any("same text" in p.message for p in find_problems(cfg, [first, twin]))
 
 
 @pytest.mark.parametrize("url_length", [23, 50])

@@ -233,7 +233,8 @@ def create_app(
 
         posts = a.store.list_posts(STATUSES)
         from_start = request.args.get("from") == "start"
-        timeline = build_timeline(a.config, posts, a.now(), from_start=from_start)
+        others = [c for name, c in a.campaigns.items() if name != a.config.campaign.name]
+        timeline = build_timeline(a.config, posts, a.now(), from_start=from_start, others=others)
         return render_template("timeline.html", timeline=timeline, posts=posts)
 
     @web.get("/queue")

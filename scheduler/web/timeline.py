@@ -102,15 +102,22 @@ def holiday_names(country: str | None, language: str, first: date, last: date) -
 
 
 def build_timeline(
-    config: Config, posts: Sequence[Post], now: datetime, *, from_start: bool = False
+    config: Config,
+    posts: Sequence[Post],
+    now: datetime,
+    *,
+    from_start: bool = False,
+    others: Sequence[Config] = (),
 ) -> Timeline:
+    """The calendar of config.toml's campaign and of the installation's `others`: every
+    subject's end is drawn, and a day is hatched whole only when all of them are over."""
     campaign = config.campaign
     tz = campaign.timezone
     by_day: dict[date, list[Post]] = defaultdict(list)
     for post in posts:
         by_day[post.due_at.astimezone(tz).date()].append(post)
     today = now.astimezone(tz).date()
-    ends = endings(config)
+    ends = [ending for each in (config, *others) for ending in endings(each)]
     start = min([campaign.start, *by_day, today])
     first = start if from_start else today
     last = max([today, *by_day, *(e.over for e in ends)])
@@ -121,14 +128,18 @@ def build_timeline(
     beyond = sum(len(posts) for day, posts in by_day.items() if day > shown_until)
     last = shown_until
     # Every subject of the campaign: one without an `expires` is never over.
-    subjects = (1 if config.article else 0) + len(config.courses)
+    subjects = sum((1 if c.article else 0) + len(c.courses) for c in (config, *others))
+    starts = {c.campaign.start: c.campaign.name for c in others}
     names = holiday_names(campaign.holidays, campaign.language, first, last)
     weeks: list[list[Day]] = []
     current = first
     while current <= last:
         week = []
         for _ in range(7):
-            week.append(_day(current, by_day, today, config, ends, names, subjects))
+            day = _day(current, by_day, today, config, ends, names, subjects)
+            if current in starts:
+                day.marks.append(f"{starts[current]} starts")
+            week.append(day)
             current += timedelta(days=1)
         weeks.append(week)
 
