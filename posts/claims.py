@@ -44,7 +44,9 @@ class PostView:
     media_alt: str | None
     idempotency_key: str
     attempts: int
-    due: datetime  # its due time: lateness (grace) is measured from it, retries or not
+    # Its due time, or the end of a hold by min_gap: lateness (grace) is measured from it,
+    # retries or not.
+    due: datetime
     campaign: str = ""  # whose safety margin holds its link
 
     @classmethod
@@ -61,7 +63,7 @@ class PostView:
             media_alt=post.media_alt,
             idempotency_key=post.idempotency_key,
             attempts=post.attempts,
-            due=post.due_at,
+            due=post.grace_from or post.due_at,
             campaign=post.campaign,
         )
 
@@ -79,7 +81,7 @@ _VIEW_COLUMNS = (
     Post.media_alt,
     Post.idempotency_key,
     Post.attempts,
-    Post.due_at,
+    func.coalesce(Post.grace_from, Post.due_at),
     Post.campaign,
 )
 
@@ -351,6 +353,7 @@ class Claims:
                         Status.SCHEDULED,
                         now,
                         next_attempt_at=decision.until,
+                        grace_from=decision.until,
                     )
                     event, status = "held", Status.SCHEDULED
                 else:

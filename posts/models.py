@@ -115,6 +115,9 @@ class Post(Base):
     status: Mapped[str] = mapped_column(String(16))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where lateness (grace) counts from when not its due time: the end of a hold by min_gap,
+    # which the daemon chose while the post was on time (cleared when a person moves it).
+    grace_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(64), default=new_key, unique=True)

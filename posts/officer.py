@@ -44,6 +44,7 @@ class AddRequest:
     link_expires: datetime | None = None
     image: Path | None = None
     alt: str | None = None
+    draft: bool = False  # a draft read back from an export waits for approval again
 
 
 @dataclass(frozen=True)
@@ -223,9 +224,8 @@ class Officer:
         subject = Subject.parse(subject_text)
         if subject.kind == "course" and self.config.course(subject.key or "") is None:
             keys = ", ".join(c.key for c in self.config.courses) or "none"
-            raise InputError(
-                f"There is no course {subject.key!r} in config.toml (courses: {keys})."
-            )
+            source = self.config.path.name if self.config.path else "config.toml"
+            raise InputError(f"There is no course {subject.key!r} in {source} (courses: {keys}).")
         link, link_expires = request.link, request.link_expires
         if request.template is not None:
             body, phase = self._render_template(
@@ -242,15 +242,15 @@ class Officer:
             raise InputError(
                 f"--link must be a web address starting with https:// or http://, not {link!r}."
             )
-        if link_expires is not None and link is None:
+        ends = self.subject_end(subject) if request.template or request.subject else None
+        if link_expires is not None and link is None and ends is None:
             raise InputError("--link-expires needs --link: it tells when that link stops working.")
         if link and link not in body:
             body = f"{body}\n\n{link}"
         dying = self.dying_link(f"{body} {link or ''}")
         if dying is not None and (link_expires is None or dying[1] < link_expires):
             link, link_expires = dying
-        ends = self.subject_end(subject)
-        if request.template is not None and ends is not None:
+        if ends is not None:
             # A course's registration closes on its expires, link or none: its posts too.
             link_expires = min(link_expires or ends, ends)
         self.require_link_alive(request.at, link_expires, has_link=link is not None)
@@ -269,6 +269,7 @@ class Officer:
             link_expires_at=link_expires,
             media_path=media_path,
             media_alt=media_alt,
+            draft=request.draft,
         )
 
     def _render_template(
@@ -329,7 +330,8 @@ class Officer:
             lengths = (self.network(post.channel).measure(post.body), length)
             link = self.dying_link(text)
         ends = [e for e in (post.link_expires_at, link[1] if link else None) if e is not None]
-        self.require_link_alive(at or post.due_at, min(ends) if ends else None)
+        has_link = post.link is not None or link is not None
+        self.require_link_alive(at or post.due_at, min(ends) if ends else None, has_link=has_link)
         breaks = self.rule_breaks(post.channel, at, exclude=post.id) if at is not None else []
         if strict and breaks:
             raise InputError(refusal(f"Post {post_id}", breaks))
@@ -369,7 +371,7 @@ class Officer:
         require_status([post], RETRYABLE, "retry", RETRY_RULE)
         due = at or now
         self.require_future(due, now)
-        self.require_link_alive(due, post.link_expires_at)
+        self.require_link_alive(due, post.link_expires_at, has_link=post.link is not None)
         breaks = self.rule_breaks(post.channel, at, exclude=post.id) if at is not None else []
         if strict and breaks:
             raise InputError(refusal(f"Post {post_id}", breaks))
@@ -419,9 +421,10 @@ class Officer:
                 locale=self.config.campaign.language,
             )
             what = "The link stops working" if has_link else "Its subject is no longer useful"
+            post = "a post carrying it" if has_link else "a post about it"
             raise InputError(
                 f"{what} after {last}; with the safety margin of "
-                f"{format_duration(margin)}, a post carrying it must be due by "
+                f"{format_duration(margin)}, {post} must be due by "
                 f"{(link_expires - margin).astimezone(tz).isoformat(timespec='minutes')}."
             )
 

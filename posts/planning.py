@@ -198,7 +198,7 @@ class _Planner:
             between = f"spread {self.slots.day_text(start)} to {self.slots.day_text(end)}"
             for index, (subject, occurrence) in enumerate(order, start=1):
                 day = start + timedelta(days=round(span.days * index / (len(order) + 1)))
-                why = f"course {index} of {len(order)}, {between}"
+                why = f"promotion {index} of {len(order)} in turn, {between}"
                 instant = _instant(day, first, self.config)
                 targets.append(_Target(subject, course_phase(occurrence), instant, why, occurrence))
         return targets

@@ -33,6 +33,7 @@ class ProblemsError(InputError):
         count = "1 post needs" if len(keys) == 1 else f"{len(keys)} posts need"
         super().__init__(f"{count} work before {what}: {', '.join(keys)}.")
         self.problems = list(problems)
+        self.posts = keys
 
 
 def find_problems(config: Config, posts: Sequence[PlannedPost]) -> list[Problem]:

@@ -67,6 +67,7 @@ def find_dates(text: str, language: str) -> Iterator[tuple[date, str]]:
 def check_promises(config: Config, posts: Iterable[PlannedPost]) -> None:
     """Refuse, in one sentence, a course whose text promises a date after its `expires`."""
     language = config.campaign.language
+    source = config.path.name if config.path else "config.toml"
     rendered: dict[str, list[PlannedPost]] = {}
     for post in posts:
         rendered.setdefault(post.subject, []).append(post)
@@ -81,7 +82,7 @@ def check_promises(config: Config, posts: Iterable[PlannedPost]) -> None:
             for day, written in find_dates(text, language):
                 if day > course.expires and day not in own:
                     raise ConfigError(
-                        f"config.toml: course {course.key!r} promises {written} in {where}, "
+                        f"{source}: course {course.key!r} promises {written} in {where}, "
                         f"after its expires {course.expires.isoformat()}: correct the date or "
                         "move expires."
                     )

@@ -67,6 +67,7 @@ class NewPost:
     link_expires_at: datetime | None = None
     media_path: str | None = None
     media_alt: str | None = None
+    draft: bool = False  # scheduled at once unless it is a draft read back from an export
 
 
 class Store:
@@ -105,7 +106,7 @@ class Store:
             link_expires_at=new.link_expires_at,
             media_path=new.media_path,
             media_alt=new.media_alt,
-            status=Status.SCHEDULED,
+            status=Status.DRAFT if new.draft else Status.SCHEDULED,
             due_at=new.due_at,
             attempts=0,
             edited=True,
@@ -114,7 +115,8 @@ class Store:
         )
         session.add(post)
         session.flush()
-        _record(session, post, now, "added", f"scheduled by hand for {self._show(new.due_at)}")
+        what = "a draft again, from an export, due" if new.draft else "scheduled by hand for"
+        _record(session, post, now, "added", f"{what} {self._show(new.due_at)}")
         return post
 
     def save_plan(
@@ -238,6 +240,7 @@ class Store:
                 changes.append(f"due {self._show(post.due_at)} -> {self._show(due_at)}")
                 post.due_at = due_at
                 post.next_attempt_at = None
+                post.grace_from = None
             if changes:
                 post.edited = True
                 post.updated_at = now
@@ -252,6 +255,7 @@ class Store:
             was = post.status
             post.attempts = 0
             post.next_attempt_at = None
+            post.grace_from = None
             post.last_error = None
             post.claimed_by = None
             post.claimed_at = None

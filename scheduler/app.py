@@ -7,6 +7,7 @@ database never opens one. Tests build an App with their own config path, URL and
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from posts.campaign import Config
+    from posts.errors import ConfigError
     from posts.officer import Officer
     from posts.store import Store
 
@@ -37,6 +39,7 @@ class App:
         self.config_path = config_path or Path(os.environ.get("POSTSCHED_CONFIG", "config.toml"))
         self.database_override = database_url
         self.clock = clock
+        self.campaign_problems: list[ConfigError] = []
 
     @cached_property
     def config(self) -> Config:
@@ -46,10 +49,20 @@ class App:
 
     @cached_property
     def campaigns(self) -> dict[str, Config]:
-        """Every campaign of the installation by name, config.toml's own first."""
+        """Every campaign of the installation by name, config.toml's own first. A campaign file
+        that cannot be read is left out with a warning (`check` refuses it), so that the next
+        campaign's draft never stops the others."""
         from scheduler.campaigns import load_campaigns
 
-        return load_campaigns(self.config)
+        campaigns = load_campaigns(self.config, problems=self.campaign_problems)
+        for problem in self.campaign_problems:
+            self.warn(f"{problem} Its campaign is left out until the file is corrected.")
+        return campaigns
+
+    def warn(self, message: str) -> None:
+        """A warning for the person at the terminal (stderr; the web page's log)."""
+        if not self.quiet:
+            print(f"Warning: {message}", file=sys.stderr)
 
     def campaign_names(self) -> list[str]:
         """The campaigns config.toml knows, then any other the database holds posts of (a
@@ -62,12 +75,15 @@ class App:
         """A --campaign option checked: None, or a campaign the installation or database has."""
         from scheduler.campaigns import require_campaign
 
-        return None if name is None else require_campaign(name, self.campaign_names())
+        if name is None:
+            return None
+        return require_campaign(name, self.campaign_names(), self.campaign_problems)
 
     def officer_for(self, name: str | None) -> Officer:
         """The verbs for one campaign of the installation (None: config.toml's own). Every
         campaign file is read first, so a broken or clashing one is refused before any work."""
         campaigns = self.campaigns
+        self._refuse_clash(name)
         if name is None or name == self.config.campaign.name:
             return self.officer
         return self._officer(self._measured(campaigns, name), self.store)
@@ -82,16 +98,26 @@ class App:
 
     def planner_for(self, name: str | None) -> Officer:
         campaigns = self.campaigns
+        self._refuse_clash(name)
         if name is None or name == self.config.campaign.name:
             return self.planner
         return self._officer(self._measured(campaigns, name), None)
+
+    def _refuse_clash(self, name: str | None) -> None:
+        """A campaign whose name another file also claims is not planned until one changes."""
+        from scheduler.campaigns import NameClash
+
+        wanted = name or self.config.campaign.name
+        for problem in self.campaign_problems:
+            if isinstance(problem, NameClash) and problem.name == wanted:
+                raise problem
 
     def _measured(self, campaigns: dict[str, Config], name: str) -> Config:
         from dataclasses import replace
 
         from scheduler.campaigns import require_campaign
 
-        config = campaigns[require_campaign(name, campaigns)]
+        config = campaigns[require_campaign(name, campaigns, self.campaign_problems)]
         measured = self.measured_config.channels
         return replace(config, channels={n: measured[n] for n in config.channels})
 
@@ -168,6 +194,7 @@ class App:
 
     def reload(self) -> None:
         """Read config.toml again (after `connect` changed it)."""
+        self.campaign_problems = []
         for name in ("config", "campaigns", "measured_config", "officer", "planner"):
             self.__dict__.pop(name, None)
 

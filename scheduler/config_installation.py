@@ -46,7 +46,17 @@ def read_installation(root: Table, base_dir: Path, environ: Mapping[str, str]) -
     channels = {
         name: _channel(name, channels_table.table(name), base_dir) for name in channels_table.data
     }
-    daemon_table = root.table("daemon", required=False)
+    return {
+        "channels": channels,
+        "daemon": _daemon(root.table("daemon", required=False)),
+        "notify": _notify(root.table("notify", required=False)),
+        "database_url": _database_url(root, base_dir, environ),
+        "web": _web(root.table("web", required=False), base_dir, environ),
+        "campaign_files": _campaign_files(root, base_dir),
+    }
+
+
+def _daemon(daemon_table: Table) -> DaemonSettings:
     daemon_table.mark("env_file")  # read below only when present
     daemon = DaemonSettings(
         poll=daemon_table.duration("poll", "15s"),
@@ -59,14 +69,7 @@ def read_installation(root: Table, base_dir: Path, environ: Mapping[str, str]) -
     )
     if daemon.max_attempts < 1:
         raise ConfigError("config.toml: [daemon] max_attempts must be at least 1.")
-    return {
-        "channels": channels,
-        "daemon": daemon,
-        "notify": _notify(root.table("notify", required=False)),
-        "database_url": _database_url(root, base_dir, environ),
-        "web": _web(root.table("web", required=False), base_dir, environ),
-        "campaign_files": _campaign_files(root, base_dir),
-    }
+    return daemon
 
 
 def read_joined(
@@ -102,9 +105,20 @@ def read_joined(
                 "one installation keeps all its campaigns in one database: remove [database] "
                 "from the campaign file or make it the same."
             )
-    for table in ("daemon", "web", "notify"):
-        if table in root.data:
-            root.table(table).mark(*root.data[table])
+    # A complete file may repeat the installation's daemon and notices, not change them: a
+    # setting that would be silently dropped is refused instead.
+    for name, parse, theirs in (
+        ("daemon", _daemon, installation.daemon),
+        ("notify", _notify, installation.notify),
+    ):
+        if name in root.data and parse(root.table(name)) != theirs:
+            raise ConfigError(
+                f"config.toml: [{name}] differs from the installation's; the daemon and its "
+                f"notices are the installation's: remove [{name}] from this campaign file, or "
+                "change it in the installation's config.toml."
+            )
+    if "web" in root.data:
+        root.table("web").mark(*root.data["web"])
     return {
         "channels": channels,
         "daemon": installation.daemon,

@@ -12,6 +12,22 @@ from posts.errors import ConfigError, InputError
 from posts.timing import parse_duration
 
 T = TypeVar("T")
+# The words officers reach for first, and the key postsched uses for them ("did you mean").
+SYNONYMS = {
+    "deadline": "expires",
+    "registration": "expires",
+    "closes": "expires",
+    "until": "expires",
+    "expiry": "expires",
+    "link": "url",
+    "picture": "image",
+    "alt": "image_alt",
+    "finish": "end",
+    "stop": "end",
+    "session": "sessions",
+    "tz": "timezone",
+    "lang": "language",
+}
 _KIND_NAMES = {
     dict: "a table",
     list: "a list",
@@ -55,6 +71,8 @@ class Table:
             named = []
             for key in unknown:
                 close = difflib.get_close_matches(key, list(known), n=1)
+                if not close and SYNONYMS.get(key) in known:
+                    close = [SYNONYMS[key]]
                 named.append(f"{key!r} (did you mean {close[0]!r}?)" if close else repr(key))
             where = "the top level" if table.where == "" else table.where
             keys = "a key" if len(unknown) == 1 else "keys"

@@ -5,8 +5,10 @@ CSV in: a header row naming some of `channel, time, text, link, link_expires, im
 subject` (channel, time and text required), then one post per row, separated by `,` or `;`
 (what the header line uses), channel names in any case. A file `export --csv` wrote reads back:
 its `due_at`, `body` and `link_expires_at` are read as time, text and link_expires, its other
-columns are ignored, and its posts that are no longer draft or scheduled are skipped. Every row
-is checked before any is inserted; a refusal names the file's line.
+columns are ignored, its drafts stay drafts (waiting for approval as before), its posts that are
+no longer draft or scheduled are skipped, and its `campaign` column says which campaign's
+subjects and rules the rows are read with (`import --campaign` otherwise). Every row is checked
+before any is inserted; a refusal names the file's line.
 
 CSV out: UTF-8 with a byte-order mark (spreadsheets otherwise guess another encoding), and `;`
 between cells when the campaign's language writes decimals with a comma (French, German…), as
@@ -55,6 +57,7 @@ class Rows(list[tuple[str, AddRequest]]):
     def __init__(self) -> None:
         super().__init__()
         self.skipped: list[str] = []
+        self.campaigns: set[str] = set()  # the campaigns an exported file's rows name
 
 
 def read_posts_csv(
@@ -115,6 +118,8 @@ def parse_posts_csv(
             continue
         channel = values.get("channel", "")
         values["channel"] = named.get(channel.casefold(), channel)
+        if values.get("campaign"):
+            rows.campaigns.add(values["campaign"])
         try:
             rows.append((label, _request(values, parse_time)))
         except InputError as exc:
@@ -143,6 +148,7 @@ def _request(values: dict[str, str], parse_time: Callable[[str], datetime]) -> A
         link_expires=parse_time(values["link_expires"]) if values.get("link_expires") else None,
         image=Path(image) if image else None,
         alt=values.get("alt") or None,
+        draft=values.get("status", "").lower() == "draft",
     )
 
 
@@ -228,7 +234,7 @@ def event_title(post: Post, config: Config | None) -> str:
         title = config.article.title
     elif config is not None and kind == "course" and (course := config.course(key)):
         title = course.title.rpartition(" : ")[2]  # "Intelligence … : outils, usages…"
-    return f"{_short(title)}, {post.phase}"
+    return f"{_short(title)} · {post.phase}"
 
 
 def _short(text: str) -> str:

@@ -296,7 +296,7 @@ def print_status(data: dict[str, Any]) -> None:
     else:
         title = "Posts by status"
         if len(campaigns) > 1:
-            title += f" (campaigns: {', '.join(campaigns)})"
+            out.print(f"Campaigns: {', '.join(campaigns)}.", markup=False)
     table = Table(title=title)
     table.add_column("status")
     table.add_column("posts", justify="right")

@@ -376,3 +376,128 @@ def test_the_calendar_draws_every_campaign_and_each_subject_s_own_end(planned: P
     assert "outils-2027: last day" in page
     assert "printemps-2027" in page  # its posts say which campaign they belong to
     assert "2027" in page.split("<h1")[1][:4000]  # dates carry their year
+
+
+def test_a_broken_campaign_file_never_stops_the_others(planned: Path) -> None:
+    """The officer drafting the next campaign while cron runs the daemon: a mistake in the
+    draft is a warning for the other campaigns' commands, and an error for `check` and for
+    planning the draft itself."""
+    spring(planned.parent, SPRING_FILE.replace("max_per_day = 1", "max_per_day = 0"))
+    approved = run("approve", "--all")
+    assert approved.code == 0, approved.err
+    daemon = run("daemon", "--once")
+    assert daemon.code == 0, daemon.err
+    assert "Warning: printemps.toml:" in daemon.err and "left out" in daemon.err
+    plan = run("plan", "--as-of", AS_OF)
+    assert plan.code == 0 and "left out" in plan.err
+    status = run("status", "--json")
+    assert status.code == 0 and json.loads(status.out)["campaigns"] == ["ia-travail-social-2026"]
+
+    check = run("check")
+    assert check.code == 1 and "printemps.toml" in check.err
+    assert len(check.err.strip().splitlines()) == 1
+    own = run("plan", "--campaign", SPRING, "--as-of", AS_OF)
+    assert own.code == 1
+    assert f"There is no campaign '{SPRING}'" in own.err and "printemps.toml:" in own.err
+
+
+def test_add_and_import_take_a_campaign_and_an_export_reads_back_with_its_drafts(
+    planned: Path,
+) -> None:
+    from tests.conftest import ROOT
+
+    example = ROOT / "docs" / "examples" / "printemps-2027.toml"
+    spring(planned.parent, example.read_text(encoding="utf-8"), "printemps-2027.toml")
+    refused = run(
+        "add",
+        "mastodon",
+        "--at",
+        "2027-02-02T10:00",
+        "--template",
+        "default",
+        "--subject",
+        "course:ethique-2027",
+    )
+    assert refused.code == 1 and "There is no course 'ethique-2027'" in refused.err
+    added = run(
+        "add",
+        "mastodon",
+        "--at",
+        "2027-02-02T10:00",
+        "--text",
+        "Dernières places pour la session de mars : inscrivez-vous !",
+        "--subject",
+        "course:ethique-2027",
+        "--campaign",
+        "printemps-2027",
+        "--json",
+    )
+    assert added.code == 0, added.err
+    post = json.loads(added.out)
+    assert post["campaign"] == "printemps-2027"
+    assert post["link_expires_at"] == "2027-02-27T00:00:00+01:00"  # the course's deadline
+    late = run(
+        "add",
+        "linkedin",
+        "--at",
+        "2027-03-02T10:00",
+        "--template",
+        "default",
+        "--subject",
+        "course:ethique-2027",
+        "--campaign",
+        "printemps-2027",
+    )
+    assert late.code == 1 and "2027-02-26T12:00" in late.err  # held to the course's deadline
+
+    assert run("plan", "--campaign", "printemps-2027", "--as-of", "2026-11-30T12:00").code == 0
+    exported = planned.parent / "printemps.csv"
+    assert run("export", "--csv", str(exported), "--campaign", "printemps-2027").code == 0
+    fresh = planned.parent / "fresh.db"
+    assert run("--db", f"sqlite:///{fresh}", "init").code == 0
+    imported = run("--db", f"sqlite:///{fresh}", "import", "--csv", str(exported), "--json")
+    assert imported.code == 0, imported.err
+    back = json.loads(imported.out)
+    assert len(back) == 17 and {p["campaign"] for p in back} == {"printemps-2027"}
+    assert sorted(p["status"] for p in back).count("draft") == 16  # drafts stay drafts
+    assert [p["status"] for p in back if p["body"] == post["body"]] == ["scheduled"]
+
+    both = planned.parent / "both.csv"
+    assert run("export", "--csv", str(both)).code == 0
+    mixed = run("--db", f"sqlite:///{fresh}", "import", "--csv", str(both))
+    assert mixed.code == 1 and "several campaigns" in mixed.err
+
+
+def test_check_lists_the_problems_of_every_campaign(planned: Path) -> None:
+    """The spring campaign shares the course templates: a course template too long is listed
+    for both campaigns, each line naming its file, before one closing sentence."""
+    spring(planned.parent)
+    template = planned.parent / "templates/course/default.mastodon.j2"
+    template.write_text(template.read_text(encoding="utf-8") + "\n" + "y" * 500 + "\n")
+    result = run("check")
+    assert result.code == 1
+    *lines, closing = result.err.strip().splitlines()
+    assert sum(line.startswith("config.toml: course:") for line in lines) == 4
+    assert sum(line.startswith("printemps.toml: course:") for line in lines) == 2
+    assert closing.startswith("Error: config.toml: 4 posts need work")
+    assert "; printemps.toml: 2 posts need work" in closing
+
+
+def test_a_deadline_key_is_refused_with_the_key_that_says_it(project: Path) -> None:
+    config = project / "config.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('key = "outils"', 'key = "outils"\ndeadline = 2026-03-01'))
+    result = run("check")
+    assert result.code == 1
+    assert "'deadline' (did you mean 'expires'?)" in result.err
+    assert "accepts:" in result.err and "expires" in result.err.split("accepts:")[1]
+
+
+def test_a_campaign_file_cannot_change_the_installation_s_daemon(planned: Path) -> None:
+    same = SPRING_FILE + '\n[daemon]\npoll = "15s"\ngrace = "2h"\n'
+    spring(planned.parent, same)
+    assert run("plan", "--campaign", SPRING, "--as-of", AS_OF, "--dry-run").code == 0
+    spring(planned.parent, SPRING_FILE + '\n[daemon]\npoll = "5s"\n')
+    result = run("check")
+    assert result.code == 1
+    assert "printemps.toml: [daemon] differs from the installation's" in result.err

@@ -14,7 +14,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Engine, Integer, MetaData, insert, inspect, select, text, update
+from sqlalchemy import Column, Engine, Integer, MetaData, insert, inspect, select, text
 
 from posts.claims import Claims, PostView
 from posts.errors import DatabaseError
@@ -132,6 +132,7 @@ def test_migration_0003_backfills_the_last_publication_of_each_channel(engine: E
         command.upgrade(config, "0002")
     store = Store(engine)
     early, late = NOW - timedelta(hours=3), NOW - timedelta(minutes=20)
+    written = NOW - timedelta(days=1)
     rows = [
         ("mastodon", early, Status.PUBLISHED),
         ("mastodon", late, Status.PUBLISHED),
@@ -140,15 +141,21 @@ def test_migration_0003_backfills_the_last_publication_of_each_channel(engine: E
         ("dryrun", None, Status.SCHEDULED),  # nothing out on this one
     ]
     for channel, published_at, status in rows:
-        post = store.add_post(
-            NewPost("t", channel, "one-off", "one-off", f"{channel} {published_at}", NOW),
-            now=NOW - timedelta(days=1),
-        )
+        # Written as 0002 knew a post: the columns later migrations add are not there yet.
         with engine.begin() as connection:
             connection.execute(
-                update(Post)
-                .where(Post.id == post.id)
-                .values(status=status, published_at=published_at or None)
+                insert(Post).values(
+                    campaign="t",
+                    channel=channel,
+                    subject="one-off",
+                    phase="one-off",
+                    body=f"{channel} {published_at}",
+                    status=status,
+                    due_at=NOW,
+                    published_at=published_at,
+                    created_at=written,
+                    updated_at=written,
+                )
             )
     with engine.begin() as connection:  # mastodon's row exists (as 0002 left it), linkedin's not
         connection.execute(

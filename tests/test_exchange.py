@@ -117,7 +117,8 @@ def test_export_ics_gives_the_calendar_one_event_per_post(planned: Path, tmp_pat
     assert len(events) == 15, "the cancelled post is left out"
     assert result.out == f"Wrote 15 events to {target}.\n"
     first = events[0]
-    assert first["summary"] == "mastodon: IA et recherche en intervention sociale, announce (draft)"
+    title = "IA et recherche en intervention sociale · announce"
+    assert first["summary"] == f"mastodon: {title} (draft)"
     start = first.decoded("dtstart")
     assert start.isoformat() == "2026-01-12T08:30:00+00:00"
     assert "16 avril 2026" in str(first["description"])
@@ -205,4 +206,4 @@ def test_export_ics_titles_events_with_the_subject_and_counts_them(project: Path
     assert result.out == f"Wrote 2 events to {target}.\n"
     summaries = [str(e["summary"]) for e in Calendar.from_ical(target.read_bytes()).walk("VEVENT")]
     assert summaries[1].startswith("linkedin: outils, usages techniques"), summaries
-    assert summaries[1].endswith(", default (scheduled)") and len(summaries[1]) < 80
+    assert summaries[1].endswith(" · default (scheduled)") and len(summaries[1]) < 80

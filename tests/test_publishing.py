@@ -239,6 +239,27 @@ def test_posts_due_together_after_downtime_go_out_min_gap_apart(
     assert store.get(posts[2].id).next_attempt_at == now + timedelta(minutes=60)
 
 
+def test_a_post_held_behind_another_held_post_is_published_not_missed(
+    store: Store, claims: Claims
+) -> None:
+    """min_gap equal to grace (the shipped campaign: 2h each): three posts due together go out
+    two hours apart; the third, held twice, waited four hours by the daemon's own choice and is
+    published, not missed. A hold that the daemon cannot honour (it was down) still misses."""
+    posts = [add(store, due=T0) for _ in range(4)]
+    rules = replace(RULES, min_gap=timedelta(hours=2), grace=timedelta(hours=2))
+    channel = ScriptedChannel("mastodon")
+    first = tick(claims, {"mastodon": channel}, T0, rules)
+    assert [o for _, o in first] == ["published", "held", "held", "held"]
+    second = tick(claims, {"mastodon": channel}, T0 + timedelta(hours=2), rules)
+    assert second == [(posts[1].id, "published"), (posts[2].id, "held"), (posts[3].id, "held")]
+    third = tick(claims, {"mastodon": channel}, T0 + timedelta(hours=4), rules)
+    assert third == [(posts[2].id, "published"), (posts[3].id, "held")]
+    assert store.get(posts[2].id).status == "published"
+    # The daemon is down from the last hold's end (T0+6h) until 2 h 1 min later.
+    late = tick(claims, {"mastodon": channel}, T0 + timedelta(hours=8, minutes=1), rules)
+    assert late == [(posts[3].id, "missed")]
+
+
 def test_min_gap_counts_a_post_another_daemon_is_sending_but_not_a_failed_attempt(
     store: Store, claims: Claims
 ) -> None:

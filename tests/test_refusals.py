@@ -213,8 +213,8 @@ def test_every_unknown_key_is_named_with_the_keys_its_table_accepts(planned: Pat
     result = refused_unchanged(planned, "check")
     assert_refused(
         result,
-        "[[courses]] #2 has keys postsched does not know, 'deadline', 'end' and 'image_alts' "
-        "(did you mean 'image_alt'?); [[courses]] accepts: ",
+        "[[courses]] #2 has keys postsched does not know, 'deadline' (did you mean 'expires'?), "
+        "'end' and 'image_alts' (did you mean 'image_alt'?); [[courses]] accepts: ",
     )
     accepted = result.err.split("accepts: ")[1].split(";")[0].split(", ")
     assert {"key", "title", "formats", "url", "summary", "posts", "image", "image_alt"} <= set(

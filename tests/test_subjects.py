@@ -166,7 +166,9 @@ def test_spring_courses_are_planned_only_before_each_deadline(spring: Path) -> N
     assert last_call["due_at"] == "2027-04-06T09:30:00+02:00"
     assert last_call["why"] == "last-call: 3 days before course outils's last day (9 Apr)"
     promo = by_key["course:ethique/promo-2/mastodon"]
-    assert promo["why"].startswith("course 2 of 2, spread 11 Jan to 26 Feb"), promo["why"]
+    assert promo["why"].startswith("promotion 2 of 2 in turn, spread 11 Jan to 26 Feb"), promo[
+        "why"
+    ]
 
 
 def test_templates_get_the_course_s_own_deadline_and_sessions(spring: Path) -> None:

@@ -55,10 +55,22 @@ def check(online: bool, campaign: str | None) -> None:
     for channel in a.config.channels.values():
         if channel.mode == "live":
             require_real_target(channel)
-    names = [campaign] if campaign is not None else list(a.campaigns)
+    from posts.errors import InputError
+    from posts.problems import ProblemsError
+    from scheduler.campaigns import load_campaigns
+
+    # Every campaign file must read here, where a broken one is refused rather than left out.
+    names = [campaign] if campaign is not None else list(load_campaigns(a.config))
+    failed: list[str] = []
     for name in names:
         planner = a.planner_for(name)
-        rendered = listing_problems(planner.render_all)
+        source = planner.config.path.name if planner.config.path else "config.toml"
+        try:
+            prefix = f"{source}: " if len(names) > 1 else ""
+            rendered = listing_problems(planner.render_all, prefix=prefix)
+        except ProblemsError as exc:
+            failed.append(f"{prefix}{str(exc).rstrip('.')}")
+            continue
         table = Table(title=f"Templates of {planner.config.campaign.name}")
         for column in ("channel", "subject", "phase", "template", "length", "text"):
             table.add_column(column)
@@ -74,8 +86,9 @@ def check(online: bool, campaign: str | None) -> None:
             )
         if not a.quiet:
             console().print(table)
-        source = planner.config.path.name if planner.config.path else "config.toml"
         click.echo(f"{source} is valid and {every_post_renders(len(rendered))}.")
+    if failed:
+        raise InputError("; ".join(failed) + ".")
     if online:
         check_tokens(a)
 
@@ -150,7 +163,7 @@ def plan(as_of: str | None, dry_run: bool, as_json: bool, campaign: str | None) 
             )
 
 
-def listing_problems(work: Callable[[], T]) -> T:
+def listing_problems(work: Callable[[], T], prefix: str = "") -> T:
     """Run `work`; if posts need work, list every problem on stderr, one a line, before the
     closing `Error: …` sentence."""
     from posts.problems import ProblemsError
@@ -159,7 +172,7 @@ def listing_problems(work: Callable[[], T]) -> T:
         return work()
     except ProblemsError as exc:
         for problem in exc.problems:
-            click.echo(problem.line(), err=True)
+            click.echo(prefix + problem.line(), err=True)
         raise
 
 

@@ -49,6 +49,9 @@ from scheduler.commands.common import (
 )
 @click.option("--image", type=click.Path(path_type=Path), help="An image to attach.")
 @click.option("--alt", metavar="TEXT", help="The image's alt text (required with --image).")
+@campaign_option(
+    "The campaign it belongs to: its subjects, templates and rules (default: config.toml's)."
+)
 @strict_option
 @click.option("--json", "as_json", is_flag=True, help="Print the new post as JSON.")
 def add(
@@ -61,6 +64,7 @@ def add(
     link_expires: str | None,
     image: Path | None,
     alt: str | None,
+    campaign: str | None,
     strict: bool,
     as_json: bool,
 ) -> None:
@@ -82,7 +86,7 @@ def add(
         image=image,
         alt=alt,
     )
-    post = a.officer.add(request, a.now(), strict=strict, warn=warn)
+    post = a.officer_for(campaign).add(request, a.now(), strict=strict, warn=warn)
     if as_json:
         echo_json(post_json(post, a.config.campaign.timezone))
     else:
@@ -287,9 +291,12 @@ COMMANDS = [add, queue_command, show, preview, approve, cancel, edit, retry]
     type=click.Path(path_type=Path),
     help="One post per row: channel, time, text[, link, link_expires, image, alt, subject].",
 )
+@campaign_option(
+    "The campaign the rows belong to (default: the file's campaign column, else config.toml's)."
+)
 @strict_option
 @click.option("--json", "as_json", is_flag=True, help="Print the new posts as JSON.")
-def import_command(csv_file: Path, strict: bool, as_json: bool) -> None:
+def import_command(csv_file: Path, campaign: str | None, strict: bool, as_json: bool) -> None:
     """Queue one-off posts from a CSV file: every row is checked before any is inserted."""
     from posts.store import counted, id_range
     from scheduler.exchange import read_posts_csv, skipped_rows
@@ -297,7 +304,14 @@ def import_command(csv_file: Path, strict: bool, as_json: bool) -> None:
 
     a = app()
     rows = read_posts_csv(csv_file, a.parse_time, channels=a.config.channels)
-    posts = a.officer.add_many(rows, a.now(), strict=strict, warn=warn)
+    if campaign is None and len(rows.campaigns) > 1:
+        raise InputError(
+            f"{csv_file} holds posts of several campaigns ({', '.join(sorted(rows.campaigns))}): "
+            "import them with --campaign NAME, one campaign's rows at a time."
+        )
+    if campaign is None and rows.campaigns:
+        campaign = next(iter(rows.campaigns))
+    posts = a.officer_for(campaign).add_many(rows, a.now(), strict=strict, warn=warn)
     if as_json:
         echo_json([post_json(p, a.config.campaign.timezone) for p in posts])
     else:

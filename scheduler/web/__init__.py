@@ -245,7 +245,8 @@ def create_app(
             channel = None
         campaigns = a.campaign_names()
         campaign = request.args.get("campaign") or None
-        if campaign not in campaigns:
+        if campaign is not None and campaign not in campaigns:
+            flash(f"There is no campaign {campaign!r}: showing every campaign's posts.", "error")
             campaign = None
         posts = a.store.list_posts(wanted, channel, campaign=campaign)
         counts = a.store.counts(campaign)
@@ -351,6 +352,7 @@ def create_app(
             names=names,
             chosen=chosen,
             planned_campaign=planner.config.campaign,
+            planned_source=planner.config.path.name if planner.config.path else None,
         )
 
     def length_of(channel: str, body: str) -> tuple[int, int]:
