@@ -14,6 +14,7 @@ from pathlib import Path
 from babel.dates import format_date
 
 from posts.campaign import Config, link_end
+from posts.characters import clean_text, is_control
 from posts.errors import InputError
 from posts.images import check_image
 from posts.models import RETRYABLE, Post
@@ -220,6 +221,7 @@ class Officer:
                 "Give the post's text with --text or a template with --template, not both."
             )
         subject_text = request.subject or ("article" if request.template else "one-off")
+        clean_text(subject_text, "The subject", kept=frozenset())
         subject = Subject.parse(subject_text)
         if subject.kind == "course" and self.config.course(subject.key or "") is None:
             keys = ", ".join(c.key for c in self.config.courses) or "none"
@@ -237,7 +239,7 @@ class Officer:
                 if dates is not None and dates.expires is not None and link is not None:
                     link_expires = link_expires or link_end(dates.expires, self.config.campaign)
         else:
-            body, phase = (request.text or "").strip(), ONE_OFF_PHASE
+            body, phase = clean_text(request.text or "").strip(), ONE_OFF_PHASE
         if link is not None and not is_web_address(link):
             raise InputError(
                 f"--link must be a web address starting with https:// or http://, not {link!r}."
@@ -302,7 +304,7 @@ class Officer:
         check_image(image)
         if not alt or not alt.strip():
             raise InputError("An image needs its alt text (--alt) for readers who cannot see it.")
-        return str(image.resolve()), alt.strip()
+        return str(image.resolve()), clean_text(alt, "The alt text").strip()
 
     # editing -----------------------------------------------------------------------------
 
@@ -324,7 +326,7 @@ class Officer:
             self.require_future(at, now)
         link = lengths = None
         if text is not None:
-            text = text.strip()
+            text = clean_text(text, f"Post {post_id}'s new text").strip()
             length = self.check_text(text, post.channel, exclude=post.id)
             lengths = (self.network(post.channel).measure(post.body), length)
             link = self.dying_link(text)
@@ -442,4 +444,8 @@ def require_channel(config: Config, name: str) -> str:
 
 def is_web_address(link: str) -> bool:
     scheme, _, rest = link.partition("://")
-    return scheme.lower() in ("http", "https") and bool(rest) and not any(c.isspace() for c in link)
+    return (
+        scheme.lower() in ("http", "https")
+        and bool(rest)
+        and not any(c.isspace() or is_control(c) for c in link)
+    )
