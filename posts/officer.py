@@ -170,10 +170,11 @@ class Officer:
         written; a refusal names the request by its label (a CSV line, say)."""
         prepared: list[NewPost] = []
         taken: set[tuple[str, str]] = set()
+        known: dict[str, set[str]] = {}  # each channel's texts, read once for the whole file
         checked: list[tuple[str, list[RuleBreak]]] = []
         for label, request in requests:
             try:
-                new = self.prepare(request, now, also_taken=taken)
+                new = self.prepare(request, now, also_taken=taken, known=known)
                 earlier = [
                     Neighbour(f"the post on {name}", p.due_at)
                     for (name, _), p in zip(checked, prepared, strict=True)
@@ -209,9 +210,14 @@ class Officer:
         return check_time(campaign, channel, at, near)
 
     def prepare(
-        self, request: AddRequest, now: datetime, also_taken: set[tuple[str, str]] | None = None
+        self,
+        request: AddRequest,
+        now: datetime,
+        also_taken: set[tuple[str, str]] | None = None,
+        known: dict[str, set[str]] | None = None,
     ) -> NewPost:
-        """Check a one-off post and build it, writing nothing."""
+        """Check a one-off post and build it, writing nothing. `known` keeps each channel's
+        stored texts across the posts of one import, read once per channel."""
         channel = self.channel(request.channel)
         self.require_future(request.at, now)
         if request.text is None and request.template is None:
@@ -257,7 +263,7 @@ class Officer:
             link_expires = min(link_expires or ends, ends)
         self.require_link_alive(request.at, link_expires, has_link=link is not None)
         media_path, media_alt = self._media(request.image, request.alt)
-        self.check_text(body, request.channel)
+        self.check_text(body, request.channel, known=known)
         if also_taken and (request.channel, body) in also_taken:
             raise InputError(f"the same text is already queued above for {request.channel}.")
         return NewPost(
@@ -388,9 +394,21 @@ class Officer:
         config = self.config.channels[channel]
         return network_for(config.type, config.options)
 
-    def check_text(self, text: str, channel: str, exclude: int | None = None) -> int:
+    def check_text(
+        self,
+        text: str,
+        channel: str,
+        exclude: int | None = None,
+        known: dict[str, set[str]] | None = None,
+    ) -> int:
         length = self.network(channel).check(text)
-        if text in self.store.bodies(channel, exclude=exclude):
+        if known is None:
+            bodies = self.store.bodies(channel, exclude=exclude)
+        elif channel in known:
+            bodies = known[channel]
+        else:
+            bodies = known[channel] = self.store.bodies(channel, exclude=exclude)
+        if text in bodies:
             raise InputError(
                 f"Channel {channel} already has a post with this exact text; networks refuse "
                 "or hide repeats, so change the wording."
