@@ -77,3 +77,18 @@ def clean_text(text: str, what: str = "The text", kept: frozenset[str] = KEPT) -
             "networks refuse and databases may not store: remove it."
         )
     return text
+
+
+def is_web_address(link: str) -> bool:
+    """An http(s) address with no space or control character in it."""
+    scheme, _, rest = link.partition("://")
+    return (
+        scheme.lower() in ("http", "https")
+        and bool(rest)
+        and not any(c.isspace() or is_control(c) for c in link)
+    )
+
+
+def is_one_token(text: str) -> bool:
+    """No space and no control character anywhere: safe on one line of a log or a calendar."""
+    return not any(c.isspace() or is_control(c) for c in text)

@@ -14,7 +14,7 @@ from pathlib import Path
 from babel.dates import format_date
 
 from posts.campaign import Config, link_end
-from posts.characters import clean_text, is_control
+from posts.characters import clean_text, is_web_address
 from posts.errors import InputError
 from posts.images import check_image
 from posts.models import RETRYABLE, Post
@@ -458,12 +458,3 @@ def require_channel(config: Config, name: str) -> str:
         known = ", ".join(config.channels)
         raise InputError(f"There is no channel {name!r} in config.toml (channels: {known}).")
     return name
-
-
-def is_web_address(link: str) -> bool:
-    scheme, _, rest = link.partition("://")
-    return (
-        scheme.lower() in ("http", "https")
-        and bool(rest)
-        and not any(c.isspace() or is_control(c) for c in link)
-    )

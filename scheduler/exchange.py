@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from posts.campaign import Config
+from posts.characters import is_one_token
 from posts.errors import InputError
 from posts.models import Post
 from posts.officer import ONE_OFF_PHASE, AddRequest
@@ -229,8 +230,10 @@ def posts_ics(
         event.add("summary", f"{post.channel}: {title} ({post.status})")
         event.add("categories", [post.campaign])
         event.add("description", post.body)
-        if post.remote_url or post.link:
-            event.add("url", post.remote_url or post.link)
+        # Never an address with a line break or a space: it would end the calendar's line.
+        url = next((u for u in (post.remote_url, post.link) if u and is_one_token(u)), None)
+        if url:
+            event.add("url", url)
         calendar.add_component(event)
     return bytes(calendar.to_ical())
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from posts.campaign import ChannelConfig
+from posts.characters import is_web_address
 from posts.claims import PostView
 from posts.errors import PermanentError, TransientError
 from posts.images import image_kind
@@ -59,6 +60,19 @@ class Image:
             "size": len(self.content),
             "sha256": self.sha256,
         }
+
+
+def network_url(value: object) -> tuple[str | None, str | None]:
+    """A URL a network sent back, kept only when it is an http(s) address with no space or
+    control character: it becomes a link on the post's page, a calendar's URL, a log line.
+    Otherwise (None, a note quoting the answer, escaped, for the post's log)."""
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, str) and is_web_address(value):
+        return value, None
+    shown = repr(value)
+    shown = shown if len(shown) <= 200 else shown[:199] + "…"
+    return None, f"the network gave the address {shown}, which is not a web address: not kept"
 
 
 def read_image(post: PostView) -> Image:
