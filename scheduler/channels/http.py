@@ -100,6 +100,28 @@ def read_timeout(channel: ChannelConfig) -> float:
     return parse_duration(str(value)).total_seconds() if value else 30.0
 
 
+SHORTEST_PIECE = 6  # a shorter piece of a token is masked only as part of a longer form
+
+
+def secret_forms(token: str) -> list[str]:
+    """Every form of a token an error message may hold, longest first."""
+    import json
+    from urllib.parse import quote, quote_plus
+
+    if not token:
+        return []
+    forms = {
+        token,
+        repr(token)[1:-1],
+        token.encode("unicode_escape").decode("ascii"),
+        json.dumps(token)[1:-1],
+        quote(token, safe=""),
+        quote_plus(token),
+    }
+    forms |= {piece for piece in token.split() if len(piece) >= SHORTEST_PIECE}
+    return sorted((f for f in forms if f), key=len, reverse=True)
+
+
 class HttpClient:
     """One HTTP session per channel: timeouts on every call, and the one place where transport
     failures become domain errors. The token is added here and nowhere else, and never
@@ -143,7 +165,12 @@ class HttpClient:
         return response
 
     def censor(self, text: str) -> str:
-        return text.replace(self._token, "***") if self._token else text
+        """The text with the token masked in every form an error may quote it: whole, escaped
+        as repr or JSON would, URL-encoded, and each of its pieces between line breaks and
+        spaces (a token holding one is refused at start; this is the second wall)."""
+        for form in secret_forms(self._token):
+            text = text.replace(form, "***")
+        return text
 
     def error_text(self, response: Response) -> str:
         """The network's own words for a refusal (`error`, `message`, or the start of the
