@@ -172,20 +172,18 @@ class Officer:
         taken: set[tuple[str, str]] = set()
         known: dict[str, set[str]] = {}  # each channel's texts, read once for the whole file
         checked: list[tuple[str, list[RuleBreak]]] = []
+        earlier: dict[str, list[Neighbour]] = {}  # the rows above, per channel
         for label, request in requests:
             try:
                 new = self.prepare(request, now, also_taken=taken, known=known)
-                earlier = [
-                    Neighbour(f"the post on {name}", p.due_at)
-                    for (name, _), p in zip(checked, prepared, strict=True)
-                    if p.channel == new.channel
-                ]
-                breaks = self.rule_breaks(new.channel, new.due_at, also=earlier)
+                above = earlier.setdefault(new.channel, [])
+                breaks = self.rule_breaks(new.channel, new.due_at, also=above)
                 if strict and breaks:
                     raise InputError(refusal("the post", breaks))
             except InputError as exc:
                 raise InputError(f"{label}: {exc}") from None
             taken.add((new.channel, new.body))
+            above.append(Neighbour(f"the post on {label}", new.due_at))
             prepared.append(new)
             checked.append((label, breaks))
         posts = self.store.add_posts(prepared, now=now)
