@@ -307,6 +307,9 @@ ESCAPES = [
     "{{ namespace.__init__.__globals__ }}",
     "{{ lipsum | attr('__globals__') }}",
     "{{ '{0.__init__.__globals__}'.format(cycler) }}",
+    # CVE-2025-27516 (Jinja2 < 3.1.6): |attr('format') reached str.format outside the sandbox.
+    "{{ '{0.__class__}'|attr('format')(cycler) }}",
+    "{{ '{0.__init__.__globals__[os].environ}'|attr('format')(cycler) }}",
     "{{ ''.__class__.__mro__[1].__subclasses__() }}",
     "{% include '/etc/passwd' %}",
     "{% include '../config.toml' %}",
@@ -334,6 +337,7 @@ def test_the_sandbox_refuses_to_read_the_environment_or_a_file(
     with pytest.raises(TemplateError) as refused:
         renderer.render("course/escape.j2", context)
     message = str(refused.value)
+    assert "course/escape.j2" in message, "the refusal names the file"
     reasons = ("the sandbox refused it", "'config' is undefined", "does not exist")
     assert any(reason in message for reason in reasons), message
     assert SANDBOX_TOKEN not in message
@@ -386,6 +390,24 @@ def test_add_refuses_a_template_path_outside_the_templates_folder(
     assert result.code == 1 and result.err.startswith("Error: "), result
     assert "root:" not in result.err and "safety_margin" not in result.err
     assert SANDBOX_TOKEN not in result.out + result.err
+
+
+def test_the_installed_jinja2_is_one_whose_sandbox_holds() -> None:
+    """pyproject's floor is past CVE-2025-27516, and the Jinja2 installed meets it."""
+    import re
+    import tomllib
+    from importlib.metadata import version
+
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    [requirement] = [d for d in project["project"]["dependencies"] if d.startswith("Jinja2")]
+    floor = re.fullmatch(r"Jinja2>=([\d.]+)", requirement.replace(" ", ""))
+    assert floor, requirement
+
+    def parts(text: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in re.findall(r"\d+", text)[:3])
+
+    assert parts(floor.group(1)) >= (3, 1, 6), requirement
+    assert parts(version("Jinja2")) >= parts(floor.group(1)), version("Jinja2")
 
 
 # A token holding a line break (issue 13) ------------------------------------------------------
