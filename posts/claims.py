@@ -112,6 +112,7 @@ class Published:
     at: datetime  # when the network answered
     remote_id: str
     url: str | None
+    note: str | None = None  # what the log says of an answer that was not kept
 
 
 class ClaimLostError(Exception):
@@ -484,6 +485,8 @@ class Claims:
     def _record(self, session: Session, published: Published, worker: str) -> Outcome:
         post, at, url = published.post, published.at, published.url
         detail = url or published.remote_id
+        if published.note:
+            detail = f"{detail} ({published.note})"
         self._finish(
             session,
             post,

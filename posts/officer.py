@@ -14,6 +14,7 @@ from pathlib import Path
 from babel.dates import format_date
 
 from posts.campaign import Config, link_end
+from posts.characters import clean_text, is_web_address
 from posts.errors import InputError
 from posts.images import check_image
 from posts.models import RETRYABLE, Post
@@ -170,21 +171,20 @@ class Officer:
         written; a refusal names the request by its label (a CSV line, say)."""
         prepared: list[NewPost] = []
         taken: set[tuple[str, str]] = set()
+        known: dict[str, set[str]] = {}  # each channel's texts, read once for the whole file
         checked: list[tuple[str, list[RuleBreak]]] = []
+        earlier: dict[str, list[Neighbour]] = {}  # the rows above, per channel
         for label, request in requests:
             try:
-                new = self.prepare(request, now, also_taken=taken)
-                earlier = [
-                    Neighbour(f"the post on {name}", p.due_at)
-                    for (name, _), p in zip(checked, prepared, strict=True)
-                    if p.channel == new.channel
-                ]
-                breaks = self.rule_breaks(new.channel, new.due_at, also=earlier)
+                new = self.prepare(request, now, also_taken=taken, known=known)
+                above = earlier.setdefault(new.channel, [])
+                breaks = self.rule_breaks(new.channel, new.due_at, also=above)
                 if strict and breaks:
                     raise InputError(refusal("the post", breaks))
             except InputError as exc:
                 raise InputError(f"{label}: {exc}") from None
             taken.add((new.channel, new.body))
+            above.append(Neighbour(f"the post on {label}", new.due_at))
             prepared.append(new)
             checked.append((label, breaks))
         posts = self.store.add_posts(prepared, now=now)
@@ -209,9 +209,14 @@ class Officer:
         return check_time(campaign, channel, at, near)
 
     def prepare(
-        self, request: AddRequest, now: datetime, also_taken: set[tuple[str, str]] | None = None
+        self,
+        request: AddRequest,
+        now: datetime,
+        also_taken: set[tuple[str, str]] | None = None,
+        known: dict[str, set[str]] | None = None,
     ) -> NewPost:
-        """Check a one-off post and build it, writing nothing."""
+        """Check a one-off post and build it, writing nothing. `known` keeps each channel's
+        stored texts across the posts of one import, read once per channel."""
         channel = self.channel(request.channel)
         self.require_future(request.at, now)
         if request.text is None and request.template is None:
@@ -221,6 +226,7 @@ class Officer:
                 "Give the post's text with --text or a template with --template, not both."
             )
         subject_text = request.subject or ("article" if request.template else "one-off")
+        clean_text(subject_text, "The subject", kept=frozenset())
         subject = Subject.parse(subject_text)
         if subject.kind == "course" and self.config.course(subject.key or "") is None:
             keys = ", ".join(c.key for c in self.config.courses) or "none"
@@ -237,7 +243,7 @@ class Officer:
                 if dates is not None and dates.expires is not None and link is not None:
                     link_expires = link_expires or link_end(dates.expires, self.config.campaign)
         else:
-            body, phase = (request.text or "").strip(), ONE_OFF_PHASE
+            body, phase = clean_text(request.text or "").strip(), ONE_OFF_PHASE
         if link is not None and not is_web_address(link):
             raise InputError(
                 f"--link must be a web address starting with https:// or http://, not {link!r}."
@@ -255,7 +261,7 @@ class Officer:
             link_expires = min(link_expires or ends, ends)
         self.require_link_alive(request.at, link_expires, has_link=link is not None)
         media_path, media_alt = self._media(request.image, request.alt)
-        self.check_text(body, request.channel)
+        self.check_text(body, request.channel, known=known)
         if also_taken and (request.channel, body) in also_taken:
             raise InputError(f"the same text is already queued above for {request.channel}.")
         return NewPost(
@@ -303,7 +309,7 @@ class Officer:
         check_image(image)
         if not alt or not alt.strip():
             raise InputError("An image needs its alt text (--alt) for readers who cannot see it.")
-        return str(image.resolve()), alt.strip()
+        return str(image.resolve()), clean_text(alt, "The alt text").strip()
 
     # editing -----------------------------------------------------------------------------
 
@@ -325,7 +331,7 @@ class Officer:
             self.require_future(at, now)
         link = lengths = None
         if text is not None:
-            text = text.strip()
+            text = clean_text(text, f"Post {post_id}'s new text").strip()
             length = self.check_text(text, post.channel, exclude=post.id)
             lengths = (self.network(post.channel).measure(post.body), length)
             link = self.dying_link(text)
@@ -388,9 +394,21 @@ class Officer:
         config = self.config.channels[channel]
         return network_for(config.type, config.options)
 
-    def check_text(self, text: str, channel: str, exclude: int | None = None) -> int:
+    def check_text(
+        self,
+        text: str,
+        channel: str,
+        exclude: int | None = None,
+        known: dict[str, set[str]] | None = None,
+    ) -> int:
         length = self.network(channel).check(text)
-        if text in self.store.bodies(channel, exclude=exclude):
+        if known is None:
+            bodies = self.store.bodies(channel, exclude=exclude)
+        elif channel in known:
+            bodies = known[channel]
+        else:
+            bodies = known[channel] = self.store.bodies(channel, exclude=exclude)
+        if text in bodies:
             raise InputError(
                 f"Channel {channel} already has a post with this exact text; networks refuse "
                 "or hide repeats, so change the wording."
@@ -441,8 +459,3 @@ def require_channel(config: Config, name: str) -> str:
         known = ", ".join(config.channels)
         raise InputError(f"There is no channel {name!r} in config.toml (channels: {known}).")
     return name
-
-
-def is_web_address(link: str) -> bool:
-    scheme, _, rest = link.partition("://")
-    return scheme.lower() in ("http", "https") and bool(rest) and not any(c.isspace() for c in link)

@@ -24,10 +24,12 @@ log = logging.getLogger("postsched.publishing")
 
 @dataclass(frozen=True)
 class Receipt:
-    """What a network says it made of a post."""
+    """What a network says it made of a post. `note`: what the log should say of an answer
+    that could not be kept (a returned URL that is not a web address, say)."""
 
     remote_id: str
     url: str | None
+    note: str | None = None
 
 
 class Channel(Protocol):
@@ -230,7 +232,7 @@ def _publish_one(
         receipt = channel.publish(post)
     except Exception as exc:
         return _record_failure(claims, post, rules, worker, clock(), rng, exc)
-    return Published(post, clock(), receipt.remote_id, receipt.url)
+    return Published(post, clock(), receipt.remote_id, receipt.url, receipt.note)
 
 
 def _record_failure(

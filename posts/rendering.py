@@ -23,7 +23,8 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
 from posts.campaign import Config
-from posts.errors import TemplateError
+from posts.characters import clean_text
+from posts.errors import InputError, TemplateError
 
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -133,6 +134,10 @@ class Renderer:
                 filename=str(_failing_file(exc, path)),
                 lineno=_failing_line(exc),
             ) from exc
+        try:
+            text = clean_text(text, "Its text")
+        except InputError as exc:
+            raise TemplateError(str(exc), filename=str(path)) from None
         return tidy(text)
 
     def context(

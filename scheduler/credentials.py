@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from posts.campaign import ChannelConfig
+from posts.characters import is_control
 from posts.errors import ConfigError
 from scheduler.files import write_atomically
 
@@ -152,10 +153,10 @@ def read_token(channel: ChannelConfig, environ: Mapping[str, str] | None = None)
     if channel.token_env:
         value = environ.get(channel.token_env, "").strip()
         if value:
-            return Token(value=value, source=f"${channel.token_env}")
+            return require_one_piece(Token(value=value, source=f"${channel.token_env}"))
     token = stored_token(channel, environ)
     if token is not None:
-        return token
+        return require_one_piece(token)
     entry = Credentials.locate(environ).entry(channel.name)
     if entry and entry.get("server") and entry.get("server") != channel_server(channel):
         raise ConfigError(
@@ -168,6 +169,18 @@ def read_token(channel: ChannelConfig, environ: Mapping[str, str] | None = None)
         f"[channels.{channel.name}] is live but has no token: run postsched connect "
         f"{channel.name}{where}."
     )
+
+
+def require_one_piece(token: Token) -> Token:
+    """A token with a space, a line break or another control character inside is a copy that
+    went wrong, and would be quoted, whole or cut, in the HTTP library's errors: refused,
+    naming where it came from, never its value."""
+    if any(c.isspace() or is_control(c) for c in token.value):
+        raise ConfigError(
+            f"The token in {token.source} holds a line break, a space or another control "
+            "character: copy it again as one piece and set it there."
+        )
+    return token
 
 
 def stored_token(channel: ChannelConfig, environ: Mapping[str, str] | None = None) -> Token | None:

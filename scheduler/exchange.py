@@ -8,11 +8,24 @@ its `due_at`, `body` and `link_expires_at` are read as time, text and link_expir
 columns are ignored, its drafts stay drafts (waiting for approval as before), its posts that are
 no longer draft or scheduled are skipped, and its `campaign` column says which campaign's
 subjects and rules the rows are read with (`import --campaign` otherwise). Every row is checked
-before any is inserted; a refusal names the file's line.
+before any is inserted; a refusal names the file's line. A quoted cell must close on the line
+it should: one that runs to the end of the file, or over a line that reads as a row of its own
+(the header's number of cells, a channel of config.toml in its channel column), is refused
+naming the line where its quote opened; a text over several lines in properly closed quotes (as
+spreadsheets write them) is read whole. A cell over csv's limit of 131,072 characters is
+refused naming its line.
 
 CSV out: UTF-8 with a byte-order mark (spreadsheets otherwise guess another encoding), and `;`
 between cells when the campaign's language writes decimals with a comma (French, German…), as
 its spreadsheets expect; `,` otherwise.
+
+No formula: every cell postsched writes (export, the post log) that a spreadsheet would read as
+a formula, that is starting with `=`, `+`, `-`, `@`, a tab or a carriage return, gets a single
+quote in front (OWASP's rule), and so does one that already starts with quotes followed by such
+a character (`'=x` is written `''=x`). Import takes one quote off a cell made of quotes then
+one of those characters, and only such a cell: what export wrote reads back as it was, a text
+like `'Tis` is read as written, and a hand-written `'=x` reads as `=x`, as a spreadsheet
+shows it.
 """
 
 from __future__ import annotations
@@ -24,9 +37,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from posts.campaign import Config
+from posts.characters import is_one_token
 from posts.errors import InputError
 from posts.models import Post
 from posts.officer import ONE_OFF_PHASE, AddRequest
+from scheduler.csvcells import read_cell, records, safe_row
 
 COLUMNS = ("channel", "time", "text", "link", "link_expires", "image", "alt", "subject")
 REQUIRED = ("channel", "time", "text")
@@ -86,9 +101,19 @@ def parse_posts_csv(
     text = text.removeprefix("\ufeff")
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [name.strip().lower() for name in reader.fieldnames or []]
-    header = [EXPORTED_AS.get(name, name) for name in header]
+    named = {channel.casefold(): channel for channel in channels}
+    header: list[str] = []
+
+    def is_row(cells: list[str]) -> bool:
+        """A line that reads as a row of its own: the header's cells, a channel in its place."""
+        if len(cells) != len(header) or "channel" not in header:
+            return False
+        return read_cell(cells[header.index("channel")].strip()).casefold() in named
+
+    lines = records(text, delimiter, path, is_row)
+    for _, cells in lines:
+        header = [EXPORTED_AS.get(n, n) for n in (c.strip().lower() for c in cells)]
+        break
     if not header:
         raise InputError(
             f"{path} is empty: its first line should name the columns "
@@ -103,16 +128,14 @@ def parse_posts_csv(
     missing = [name for name in REQUIRED if name not in header]
     if missing:
         raise InputError(f"{path} line 1: the column {missing[0]!r} is missing.")
-    reader.fieldnames = header
-    named = {channel.casefold(): channel for channel in channels}
     rows = Rows()
-    for row in reader:
-        label = f"{path} line {reader.line_num}"
-        if None in row:
+    for line, cells in lines:
+        label = f"{path} line {line}"
+        if len(cells) > len(header):
             raise InputError(f"{label}: more cells than the header has columns.")
-        values = {k: (v or "").strip() for k, v in row.items()}
+        values = {k: read_cell(v).strip() for k, v in zip(header, cells, strict=False)}
         if not any(values.values()):
-            continue  # a blank line between rows
+            continue  # a line of empty cells between rows
         if values.get("status", "").lower() not in QUEUEABLE:
             rows.skipped.append(label)
             continue
@@ -177,10 +200,9 @@ def posts_csv(
     for post in posts:
         data = post.to_dict()
         writer.writerow(
-            [
-                show(v) if isinstance(v, datetime) else ("" if v is None else v)
-                for v in (data[c] for c in EXPORT_COLUMNS)
-            ]
+            safe_row(
+                [show(v) if isinstance(v, datetime) else v for v in map(data.get, EXPORT_COLUMNS)]
+            )
         )
     return buffer.getvalue()
 
@@ -214,8 +236,10 @@ def posts_ics(
         event.add("summary", f"{post.channel}: {title} ({post.status})")
         event.add("categories", [post.campaign])
         event.add("description", post.body)
-        if post.remote_url or post.link:
-            event.add("url", post.remote_url or post.link)
+        # Never an address with a line break or a space: it would end the calendar's line.
+        url = next((u for u in (post.remote_url, post.link) if u and is_one_token(u)), None)
+        if url:
+            event.add("url", url)
         calendar.add_component(event)
     return bytes(calendar.to_ical())
 

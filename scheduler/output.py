@@ -104,15 +104,19 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2)
 
 
+EVENT_COLUMNS = ("at", "post_id", "channel", "event", "detail")
+
+
 def events_csv(events: Iterable[Event], tz: ZoneInfo) -> str:
+    """The post log as CSV, no cell a spreadsheet would read as a formula."""
+    from scheduler.csvcells import safe_row
+
     buffer = io.StringIO()
-    writer = csv.DictWriter(
-        buffer, fieldnames=["at", "post_id", "channel", "event", "detail"], lineterminator="\n"
-    )
-    writer.writeheader()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(EVENT_COLUMNS)
     for event in events:
         row = event_json(event, tz)
-        writer.writerow({k: row[k] for k in writer.fieldnames})
+        writer.writerow(safe_row([row[k] for k in EVENT_COLUMNS]))
     return buffer.getvalue()
 
 

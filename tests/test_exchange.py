@@ -5,10 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
+from posts.campaign import Config
+from posts.officer import AddRequest, Officer
+from posts.store import Store
+from scheduler.config import load_config
+from scheduler.database import open_engine
 from tests.conftest import run
 from tests.test_refusals import assert_refused, refused_unchanged, replace_in
 
@@ -207,3 +215,33 @@ def test_export_ics_titles_events_with_the_subject_and_counts_them(project: Path
     summaries = [str(e["summary"]) for e in Calendar.from_ical(target.read_bytes()).walk("VEVENT")]
     assert summaries[1].startswith("linkedin: outils, usages techniques"), summaries
     assert summaries[1].endswith(" · default (scheduled)") and len(summaries[1]) < 80
+
+
+# The cost of an import: each channel's texts read once ----------------------------------------
+
+
+def test_an_import_reads_each_channels_texts_once(planned: Path) -> None:
+    config: Config = load_config(planned.parent / "config.toml")
+    engine = open_engine(f"sqlite:///{planned}")
+    bodies_read: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT POSTS.BODY"):
+            bodies_read.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    officer = Officer(config, Store(engine))
+    start = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
+    requests_ = [
+        (
+            f"line {n + 2}",
+            AddRequest(
+                "mastodon" if n % 2 else "linkedin", start + timedelta(hours=3 * n), text=f"N°{n}"
+            ),
+        )
+        for n in range(40)
+    ]
+    now = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+    assert len(officer.add_many(requests_, now)) == 40
+    assert len(bodies_read) == 2, bodies_read
+    engine.dispose()

@@ -307,6 +307,9 @@ ESCAPES = [
     "{{ namespace.__init__.__globals__ }}",
     "{{ lipsum | attr('__globals__') }}",
     "{{ '{0.__init__.__globals__}'.format(cycler) }}",
+    # CVE-2025-27516 (Jinja2 < 3.1.6): |attr('format') reached str.format outside the sandbox.
+    "{{ '{0.__class__}'|attr('format')(cycler) }}",
+    "{{ '{0.__init__.__globals__[os].environ}'|attr('format')(cycler) }}",
     "{{ ''.__class__.__mro__[1].__subclasses__() }}",
     "{% include '/etc/passwd' %}",
     "{% include '../config.toml' %}",
@@ -334,6 +337,7 @@ def test_the_sandbox_refuses_to_read_the_environment_or_a_file(
     with pytest.raises(TemplateError) as refused:
         renderer.render("course/escape.j2", context)
     message = str(refused.value)
+    assert "course/escape.j2" in message, "the refusal names the file"
     reasons = ("the sandbox refused it", "'config' is undefined", "does not exist")
     assert any(reason in message for reason in reasons), message
     assert SANDBOX_TOKEN not in message
@@ -386,3 +390,86 @@ def test_add_refuses_a_template_path_outside_the_templates_folder(
     assert result.code == 1 and result.err.startswith("Error: "), result
     assert "root:" not in result.err and "safety_margin" not in result.err
     assert SANDBOX_TOKEN not in result.out + result.err
+
+
+def test_the_installed_jinja2_is_one_whose_sandbox_holds() -> None:
+    """pyproject's floor is past CVE-2025-27516, and the Jinja2 installed meets it."""
+    import re
+    import tomllib
+    from importlib.metadata import version
+
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    [requirement] = [d for d in project["project"]["dependencies"] if d.startswith("Jinja2")]
+    floor = re.fullmatch(r"Jinja2>=([\d.]+)", requirement.replace(" ", ""))
+    assert floor, requirement
+
+    def parts(text: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in re.findall(r"\d+", text)[:3])
+
+    assert parts(floor.group(1)) >= (3, 1, 6), requirement
+    assert parts(version("Jinja2")) >= parts(floor.group(1)), version("Jinja2")
+
+
+# A token holding a line break (issue 13) ------------------------------------------------------
+
+BROKEN_HEAD, BROKEN_TAIL = "tok-SECRET-head-0c41", "tok-SECRET-tail-77e2"
+BROKEN_TOKEN = f"{BROKEN_HEAD}\n{BROKEN_TAIL}"
+
+
+@pytest.mark.parametrize("command", [("check", "--online"), ("daemon", "--once"), ("status",)])
+def test_a_token_holding_a_line_break_is_refused_at_start_naming_only_its_variable(
+    project: Path, live: LinkedIn, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    assert run("init").code == 0
+    assert run("plan", "--as-of", "2026-01-05T08:00").code == 0
+    assert run("approve", "--all").code == 0
+    monkeypatch.setenv("POSTSCHED_MASTODON_TOKEN", BROKEN_TOKEN)
+    result = run(*command)
+    output = result.out + result.err
+    assert "$POSTSCHED_MASTODON_TOKEN" in output and "line break" in output, output
+    if command[0] != "status":
+        assert result.code == 1 and result.err.startswith("Error: ") and not result.out, result
+        assert len(result.err.splitlines()) == 1 and "Traceback" not in result.err
+    for secret in (BROKEN_HEAD, BROKEN_TAIL, "tok-SECRET"):
+        assert secret not in output
+    with sqlite3.connect(project / "postsched.db") as db:
+        rows = db.execute("select * from posts").fetchall()
+        rows += db.execute("select * from events").fetchall()
+    assert all("SECRET" not in str(row) for row in rows)
+    assert all(row[1] != "published" for row in db_statuses(project))
+    assert mastodon_statuses(live_mastodon(project)) == []
+
+
+def db_statuses(project: Path) -> list[tuple[int, str]]:
+    with sqlite3.connect(project / "postsched.db") as db:
+        return db.execute("select id, status from posts").fetchall()
+
+
+def live_mastodon(project: Path) -> str:
+    return load_config(project / "config.toml").channels["mastodon"].options["instance"]  # type: ignore[no-any-return]
+
+
+def test_the_censor_masks_every_form_of_a_token(httpserver: HTTPServer) -> None:
+    from urllib.parse import quote, quote_plus
+
+    from posts.errors import TransientError
+    from scheduler.channels.http import HttpClient, HttpRequest
+
+    client = HttpClient(BROKEN_TOKEN)
+    # requests refuses the header and quotes its value, line break escaped, in its error.
+    with pytest.raises(TransientError) as refused:
+        client.send(HttpRequest("GET", httpserver.url_for("/api/v1/statuses")))
+    assert "***" in str(refused.value)
+    quoted = " ".join(
+        [
+            repr(BROKEN_TOKEN),
+            quote(BROKEN_TOKEN),
+            quote_plus(BROKEN_TOKEN),
+            BROKEN_TOKEN,
+            *BROKEN_TOKEN.splitlines(),
+            json.dumps(BROKEN_TOKEN),
+        ]
+    )
+    for text in (str(refused.value), client.censor(quoted)):
+        for secret in (BROKEN_HEAD, BROKEN_TAIL, "0c41", "77e2"):
+            assert secret not in text, text

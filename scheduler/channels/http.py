@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from posts.campaign import ChannelConfig
+from posts.characters import is_web_address
 from posts.claims import PostView
 from posts.errors import PermanentError, TransientError
 from posts.images import image_kind
@@ -61,6 +62,19 @@ class Image:
         }
 
 
+def network_url(value: object) -> tuple[str | None, str | None]:
+    """A URL a network sent back, kept only when it is an http(s) address with no space or
+    control character: it becomes a link on the post's page, a calendar's URL, a log line.
+    Otherwise (None, a note quoting the answer, escaped, for the post's log)."""
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, str) and is_web_address(value):
+        return value, None
+    shown = repr(value)
+    shown = shown if len(shown) <= 200 else shown[:199] + "…"
+    return None, f"the network gave the address {shown}, which is not a web address: not kept"
+
+
 def read_image(post: PostView) -> Image:
     """The post's image and its alt text, or a PermanentError: neither will change by itself."""
     assert post.media_path is not None
@@ -84,6 +98,28 @@ def read_timeout(channel: ChannelConfig) -> float:
     """`timeout = "30s"` in a channel's table: how long to wait for an answer."""
     value = channel.options.get("timeout")
     return parse_duration(str(value)).total_seconds() if value else 30.0
+
+
+SHORTEST_PIECE = 6  # a shorter piece of a token is masked only as part of a longer form
+
+
+def secret_forms(token: str) -> list[str]:
+    """Every form of a token an error message may hold, longest first."""
+    import json
+    from urllib.parse import quote, quote_plus
+
+    if not token:
+        return []
+    forms = {
+        token,
+        repr(token)[1:-1],
+        token.encode("unicode_escape").decode("ascii"),
+        json.dumps(token)[1:-1],
+        quote(token, safe=""),
+        quote_plus(token),
+    }
+    forms |= {piece for piece in token.split() if len(piece) >= SHORTEST_PIECE}
+    return sorted((f for f in forms if f), key=len, reverse=True)
 
 
 class HttpClient:
@@ -129,7 +165,12 @@ class HttpClient:
         return response
 
     def censor(self, text: str) -> str:
-        return text.replace(self._token, "***") if self._token else text
+        """The text with the token masked in every form an error may quote it: whole, escaped
+        as repr or JSON would, URL-encoded, and each of its pieces between line breaks and
+        spaces (a token holding one is refused at start; this is the second wall)."""
+        for form in secret_forms(self._token):
+            text = text.replace(form, "***")
+        return text
 
     def error_text(self, response: Response) -> str:
         """The network's own words for a refusal (`error`, `message`, or the start of the

@@ -14,6 +14,7 @@ from scheduler.channels.http import (
     USER_AGENT,
     HttpClient,
     HttpRequest,
+    network_url,
     read_image,
     read_timeout,
 )
@@ -129,7 +130,8 @@ class MastodonChannel:
         status_id = data.get("id")
         if not status_id:
             raise TransientError(f"Mastodon answered {response.status_code} without a status id")
-        return Receipt(remote_id=str(status_id), url=data.get("url") or data.get("uri"))
+        url, note = network_url(data.get("url") or data.get("uri"))
+        return Receipt(remote_id=str(status_id), url=url, note=note)
 
     def _upload(self, post: PostView) -> str:
         image = read_image(post)
