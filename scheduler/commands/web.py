@@ -28,7 +28,7 @@ def web(host: str | None, port: int | None) -> None:
     port = settings.port if port is None else port
     if not 0 < port < 65536:
         raise InputError(f"--port must be between 1 and 65535, not {port}.")
-    server = make_server(create_app(a, password_hash=password_hash), host, port)
+    server = make_server(create_app(a, password_hash=password_hash, listening=host), host, port)
     if host not in LOOPBACK:
         say(
             f"Warning: listening on {host}, reachable from other machines over plain HTTP; "

@@ -1,0 +1,249 @@
+"""What the security review of the web page tried (issue 13), each kept as a test.
+
+Sessions that end for real, wrong passwords throttled without holding a server thread, the
+Host check, huge bodies refused from their Content-Length, no file-existence oracle, the
+cookie and proxy options, the queue's paging, and CSRF on every POST route.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from posts.models import Event, Post
+from scheduler.app import App
+from scheduler.web import create_app, hash_password, make_server
+from scheduler.web.security import LoginThrottle, Sessions
+from tests.test_web import NOW, PASSWORD, log_in, text_of, token
+
+COOKIE = "postsched_session"
+
+
+class Clock:
+    """A clock the test moves by hand (seconds, like time.monotonic)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta).total_seconds()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def officer_app(planned: Path) -> App:
+    return App(config_path=planned.parent / "config.toml", clock=lambda: NOW)
+
+
+@pytest.fixture
+def web(officer_app: App, clock: Clock) -> Flask:
+    return create_app(officer_app, password_hash=hash_password(PASSWORD), clock=clock)
+
+
+def client_at(web: Flask, address: str) -> FlaskClient:
+    client = web.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def copy_cookie(source: FlaskClient, target: FlaskClient) -> None:
+    cookie = source.get_cookie(COOKIE)
+    assert cookie is not None
+    target.set_cookie(COOKIE, cookie.value)
+
+
+def wrong(client: FlaskClient) -> Any:
+    return client.post("/login", data={"password": "guess", "csrf_token": token(client)})
+
+
+def right(client: FlaskClient) -> Any:
+    return client.post("/login", data={"password": PASSWORD, "csrf_token": token(client)})
+
+
+def snapshot(a: App) -> tuple[list[tuple[Any, ...]], int]:
+    """Every post as stored, and how many events: what a refused POST must leave alone."""
+    with a.store.session() as session:
+        posts = [
+            (p.id, p.status, p.body, p.due_at, p.next_attempt_at, p.edited)
+            for p in session.scalars(select(Post).order_by(Post.id))
+        ]
+        events = session.scalar(select(func.count()).select_from(Event)) or 0
+    return posts, events
+
+
+# 4. sessions the server can end ---------------------------------------------------------
+
+
+def test_a_cookie_copied_before_logout_is_refused_after(web: Flask) -> None:
+    officer, thief = web.test_client(), web.test_client()
+    log_in(officer)
+    copy_cookie(officer, thief)
+    assert thief.get("/queue").status_code == 200
+    officer.post("/logout", data={"csrf_token": token(officer, "/queue")})
+    response = thief.get("/queue")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert thief.post("/approve", data={"all": "yes"}).status_code in (400, 403)
+
+
+def test_a_session_from_before_a_password_change_is_refused(officer_app: App, clock: Clock) -> None:
+    key, sessions = os.urandom(32), Sessions(timedelta(hours=12), clock)
+    before = create_app(
+        officer_app, password_hash=hash_password(PASSWORD), secret_key=key, sessions=sessions
+    )
+    after = create_app(
+        officer_app, password_hash=hash_password("another one"), secret_key=key, sessions=sessions
+    )
+    old, new = before.test_client(), after.test_client()
+    log_in(old)
+    copy_cookie(old, new)
+    response = new.get("/queue", follow_redirects=True)
+    assert "/login" in response.request.path
+    assert "The password has changed since this session began; log in again." in text_of(response)
+
+
+def test_a_session_ends_after_its_lifetime_however_busy(officer: FlaskClient, clock: Clock) -> None:
+    for _ in range(11):
+        clock.advance(hours=1)
+        assert officer.get("/queue").status_code == 200  # use does not extend it
+    clock.advance(minutes=59)
+    assert officer.get("/queue").status_code == 200
+    clock.advance(minutes=1)
+    response = officer.get("/queue", follow_redirects=True)
+    assert "/login" in response.request.path
+    assert "Your session ended 12 hours after you logged in; log in again." in text_of(response)
+
+
+@pytest.fixture
+def officer(web: Flask) -> Iterator[FlaskClient]:
+    with web.test_client() as client:
+        yield log_in(client)
+
+
+def test_the_session_lifetime_comes_from_config(planned: Path, clock: Clock) -> None:
+    config = planned.parent / "config.toml"
+    config.write_text(config.read_text().replace("[web]\n", '[web]\nsession_lifetime = "1h"\n'))
+    a = App(config_path=config, clock=lambda: NOW)
+    client = create_app(a, password_hash=hash_password(PASSWORD), clock=clock).test_client()
+    log_in(client)
+    clock.advance(minutes=59)
+    assert client.get("/queue").status_code == 200
+    clock.advance(minutes=1)
+    assert client.get("/queue").status_code == 302
+
+
+# 5. wrong passwords throttled, without a sleeping thread --------------------------------
+
+
+def test_wrong_passwords_are_throttled_at_once_per_client(web: Flask, clock: Clock) -> None:
+    guesser, officer = client_at(web, "192.0.2.7"), client_at(web, "192.0.2.8")
+    log_in(officer)
+    started = time.monotonic()
+    answers = [wrong(guesser).status_code for _ in range(LoginThrottle.PER_CLIENT + 3)]
+    assert answers == [401] * LoginThrottle.PER_CLIENT + [429] * 3
+    assert time.monotonic() - started < 3  # no sleeping: each answer comes at once
+    refused = right(guesser)  # the right password waits too, or guessing would go on
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= LoginThrottle.WINDOW
+    assert "Too many wrong passwords" in text_of(refused)
+    assert officer.get("/queue").status_code == 200  # the officer's pages are unaffected
+    assert right(client_at(web, "192.0.2.9")).status_code == 302  # another client logs in
+    clock.advance(seconds=LoginThrottle.WINDOW)
+    assert right(guesser).status_code == 302
+
+
+def test_guessing_from_many_clients_meets_the_overall_limit(web: Flask, clock: Clock) -> None:
+    for n in range(LoginThrottle.OVERALL):
+        assert wrong(client_at(web, f"10.0.{n // 200}.{n % 200}")).status_code == 401
+    newcomer = client_at(web, "192.0.2.50")
+    refused = right(newcomer)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    clock.advance(seconds=LoginThrottle.WINDOW)
+    assert right(newcomer).status_code == 302
+
+
+# 6. the Host check -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "host", ["localhost", "localhost:8000", "127.0.0.1:8000", "[::1]:8000", "LOCALHOST"]
+)
+def test_loopback_hosts_are_served(web: Flask, host: str) -> None:
+    assert web.test_client().get("/login", headers={"Host": host}).status_code == 200
+
+
+@pytest.mark.parametrize("host", ["rebind.attacker.example", "rebind.attacker.example:8000"])
+def test_a_host_the_config_does_not_name_is_refused(web: Flask, host: str) -> None:
+    response = web.test_client().get("/login", headers={"Host": host})
+    assert response.status_code == 400
+    assert "is not a name this postsched web page answers to" in text_of(response)
+    assert "[web] hosts" in text_of(response)
+
+
+def test_the_configured_public_name_is_served(planned: Path) -> None:
+    config = planned.parent / "config.toml"
+    config.write_text(
+        config.read_text().replace("[web]\n", '[web]\nhosts = ["postsched.example.org"]\n')
+    )
+    web = create_app(App(config_path=config, clock=lambda: NOW), password_hash=hash_password("x"))
+    client = web.test_client()
+    assert client.get("/login", headers={"Host": "postsched.example.org"}).status_code == 200
+    assert client.get("/login", headers={"Host": "localhost:8000"}).status_code == 200
+    assert client.get("/login", headers={"Host": "other.example.org"}).status_code == 400
+
+
+# 7. a huge body refused from its Content-Length ------------------------------------------
+
+
+@pytest.fixture
+def server(web: Flask) -> Iterator[int]:
+    """The real waitress server, as `postsched web` makes it, on a free loopback port."""
+    waitress = make_server(web, "127.0.0.1", 0)
+    thread = threading.Thread(target=waitress.run, daemon=True)
+    thread.start()
+    try:
+        yield int(waitress.effective_port)
+    finally:
+        waitress.close()
+        thread.join(timeout=10)
+
+
+def test_a_huge_body_is_refused_before_it_is_read(server: int) -> None:
+    request = (
+        b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 900000000\r\n\r\npassword=guess"
+    )
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", server), timeout=5) as sock:
+        sock.sendall(request)  # and nothing more: a server waiting for the body never answers
+        answer = sock.recv(4096).decode("latin-1")
+    assert answer.startswith("HTTP/1.1 413"), answer
+    assert time.monotonic() - started < 5
+
+
+def test_a_body_under_the_limit_still_reaches_the_page(server: int) -> None:
+    import requests
+
+    response = requests.post(
+        f"http://127.0.0.1:{server}/login", data={"password": "x" * 1_000_000}, timeout=10
+    )
+    assert response.status_code == 400  # read whole, then refused for its missing CSRF token
+    assert "nothing was changed" in response.text
