@@ -8,6 +8,7 @@ cookie and proxy options, the queue's paging, and CSRF on every POST route.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -25,7 +26,7 @@ from posts.models import Event, Post
 from scheduler.app import App
 from scheduler.web import create_app, hash_password, make_server
 from scheduler.web.security import LoginThrottle, Sessions
-from tests.test_web import NOW, PASSWORD, log_in, text_of, token
+from tests.test_web import NOW, PASSWORD, log_in, post_form, text_of, token
 
 COOKIE = "postsched_session"
 
@@ -247,3 +248,41 @@ def test_a_body_under_the_limit_still_reaches_the_page(server: int) -> None:
     )
     assert response.status_code == 400  # read whole, then refused for its missing CSRF token
     assert "nothing was changed" in response.text
+
+
+# 12. no file-existence oracle ------------------------------------------------------------
+
+
+def refusal(page: str) -> str:
+    found = re.search(r'<p class="flash error" role="alert">(.*?)</p>', page, re.S)
+    assert found, page
+    return found.group(1)
+
+
+@pytest.mark.parametrize(
+    ("exists", "missing"),
+    [("/etc/passwd", "/etc/no-such-file"), ("../../../../etc/passwd", "../../../../etc/nope")],
+)
+def test_a_template_outside_templates_answers_alike_whether_it_exists_or_not(
+    officer: FlaskClient, officer_app: App, planned: Path, exists: str, missing: str
+) -> None:
+    assert Path("/etc/passwd").is_file()
+    answers = []
+    for name in (exists, missing):
+        data = {"channel": "mastodon", "at": "2026-01-07T15:00", "template": name}
+        response = post_form(officer, "/posts/new", data)
+        message = refusal(text_of(response))
+        assert str(planned) not in message and "/work" not in message and "root:" not in message
+        answers.append((response.status_code, message.replace(name, "NAME")))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 400
+    assert "under the templates folder" in answers[0][1]
+
+
+def test_a_missing_template_under_templates_names_no_server_path(
+    officer: FlaskClient, planned: Path
+) -> None:
+    data = {"channel": "mastodon", "at": "2026-01-07T15:00", "template": "article/nope.j2"}
+    message = refusal(text_of(post_form(officer, "/posts/new", data)))
+    assert "There is no template article/nope.j2" in message
+    assert str(planned) not in message
