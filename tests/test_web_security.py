@@ -7,9 +7,13 @@ cookie and proxy options, the queue's paging, and CSRF on every POST route.
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +30,7 @@ from posts.models import Event, Post
 from scheduler.app import App
 from scheduler.web import create_app, hash_password, make_server
 from scheduler.web.security import LoginThrottle, Sessions
+from tests.conftest import free_port
 from tests.test_web import NOW, PASSWORD, log_in, post_form, text_of, token
 
 COOKIE = "postsched_session"
@@ -286,3 +291,122 @@ def test_a_missing_template_under_templates_names_no_server_path(
     message = refusal(text_of(post_form(officer, "/posts/new", data)))
     assert "There is no template article/nope.j2" in message
     assert str(planned) not in message
+
+
+# 14. cookies behind a proxy, the warning, uploads, the subject ----------------------------
+
+
+def with_web(planned: Path, lines: str, **kwargs: Any) -> Flask:
+    config = planned.parent / "config.toml"
+    config.write_text(config.read_text().replace("[web]\n", f"[web]\n{lines}\n"))
+    a = App(config_path=config, clock=lambda: NOW)
+    return create_app(a, password_hash=hash_password(PASSWORD), **kwargs)
+
+
+def session_cookie_header(response: Any) -> str:
+    headers = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(COOKIE)]
+    assert headers
+    return str(headers[0])
+
+
+def test_cookies_are_plain_on_loopback(web: Flask) -> None:
+    client = web.test_client()
+    assert "Secure" not in session_cookie_header(right(client))
+
+
+def test_secure_cookies_when_asked(planned: Path) -> None:
+    client = with_web(planned, "secure_cookies = true").test_client()
+    assert "Secure" in session_cookie_header(right(client))
+
+
+def test_behind_a_proxy_the_forwarded_client_and_scheme_are_used(
+    planned: Path, clock: Clock
+) -> None:
+    web = with_web(planned, 'behind_proxy = true\nhosts = ["postsched.example.org"]', clock=clock)
+
+    def through_proxy(address: str) -> FlaskClient:
+        client = client_at(web, "127.0.0.1")  # every request arrives from the proxy
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = address
+        client.environ_base["HTTP_X_FORWARDED_PROTO"] = "https"
+        client.environ_base["HTTP_X_FORWARDED_HOST"] = "postsched.example.org"
+        return client
+
+    guesser = through_proxy("203.0.113.5")
+    for _ in range(LoginThrottle.PER_CLIENT):
+        wrong(guesser)
+    assert wrong(guesser).status_code == 429
+    response = right(through_proxy("203.0.113.6"))  # another client behind the same proxy
+    assert response.status_code == 302
+    assert "Secure" in session_cookie_header(response)  # HTTPS at the proxy: Secure by default
+
+
+def test_quiet_still_warns_about_listening_beyond_loopback(planned: Path) -> None:
+    import requests
+
+    port = free_port()
+    env = {**os.environ, "POSTSCHED_WEB_PASSWORD_HASH": hash_password(PASSWORD)}
+    exe = Path(sys.executable).with_name("postsched")
+    process = subprocess.Popen(
+        [str(exe), "-q", "web", "--host", "127.0.0.2", "--port", str(port)],
+        cwd=planned.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                page = requests.get(f"http://127.0.0.2:{port}/login", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline, "postsched web did not answer"
+                time.sleep(0.1)
+        assert page.status_code == 200  # the address it listens on passes the Host check
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=20)
+    assert "Warning: listening on 127.0.0.2" in err
+    assert "postsched web stopped." not in err  # -q still hides the chatter
+
+
+def test_an_upload_is_saved_with_the_extension_of_its_content(
+    officer: FlaskClient, officer_app: App
+) -> None:
+    gif = b"GIF89a" + b"\x00" * 64
+    data = {"channel": "mastodon", "at": "2026-01-07T15:00", "text": "Un GIF", "alt": "Un GIF"}
+    response = post_form(officer, "/posts/new", {**data, "image": (io.BytesIO(gif), "x.png")})
+    assert response.status_code == 302, text_of(response)
+    post = officer_app.store.get(int(response.headers["Location"].rsplit("/", 1)[1]))
+    assert Path(post.media_path or "").suffix == ".gif"
+
+
+def test_an_upload_that_is_no_image_is_refused_by_its_name(
+    officer: FlaskClient, officer_app: App, planned: Path
+) -> None:
+    data = {"channel": "mastodon", "at": "2026-01-07T15:00", "text": "Rien", "alt": "Rien"}
+    response = post_form(officer, "/posts/new", {**data, "image": (io.BytesIO(b"hello"), "x.png")})
+    assert response.status_code == 400
+    message = refusal(text_of(response))
+    assert message == "x.png is not a PNG, JPEG, GIF or WebP image."
+    assert not (planned.parent / "uploads").exists() or not any(
+        (planned.parent / "uploads").iterdir()
+    )
+
+
+def test_the_subject_field_refuses_line_breaks(officer: FlaskClient, officer_app: App) -> None:
+    before = snapshot(officer_app)
+    data = {
+        "channel": "mastodon",
+        "at": "2026-01-07T15:00",
+        "template": "announce",
+        "subject": "article\nInjected: line",
+    }
+    response = post_form(officer, "/posts/new", data)
+    assert response.status_code == 400
+    assert refusal(text_of(response)) == (
+        "The subject is one line, such as article or course:<key>: remove its line breaks."
+    )
+    assert snapshot(officer_app) == before

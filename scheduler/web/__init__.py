@@ -39,6 +39,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from posts.errors import InputError, NotFoundError, PostschedError
+from posts.images import image_kind
 from posts.models import RETRYABLE, Post
 from posts.officer import AddRequest
 from posts.store import EDITABLE, counted, id_range
@@ -49,7 +50,6 @@ from scheduler.web.security import LoginThrottle, Sessions, install, throttled_s
 
 PENDING = ("draft", "scheduled", "publishing")
 NEEDS_A_PERSON = ("failed", "missed", "expired", "unknown")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
 HASH_METHODS = ("scrypt:", "pbkdf2:")
 MIN_SECRET_KEY = 32
 MAX_BODY = 20 * 1024 * 1024  # the largest request: an image or a CSV, with the form around it
@@ -566,12 +566,17 @@ def create_app(
         if at_text is None:
             raise InputError("Give the post's time.")
         expires = given("link_expires")
+        subject = given("subject")
+        if subject is not None and len(subject.splitlines()) > 1:
+            raise InputError(
+                "The subject is one line, such as article or course:<key>: remove its line breaks."
+            )
         return AddRequest(
             channel=channel,
             at=a.parse_time(at_text),
             text=given("text"),
             template=given("template"),
-            subject=given("subject"),
+            subject=subject,
             link=given("link"),
             link_expires=a.parse_time(expires) if expires else None,
             image=saved_upload(kept),
@@ -582,12 +587,11 @@ def create_app(
         upload = request.files.get("image")
         if upload is None or not upload.filename:
             return None
-        suffix = Path(upload.filename).suffix.lower()
-        if suffix not in IMAGE_SUFFIXES:
-            raise InputError(
-                f"{upload.filename} is not an image postsched sends ({', '.join(IMAGE_SUFFIXES)})."
-            )
         data = upload.read()
+        kind = image_kind(data[:16])
+        if kind is None:  # told by its first bytes, whatever its name says
+            raise InputError(f"{upload.filename} is not a PNG, JPEG, GIF or WebP image.")
+        suffix = ".jpg" if kind == "jpeg" else f".{kind}"
         folder = a.config.web.uploads or Path("uploads")
         try:
             folder.mkdir(parents=True, exist_ok=True)
