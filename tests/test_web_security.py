@@ -27,6 +27,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from posts.models import Event, Post
+from posts.officer import AddRequest
 from scheduler.app import App
 from scheduler.web import create_app, hash_password, make_server
 from scheduler.web.security import LoginThrottle, Sessions
@@ -410,3 +411,40 @@ def test_the_subject_field_refuses_line_breaks(officer: FlaskClient, officer_app
         "The subject is one line, such as article or course:<key>: remove its line breaks."
     )
     assert snapshot(officer_app) == before
+
+
+# 13. the queue pages like the command line ------------------------------------------------
+
+
+@pytest.fixture
+def long_queue(officer_app: App) -> App:
+    """The shipped campaign's 16 drafts and 60 one-off posts after them: 76 pending."""
+    for n in range(60):
+        at = NOW + timedelta(days=200, hours=n)
+        request = AddRequest(channel="mastodon", at=at, text=f"Message {n}")
+        officer_app.officer.add(request, NOW, warn=lambda _: None)
+    return officer_app
+
+
+def rows(page: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<tr id="row-(\d+)"', page)]
+
+
+def test_the_queue_shows_the_next_50_and_links_to_more(
+    officer: FlaskClient, long_queue: App
+) -> None:
+    page = text_of(officer.get("/queue"))
+    shown = rows(page)
+    expected = [p.id for p in long_queue.store.list_posts(limit=50)]
+    assert shown == expected
+    assert "50 of 76 posts shown, the next by due time" in page
+    assert 'href="/queue?limit=100"' in page and 'href="/queue?all=1"' in page
+    assert len(rows(text_of(officer.get("/queue?limit=60")))) == 60
+    assert len(rows(text_of(officer.get("/queue?all=1")))) == 76
+    assert len(rows(text_of(officer.get("/queue?limit=nonsense")))) == 50
+
+
+def test_more_keeps_the_filters(officer: FlaskClient, long_queue: App) -> None:
+    page = text_of(officer.get("/queue?status=scheduled&channel=mastodon"))
+    assert len(rows(page)) == 50
+    assert 'href="/queue?status=scheduled&channel=mastodon&limit=100"' in page

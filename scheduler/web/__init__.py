@@ -45,11 +45,13 @@ from posts.officer import AddRequest
 from posts.store import EDITABLE, counted, id_range
 from posts.timing import format_instant
 from scheduler.app import App
+from scheduler.commands.queue import QUEUE_ROWS
 from scheduler.overview import STATUSES, status_data
 from scheduler.web.security import LoginThrottle, Sessions, install, throttled_sentence
 
 PENDING = ("draft", "scheduled", "publishing")
 NEEDS_A_PERSON = ("failed", "missed", "expired", "unknown")
+PAGING = ("limit", "all")
 HASH_METHODS = ("scrypt:", "pbkdf2:")
 MIN_SECRET_KEY = 32
 MAX_BODY = 20 * 1024 * 1024  # the largest request: an image or a CSV, with the form around it
@@ -267,12 +269,26 @@ def create_app(
         campaign = request.args.get("campaign") or None
         if campaign not in campaigns:
             campaign = None
-        posts = a.store.list_posts(wanted, channel, campaign=campaign)
+        limit = queue_limit(request.args)
+        posts = a.store.list_posts(wanted, channel, campaign=campaign, limit=limit)
+        total = len(posts)
+        if limit is not None and total == limit:
+            total = a.store.count_posts(wanted, channel, campaign=campaign)
+        # The links for more keep the filters: the next `limit` more, or every one.
+        kept: dict[str, Any] = {
+            k: v for k, v in request.args.to_dict(flat=False).items() if k not in PAGING
+        }
+        more = {
+            "next": url_for("queue", **kept, limit=2 * (limit or QUEUE_ROWS)),
+            "all": url_for("queue", **kept, all=1),
+        }
         counts = a.store.counts(campaign)
         attention = {s: counts.get(s, 0) for s in NEEDS_A_PERSON if counts.get(s, 0)}
         return render_template(
             "queue.html",
             posts=posts,
+            total=total,
+            more=more,
             wanted=wanted,
             channel=channel,
             campaigns=campaigns,
@@ -650,6 +666,15 @@ def create_app(
         return act(verb, back=url_for("exchange"))
 
     return web
+
+
+def queue_limit(args: Any) -> int | None:
+    """How many posts the queue page shows: the next QUEUE_ROWS, like `postsched queue`,
+    `?limit=N` for N, `?all=1` for every one."""
+    if args.get("all") == "1":
+        return None
+    given = args.get("limit", "")
+    return int(given) if given.isdigit() and int(given) > 0 else QUEUE_ROWS
 
 
 def download(content: bytes, name: str, mimetype: str) -> Response:
