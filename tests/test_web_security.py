@@ -448,3 +448,40 @@ def test_more_keeps_the_filters(officer: FlaskClient, long_queue: App) -> None:
     page = text_of(officer.get("/queue?status=scheduled&channel=mastodon"))
     assert len(rows(page)) == 50
     assert 'href="/queue?status=scheduled&channel=mastodon&limit=100"' in page
+
+
+# CSRF on every POST route ----------------------------------------------------------------
+
+
+def example_path(rule: Any) -> str:
+    """The rule's path with an example for each variable part: 1 for an id, a channel's name."""
+    return re.sub(
+        r"<(?:(\w+):)?\w+>",
+        lambda m: "1" if m.group(1) == "int" else "mastodon",
+        str(rule.rule),
+    )
+
+
+def test_every_post_route_refuses_a_change_without_the_csrf_token(
+    web: Flask, officer_app: App
+) -> None:
+    rules = [r for r in web.url_map.iter_rules() if "POST" in (r.methods or ())]
+    known = {"/login", "/logout", "/approve", "/cancel", "/posts/<int:post_id>/edit", "/import"}
+    assert known <= {r.rule for r in rules} and len(rules) >= 12
+    client = web.test_client()
+    log_in(client)
+    before = snapshot(officer_app)
+    credentials = sorted(p.name for p in officer_app.config_path.parent.rglob("*") if p.is_file())
+    for rule in rules:
+        path = example_path(rule)
+        for data in ({}, {"csrf_token": "forged"}):
+            response = client.post(
+                path, data={**data, "all": "yes", "ids": "1", "confirmed": "yes", "text": "x"}
+            )
+            assert response.status_code == 400, (path, response.status_code)
+            assert "nothing was changed" in text_of(response), path
+    assert snapshot(officer_app) == before
+    assert sorted(p.name for p in officer_app.config_path.parent.rglob("*") if p.is_file()) == (
+        credentials
+    )
+    assert client.get("/queue").status_code == 200  # /logout without the token did not log out
