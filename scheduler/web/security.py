@@ -69,8 +69,8 @@ class Sessions:
         return self.lifetime.total_seconds()
 
     def refusal(self, cookie: Any, password_hash: str) -> str | None:
-        """None if the session is open, else why it is not, in one sentence; None also for a
-        cookie that never logged in (no id), which the login check handles."""
+        """None if the session is open; else why not, in one sentence, or "" for a cookie that
+        never logged in (nothing to say: the login page is all it needs)."""
         sid = cookie.get("sid")
         if not isinstance(sid, str):
             return ""
