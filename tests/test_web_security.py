@@ -223,11 +223,21 @@ def test_the_configured_public_name_is_served(planned: Path) -> None:
 def server(web: Flask) -> Iterator[int]:
     """The real waitress server, as `postsched web` makes it, on a free loopback port."""
     waitress = make_server(web, "127.0.0.1", 0)
-    thread = threading.Thread(target=waitress.run, daemon=True)
+    stopping = threading.Event()
+
+    def run() -> None:
+        try:
+            waitress.run()
+        except OSError:  # its sockets closed under its loop: how it stops from another thread
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield int(waitress.effective_port)
     finally:
+        stopping.set()
         waitress.close()
         thread.join(timeout=10)
 
