@@ -186,6 +186,10 @@ class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8000
     uploads: Path | None = None  # where images added from the browser are kept
+    hosts: tuple[str, ...] = ()  # names it answers to besides loopback (behind a proxy)
+    session_lifetime: timedelta = timedelta(hours=12)  # from login, however busy
+    behind_proxy: bool = False  # trust X-Forwarded-For/-Proto/-Host from one proxy
+    secure_cookies: bool = False  # the session cookie only over HTTPS
 
 
 @dataclass(frozen=True)

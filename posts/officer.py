@@ -6,6 +6,7 @@ nothing. Times come in already parsed (aware, UTC); `now` is passed in.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -283,12 +284,8 @@ class Officer:
     ) -> tuple[str, str]:
         channel_type = self.config.channels[channel].type
         if "/" in name or name.endswith(".j2"):
-            template = name
+            template = self._template_path(name)
             phase = Path(name).name.split(".")[0]
-            if not (self.renderer.templates_dir / template).is_file():
-                raise InputError(
-                    f"There is no template {template} under {self.renderer.templates_dir}."
-                )
         else:
             phase = name
             template = self.renderer.find(subject.kind, phase, channel_type)
@@ -300,6 +297,22 @@ class Officer:
                 )
         context = self.renderer.context(subject, phase, channel, at)
         return self.renderer.render(template, context), phase
+
+    def _template_path(self, name: str) -> str:
+        """A template named by its path under the templates folder, as the renderer reads it.
+        A name outside that folder is refused before anything is looked up, in the same words
+        whether such a file exists or not, and no refusal names a path on the machine (the web
+        page shows them)."""
+        root = Path(os.path.normpath(self.renderer.templates_dir))
+        path = Path(os.path.normpath(root / name))
+        if not path.is_relative_to(root) or path == root:
+            raise InputError(
+                f"{name} is not a template under the templates folder: name one by its path "
+                "there, such as article/announce.j2."
+            )
+        if not path.is_file():
+            raise InputError(f"There is no template {name} in the templates folder.")
+        return path.relative_to(root).as_posix()
 
     def _media(self, image: Path | None, alt: str | None) -> tuple[str | None, str | None]:
         if image is None:

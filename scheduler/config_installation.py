@@ -4,7 +4,9 @@ channels, the daemon, the web page, the notices, and the list of its other campa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,8 @@ from posts.networks import NETWORKS
 from scheduler.config_table import Table
 
 CHANNEL_TYPES = tuple(NETWORKS)
+# A name in [web] hosts: a host name or IPv4 address, or an IPv6 address, without a port.
+HOST_NAME = re.compile(r"[a-z0-9.-]+|\[?[0-9a-f:.]+\]?", re.ASCII | re.IGNORECASE)
 # What a [channels.NAME] table may hold, by type: the adapters read these from its options.
 CHANNEL_KEYS = {
     "any": (
@@ -257,9 +261,24 @@ def _web(table: Table, base_dir: Path, environ: Mapping[str, str]) -> WebSetting
     port = table.integer("port", 8000)
     if not 0 < port < 65536:
         raise ConfigError(f"config.toml: [web] port must be between 1 and 65535, not {port}.")
+    hosts = table.strings("hosts")
+    for name in hosts:
+        if not HOST_NAME.fullmatch(name):
+            raise ConfigError(
+                f"config.toml: [web] hosts: {name!r} is not a host name; give the name alone, "
+                "such as postsched.example.org (no https://, no path)."
+            )
+    lifetime = table.duration("session_lifetime", "12h")
+    if lifetime <= timedelta(0):
+        raise ConfigError("config.toml: [web] session_lifetime must be longer than 0s.")
+    behind_proxy = table.flag("behind_proxy", False)
     return WebSettings(
         password_hash=password_hash.strip() or None,
         host=table.text("host", "127.0.0.1"),
         port=port,
         uploads=base_dir / table.text("uploads", "uploads"),
+        hosts=hosts,
+        session_lifetime=lifetime,
+        behind_proxy=behind_proxy,
+        secure_cookies=table.flag("secure_cookies", behind_proxy),
     )

@@ -274,7 +274,7 @@ def test_the_web_page_plans_filters_and_approves_one_campaign(planned: Path) -> 
     spring(planned.parent)
     now = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
     a = App(config_path=planned.parent / "config.toml", clock=lambda: now)
-    web = create_app(a, password_hash=hash_password(PASSWORD), login_delay=0)
+    web = create_app(a, password_hash=hash_password(PASSWORD))
     with web.test_client() as client:
         log_in(client)
         page = text_of(client.get(f"/plan?campaign={SPRING}"))
@@ -368,7 +368,7 @@ def test_the_calendar_draws_every_campaign_and_each_subject_s_own_end(planned: P
     assert run("plan", "--campaign", "printemps-2027", "--as-of", "2026-11-30T12:00").code == 0
     now = datetime(2027, 2, 1, 8, 0, tzinfo=UTC)
     a = App(config_path=planned.parent / "config.toml", clock=lambda: now)
-    web = create_app(a, password_hash=hash_password(PASSWORD), login_delay=0)
+    web = create_app(a, password_hash=hash_password(PASSWORD))
     with web.test_client() as client:
         log_in(client)
         page = text_of(client.get("/"))

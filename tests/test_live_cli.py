@@ -146,7 +146,6 @@ def test_the_web_status_page_verifies_the_tokens_as_check_online_does(
     web = create_app(
         App(config_path=project / "config.toml"),
         password_hash=hash_password("correct horse"),
-        login_delay=0,
     )
     client = web.test_client()
 

@@ -202,7 +202,7 @@ def test_the_web_page_saves_a_hand_set_time_and_shows_its_warnings(planned: Path
     a = App(config_path=planned.parent / "config.toml", clock=lambda: NOW)
     first = next(p for p in a.store.list_posts() if p.channel == "mastodon")
     assert first.due_at == paris("2026-01-12T09:30")
-    web = create_app(a, password_hash=hash_password(PASSWORD), login_delay=0)
+    web = create_app(a, password_hash=hash_password(PASSWORD))
     with web.test_client() as client:
         officer = log_in(client)
         form = {"channel": "mastodon", "at": "2026-01-12T10:00", "text": "Un ajout"}

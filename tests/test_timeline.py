@@ -33,7 +33,7 @@ def midway_app(planned: Path) -> App:
 
 @pytest.fixture
 def midway(midway_app: App) -> Iterator[FlaskClient]:
-    web = create_app(midway_app, password_hash=hash_password(PASSWORD), login_delay=0)
+    web = create_app(midway_app, password_hash=hash_password(PASSWORD))
     with web.test_client() as client:
         yield log_in(client)
 

@@ -42,7 +42,7 @@ def officer_app(planned: Path) -> App:
 
 @pytest.fixture
 def web(officer_app: App) -> Flask:
-    return create_app(officer_app, password_hash=hash_password(PASSWORD), login_delay=0)
+    return create_app(officer_app, password_hash=hash_password(PASSWORD))
 
 
 @pytest.fixture
@@ -365,7 +365,7 @@ def test_a_new_post_refusal_keeps_the_form_and_inserts_nothing(
 def test_the_plan_page_shows_then_saves_the_plan(project: Path) -> None:
     assert run("init").code == 0
     a = App(config_path=project / "config.toml", clock=lambda: NOW)
-    web = create_app(a, password_hash=hash_password(PASSWORD), login_delay=0)
+    web = create_app(a, password_hash=hash_password(PASSWORD))
     with web.test_client() as client:
         log_in(client)
         page = text_of(client.get("/plan?as_of=2026-01-05T08:00"))
@@ -543,7 +543,7 @@ def test_a_campaign_name_that_is_not_ascii_still_downloads(planned: Path) -> Non
     config = planned.parent / "config.toml"
     config.write_text(config.read_text().replace('name = "ia-travail-social-2026"', 'name = "été"'))
     a = App(config_path=config, clock=lambda: NOW)
-    web = create_app(a, password_hash=hash_password(PASSWORD), login_delay=0)
+    web = create_app(a, password_hash=hash_password(PASSWORD))
     client = web.test_client()
     log_in(client)
     response = client.get("/export.ics")

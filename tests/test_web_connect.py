@@ -36,7 +36,6 @@ def officer_for(project: Path) -> FlaskClient:
     web = create_app(
         App(config_path=project / "config.toml"),
         password_hash=hash_password(PASSWORD),
-        login_delay=0,
     )
     return log_in(web.test_client())
 

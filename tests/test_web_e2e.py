@@ -79,7 +79,7 @@ def site(project: Path) -> Iterator[str]:
     assert run("init").code == 0
     a = App(config_path=project / "config.toml", clock=lambda: NOW)
     a.officer.save_plan(a.planner.compute_plan(NOW - timedelta(hours=1)), NOW - timedelta(hours=1))
-    web = create_app(a, password_hash=hash_password(PASSWORD), login_delay=0)
+    web = create_app(a, password_hash=hash_password(PASSWORD))
     server = make_server(web, "127.0.0.1", 0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -205,7 +205,6 @@ def test_connect_mastodon_from_the_status_page_in_a_browser(
     web = create_app(
         App(config_path=config, clock=lambda: NOW),
         password_hash=hash_password(PASSWORD),
-        login_delay=0,
     )
     server = make_server(web, "127.0.0.1", 0)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -28,11 +28,13 @@ def web(host: str | None, port: int | None) -> None:
     port = settings.port if port is None else port
     if not 0 < port < 65536:
         raise InputError(f"--port must be between 1 and 65535, not {port}.")
-    server = make_server(create_app(a, password_hash=password_hash), host, port)
+    server = make_server(create_app(a, password_hash=password_hash, listening=host), host, port)
     if host not in LOOPBACK:
-        say(
+        # Not chatter: -q does not hide it.
+        click.echo(
             f"Warning: listening on {host}, reachable from other machines over plain HTTP; "
-            "put it behind an HTTPS proxy, or keep the default 127.0.0.1."
+            "put it behind an HTTPS proxy, or keep the default 127.0.0.1.",
+            err=True,
         )
     shown = f"[{host}]" if ":" in host else host
     say(f"postsched web: http://{shown}:{server.effective_port}/ (Ctrl-C to stop).")

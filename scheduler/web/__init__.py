@@ -17,7 +17,7 @@ import io
 import os
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,22 +39,22 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from posts.errors import InputError, NotFoundError, PostschedError
+from posts.images import image_kind
 from posts.models import RETRYABLE, Post
 from posts.officer import AddRequest
 from posts.store import EDITABLE, counted, id_range
 from posts.timing import format_instant
 from scheduler.app import App
+from scheduler.commands.queue import QUEUE_ROWS
 from scheduler.overview import STATUSES, status_data
+from scheduler.web.security import LoginThrottle, Sessions, install, throttled_sentence
 
 PENDING = ("draft", "scheduled", "publishing")
 NEEDS_A_PERSON = ("failed", "missed", "expired", "unknown")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
-# A session lasts while the officer uses it, and ends after this long without a request.
-IDLE_LOGOUT = timedelta(hours=12)
-# A wrong password costs this long, which makes guessing slow without locking anyone out.
-LOGIN_DELAY = 1.0
+PAGING = ("limit", "all")
 HASH_METHODS = ("scrypt:", "pbkdf2:")
 MIN_SECRET_KEY = 32
+MAX_BODY = 20 * 1024 * 1024  # the largest request: an image or a CSV, with the form around it
 
 Redirect = BaseResponse
 
@@ -96,27 +96,34 @@ def create_app(
     *,
     password_hash: str,
     secret_key: bytes | None = None,
-    login_delay: float = LOGIN_DELAY,
+    listening: str | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sessions: Sessions | None = None,
 ) -> Flask:
     """The web application for one App (its config, database and clock).
 
     `secret_key` signs the session cookie; by default it is $POSTSCHED_WEB_SECRET_KEY, else
-    random for this process, so a restart logs the officer out.
+    random for this process. `listening` is the address the server listens on (a name the page
+    answers to); `clock` times sessions and wrong passwords; `sessions` may be shared by apps.
     """
     require_password_hash(password_hash)
     key = secret_key or session_key(os.environ.get("POSTSCHED_WEB_SECRET_KEY", ""))
+    settings = a.config.web
+    sessions = sessions or Sessions(settings.session_lifetime, clock)
+    throttle = LoginThrottle(clock)
     web = Flask(__name__)
     web.config.update(
         SECRET_KEY=key,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="postsched_session",
-        PERMANENT_SESSION_LIFETIME=IDLE_LOGOUT,
-        SESSION_REFRESH_EACH_REQUEST=True,
+        PERMANENT_SESSION_LIFETIME=settings.session_lifetime,
+        SESSION_REFRESH_EACH_REQUEST=False,  # the lifetime runs from the login
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         WTF_CSRF_SSL_STRICT=False,  # plain HTTP on loopback has no Referer check to make
-        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=MAX_BODY,
     )
+    install(web, settings, listening)  # proxy headers, Secure cookie, Host check: first
     CSRFProtect(web)
     from scheduler.web.connect import connect_pages
 
@@ -148,7 +155,7 @@ def create_app(
             "tz_name": str(tz),
             "editable": {s.value for s in EDITABLE},
             "retryable": {s.value for s in RETRYABLE},
-            "logged_in": bool(session.get("officer")),
+            "logged_in": sessions.refusal(session, password_hash) is None,
             "counted": counted,
         }
 
@@ -156,8 +163,14 @@ def create_app(
 
     @web.before_request
     def _require_login() -> Response | Redirect | None:
-        if request.endpoint in ("login", "static") or session.get("officer"):
+        if request.endpoint in ("login", "static"):
             return None
+        ended = sessions.refusal(session, password_hash)
+        if ended is None:
+            return None
+        if ended:  # a session that was open: forget it, and say why it ended
+            session.clear()
+            flash(ended, "error")
         if request.method == "GET":
             return redirect(url_for("login", next=request.full_path.rstrip("?")))
         return Response("Log in first: nothing was changed.\n", 403, mimetype="text/plain")
@@ -206,21 +219,30 @@ def create_app(
         return render_template("error.html", message=message), 500
 
     @web.route("/login", methods=["GET", "POST"])
-    def login() -> str | Redirect | tuple[str, int]:
+    def login() -> str | Redirect | tuple[str, int] | tuple[str, int, dict[str, str]]:
         target = safe_next(request.values.get("next"))
         if request.method == "POST":
+            client = request.remote_addr or "?"
+            wait = throttle.wait(client)
+            if wait:  # answered at once: no server thread waits for a guesser
+                flash(throttled_sentence(wait), "error")
+                page = render_template("login.html", next=target)
+                return page, 429, {"Retry-After": str(wait)}
             if check_password_hash(password_hash, request.form.get("password", "")):
+                throttle.succeeded(client)
+                sessions.close(session.get("sid"))
                 session.clear()  # a fresh session (and CSRF token) after logging in
-                session["officer"] = True
+                session.update(sessions.open(password_hash))
                 session.permanent = True
                 return redirect(target)
-            time.sleep(login_delay)
+            throttle.failed(client)
             flash("Wrong password.", "error")
             return render_template("login.html", next=target), 401
         return render_template("login.html", next=target)
 
     @web.post("/logout")
     def logout() -> Redirect:
+        sessions.close(session.get("sid"))  # a copy of the cookie opens nothing any more
         session.clear()
         flash("Logged out.", "info")
         return redirect(url_for("login"))
@@ -248,12 +270,26 @@ def create_app(
         if campaign is not None and campaign not in campaigns:
             flash(f"There is no campaign {campaign!r}: showing every campaign's posts.", "error")
             campaign = None
-        posts = a.store.list_posts(wanted, channel, campaign=campaign)
+        limit = queue_limit(request.args)
+        posts = a.store.list_posts(wanted, channel, campaign=campaign, limit=limit)
+        total = len(posts)
+        if limit is not None and total == limit:
+            total = a.store.count_posts(wanted, channel, campaign=campaign)
+        # The links for more keep the filters: the next `limit` more, or every one.
+        kept: dict[str, Any] = {
+            k: v for k, v in request.args.to_dict(flat=False).items() if k not in PAGING
+        }
+        more = {
+            "next": url_for("queue", **kept, limit=2 * (limit or QUEUE_ROWS)),
+            "all": url_for("queue", **kept, all=1),
+        }
         counts = a.store.counts(campaign)
         attention = {s: counts.get(s, 0) for s in NEEDS_A_PERSON if counts.get(s, 0)}
         return render_template(
             "queue.html",
             posts=posts,
+            total=total,
+            more=more,
             wanted=wanted,
             channel=channel,
             campaigns=campaigns,
@@ -548,12 +584,17 @@ def create_app(
         if at_text is None:
             raise InputError("Give the post's time.")
         expires = given("link_expires")
+        subject = given("subject")
+        if subject is not None and len(subject.splitlines()) > 1:
+            raise InputError(
+                "The subject is one line, such as article or course:<key>: remove its line breaks."
+            )
         return AddRequest(
             channel=channel,
             at=a.parse_time(at_text),
             text=given("text"),
             template=given("template"),
-            subject=given("subject"),
+            subject=subject,
             link=given("link"),
             link_expires=a.parse_time(expires) if expires else None,
             image=saved_upload(kept),
@@ -564,12 +605,11 @@ def create_app(
         upload = request.files.get("image")
         if upload is None or not upload.filename:
             return None
-        suffix = Path(upload.filename).suffix.lower()
-        if suffix not in IMAGE_SUFFIXES:
-            raise InputError(
-                f"{upload.filename} is not an image postsched sends ({', '.join(IMAGE_SUFFIXES)})."
-            )
         data = upload.read()
+        kind = image_kind(data[:16])
+        if kind is None:  # told by its first bytes, whatever its name says
+            raise InputError(f"{upload.filename} is not a PNG, JPEG, GIF or WebP image.")
+        suffix = ".jpg" if kind == "jpeg" else f".{kind}"
         folder = a.config.web.uploads or Path("uploads")
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -630,6 +670,15 @@ def create_app(
     return web
 
 
+def queue_limit(args: Any) -> int | None:
+    """How many posts the queue page shows: the next QUEUE_ROWS, like `postsched queue`,
+    `?limit=N` for N, `?all=1` for every one."""
+    if args.get("all") == "1":
+        return None
+    given = args.get("limit", "")
+    return int(given) if given.isdigit() and int(given) > 0 else QUEUE_ROWS
+
+
 def download(content: bytes, name: str, mimetype: str) -> Response:
     """A file to save; send_file quotes a name that is not ASCII (a campaign's, say)."""
     return send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=name)
@@ -656,6 +705,15 @@ def make_server(web: Flask, host: str, port: int, *, threads: int = 4) -> Any:
     from waitress import create_server
 
     try:
-        return create_server(web, host=host, port=port, threads=threads, ident="postsched")
+        # waitress refuses a larger Content-Length itself (413) before reading the body, which
+        # it would otherwise buffer (up to 1 GiB) before Flask's own limit refuses it.
+        return create_server(
+            web,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="postsched",
+            max_request_body_size=web.config["MAX_CONTENT_LENGTH"] + 1,
+        )
     except OSError as exc:
         raise InputError(f"Cannot listen on {host}:{port}: {exc.strerror}.") from None
