@@ -7,7 +7,7 @@ nothing. Times come in already parsed (aware, UTC); `now` is passed in.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -175,11 +175,14 @@ class Officer:
         known: dict[str, set[str]] = {}  # each channel's texts, read once for the whole file
         checked: list[tuple[str, list[RuleBreak]]] = []
         earlier: dict[str, list[Neighbour]] = {}  # the rows above, per channel
+        stored = self._stored_neighbours(request for _, request in requests)
         for label, request in requests:
             try:
                 new = self.prepare(request, now, also_taken=taken, known=known)
                 above = earlier.setdefault(new.channel, [])
-                breaks = self.rule_breaks(new.channel, new.due_at, also=above)
+                breaks = self.rule_breaks(
+                    new.channel, new.due_at, also=above, stored=stored.get(new.channel)
+                )
                 if strict and breaks:
                     raise InputError(refusal("the post", breaks))
             except InputError as exc:
@@ -200,14 +203,34 @@ class Officer:
         *,
         exclude: int | None = None,
         also: Sequence[Neighbour] = (),
+        stored: Sequence[Neighbour] | None = None,
     ) -> list[RuleBreak]:
         """The campaign's rules a post set by hand on `channel` at `at` breaks (posts/rules.py):
-        its neighbours are the channel's posts in every campaign, and `also` (an import's rows)."""
+        its neighbours are the channel's posts in every campaign (`stored`, when an import read
+        them already), and `also` (an import's rows)."""
         campaign = self.config.campaign
         start, end = window_of(campaign, at)
-        near = self.store.neighbours(channel, start, end, exclude=exclude)
+        if stored is None:
+            near = self.store.neighbours(channel, start, end, exclude=exclude)
+        else:
+            near = [n for n in stored if start <= n.at < end]
         near += [n for n in also if start <= n.at < end]
         return check_time(campaign, channel, at, near)
+
+    def _stored_neighbours(self, requests: Iterable[AddRequest]) -> dict[str, list[Neighbour]]:
+        """Each channel's stored posts over the whole span of an import's times, read once per
+        channel rather than once per row."""
+        spans: dict[str, tuple[datetime, datetime]] = {}
+        for request in requests:
+            if request.channel not in self.config.channels:
+                continue  # prepare() refuses it, naming its line
+            start, end = window_of(self.config.campaign, request.at)
+            low, high = spans.get(request.channel, (start, end))
+            spans[request.channel] = (min(low, start), max(high, end))
+        return {
+            channel: self.store.neighbours(channel, start, end)
+            for channel, (start, end) in spans.items()
+        }
 
     def prepare(
         self,

@@ -225,9 +225,13 @@ def test_an_import_reads_each_channels_texts_once(planned: Path) -> None:
     engine = open_engine(f"sqlite:///{planned}")
     bodies_read: list[str] = []
 
+    neighbours_read: list[str] = []
+
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if statement.lstrip().upper().startswith("SELECT POSTS.BODY"):
             bodies_read.append(statement)
+        if "coalesce(posts.published_at, posts.next_attempt_at, posts.due_at)" in statement:
+            neighbours_read.append(statement)  # the rules' neighbours (min_gap, max_per_day)
 
     event.listen(engine, "before_cursor_execute", count)
     officer = Officer(config, Store(engine))
@@ -244,4 +248,5 @@ def test_an_import_reads_each_channels_texts_once(planned: Path) -> None:
     now = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
     assert len(officer.add_many(requests_, now)) == 40
     assert len(bodies_read) == 2, bodies_read
+    assert len(neighbours_read) == 2, neighbours_read
     engine.dispose()

@@ -720,3 +720,19 @@ def test_approve_with_a_refused_text_keeps_it_and_approves_nothing(
     assert f">{typed}</textarea>" in page
     after = officer_app.store.get(5)
     assert (after.body, after.status, after.edited) == (before.body, "draft", False)
+
+
+def test_a_stored_url_that_is_no_web_address_is_shown_as_text(
+    officer: FlaskClient, officer_app: App
+) -> None:
+    """A post published before network answers were checked may hold any URL: the post page
+    never makes a link of one that is not http(s)."""
+    with officer_app.store.session() as session:
+        session.execute(
+            update(Post)
+            .where(Post.id == 1)
+            .values(status="published", published_at=NOW, remote_url="javascript:alert(1)")
+        )
+    page = officer.get("/posts/1").get_data(as_text=True)
+    assert "javascript:alert(1)" in page
+    assert 'href="javascript:' not in page
