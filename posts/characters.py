@@ -92,3 +92,14 @@ def is_web_address(link: str) -> bool:
 def is_one_token(text: str) -> bool:
     """No space and no control character anywhere: safe on one line of a log or a calendar."""
     return not any(c.isspace() or is_control(c) for c in text)
+
+
+def one_line(text: str) -> str:
+    """A text for one line of the post log (an event's detail, a last error, a daemon log line):
+    every control character, line breaks included, written as an escape (`\\n`, `\\x1b`), so
+    a network's answer can never forge a line of its own."""
+    if not any(is_control(char) for char in text):
+        return text
+    return "".join(
+        char.encode("unicode_escape").decode("ascii") if is_control(char) else char for char in text
+    )

@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from posts.characters import one_line
+
 
 class Status(enum.StrEnum):
     DRAFT = "draft"
@@ -83,6 +85,18 @@ NAMING = {
 }
 
 
+class OneLine(TypeDecorator[str]):
+    """Text stored on one line: an event's detail, a last error, a pause's reason. Every
+    control character (line breaks included) is written as an escape on the way in, so a
+    network's answer can never forge a line of the post log, a CSV or the daemon's log."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else one_line(value)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -119,7 +133,7 @@ class Post(Base):
     # which the daemon chose while the post was on time (cleared when a person moves it).
     grace_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(OneLine)
     idempotency_key: Mapped[str] = mapped_column(String(64), default=new_key, unique=True)
     remote_id: Mapped[str | None] = mapped_column(String(200))
     remote_url: Mapped[str | None] = mapped_column(Text)
@@ -176,7 +190,7 @@ class Event(Base):
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     event: Mapped[str] = mapped_column(String(50))
-    detail: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(OneLine, default="")
 
     post: Mapped[Post] = relationship(back_populates="events")
 
@@ -198,13 +212,13 @@ class ChannelState(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     # Paused while paused_reason is set: until paused_until, or until a person resumes it
     # (authentication) when paused_until is None.
-    paused_reason: Mapped[str | None] = mapped_column(Text)
+    paused_reason: Mapped[str | None] = mapped_column(OneLine)
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The latest published_at of the channel's posts, kept by Claims.mark_published (and
     # backfilled by migration 0003): min_gap is measured from it without reading every post.
     last_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(OneLine)
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

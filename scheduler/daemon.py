@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, tzinfo
 from types import FrameType
 
 from posts.campaign import Config
+from posts.characters import one_line
 from posts.claims import Claims, Outcome, worker_id
 from posts.publishing import Channel, TickReport, TickRules, publish_due
 from posts.store import Store
@@ -62,7 +63,7 @@ class LocalTimeFormatter(logging.Formatter):
 def describe(outcome: Outcome) -> str:
     """The daemon's log line for one post: id, channel, outcome, remote URL or error."""
     tail = outcome.url or outcome.detail
-    return f"post {outcome.post_id} {outcome.channel} {outcome.event}: {tail}"
+    return one_line(f"post {outcome.post_id} {outcome.channel} {outcome.event}: {tail}")
 
 
 class Daemon:

@@ -105,10 +105,19 @@ def parse_posts_csv(
     header: list[str] = []
 
     def is_row(cells: list[str]) -> bool:
-        """A line that reads as a row of its own: the header's cells, a channel in its place."""
+        """A line that reads as a row of its own: the header's cells, and a channel or a time
+        in its place (a channel name with a typo still has its time)."""
         if len(cells) != len(header) or "channel" not in header:
             return False
-        return read_cell(cells[header.index("channel")].strip()).casefold() in named
+        if read_cell(cells[header.index("channel")].strip()).casefold() in named:
+            return True
+        if "time" not in header:
+            return False
+        try:
+            parse_time(read_cell(cells[header.index("time")].strip()))
+        except InputError:
+            return False
+        return True
 
     lines = records(text, delimiter, path, is_row)
     for _, cells in lines:

@@ -127,8 +127,11 @@ def test_the_web_exports_write_no_formula(
         'fin"\n',
         # A row on its own line inside the quote, after a closing quote that is not one.
         'channel;time;text\nmastodon;2027-07-01T10:00;"Salon\nLinkedIn;2027-07-02T10:00;Deux"\n',
+        # The swallowed row's channel has a typo: its time still shows it is a row.
+        'channel,time,text\nmastodon,2027-07-08T10:00,"Salon\nmastodn,2027-07-09T10:00,Deux\n'
+        'fin"\n',
     ],
-    ids=["to-the-end", "over-a-row", "french-over-a-row"],
+    ids=["to-the-end", "over-a-row", "french-over-a-row", "typo-over-a-row"],
 )
 def test_an_unbalanced_quote_is_refused_naming_the_line_it_opened(planned: Path, text: str) -> None:
     result = refused_unchanged(planned, "import", "--csv", write(planned.parent, text))

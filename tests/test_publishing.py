@@ -443,3 +443,22 @@ def test_a_claim_left_by_this_daemons_own_failed_tick_is_settled_by_its_next(
         (post.id, "published"),
     ]
     assert channel.calls[0].idempotency_key == post.idempotency_key
+
+
+def test_a_network_answer_never_forges_a_line_of_the_log(store: Store, claims: Claims) -> None:
+    """A 422 whose message holds a line break and an escape sequence: the event, the last error
+    and the daemon's log line keep it on one line, escaped."""
+    from scheduler.daemon import describe
+
+    post = add(store)
+    forged = "bad\n2026-11-30T00:00:00+01:00 post 99 mastodon published: https://x/\x1b[2J"
+    channel = ScriptedChannel("mastodon", [PermanentError(forged)])
+    report = publish_due(claims, {"mastodon": channel}, RULES, T0, worker="w")
+    stored = store.get(post.id)
+    assert stored.status == "failed"
+    details = [e.detail for e in stored.events] + [stored.last_error or ""]
+    for text in details:
+        assert "\n" not in text and "\x1b" not in text, text
+    assert any("bad\\n2026-11-30" in text for text in details)
+    for outcome in report.outcomes:
+        assert "\n" not in describe(outcome)

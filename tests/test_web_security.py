@@ -7,6 +7,7 @@ cookie and proxy options, the queue's paging, and CSRF on every POST route.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -31,7 +32,7 @@ from posts.officer import AddRequest
 from scheduler.app import App
 from scheduler.web import create_app, hash_password, make_server
 from scheduler.web.security import LoginThrottle, Sessions
-from tests.conftest import free_port
+from tests.conftest import free_port, run
 from tests.test_web import NOW, PASSWORD, log_in, post_form, text_of, token
 
 COOKIE = "postsched_session"
@@ -219,10 +220,10 @@ def test_the_configured_public_name_is_served(planned: Path) -> None:
 # 7. a huge body refused from its Content-Length ------------------------------------------
 
 
-@pytest.fixture
-def server(web: Flask) -> Iterator[int]:
+@contextlib.contextmanager
+def serving(web: Flask, *, behind_proxy: bool = False) -> Iterator[int]:
     """The real waitress server, as `postsched web` makes it, on a free loopback port."""
-    waitress = make_server(web, "127.0.0.1", 0)
+    waitress = make_server(web, "127.0.0.1", 0, behind_proxy=behind_proxy)
     stopping = threading.Event()
 
     def run() -> None:
@@ -240,6 +241,12 @@ def server(web: Flask) -> Iterator[int]:
         stopping.set()
         waitress.close()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(web: Flask) -> Iterator[int]:
+    with serving(web) as port:
+        yield port
 
 
 def test_a_huge_body_is_refused_before_it_is_read(server: int) -> None:
@@ -497,3 +504,74 @@ def test_every_post_route_refuses_a_change_without_the_csrf_token(
         credentials
     )
     assert client.get("/queue").status_code == 200  # /logout without the token did not log out
+
+
+# Behind a proxy, on the real server: the client is the proxy's X-Forwarded-For ---------------
+
+
+def test_behind_a_proxy_the_real_server_throttles_each_forwarded_client(planned: Path) -> None:
+    """waitress drops X-Forwarded-* unless told to trust the proxy: one guesser behind the
+    proxy must not lock the officer, who comes through the same proxy, out."""
+    import requests
+
+    config = planned.parent / "config.toml"
+    config.write_text(
+        config.read_text().replace(
+            "[web]\n",
+            "[web]\nbehind_proxy = true\nsecure_cookies = false  # the test speaks http\n",
+        )
+    )
+    app = App(config_path=config, clock=lambda: NOW)
+    web = create_app(app, password_hash=hash_password(PASSWORD), listening="127.0.0.1")
+    with serving(web, behind_proxy=True) as port:
+        url = f"http://127.0.0.1:{port}/login"
+
+        def attempt(address: str, password: str) -> int:
+            browser = requests.Session()
+            headers = {"X-Forwarded-For": address, "X-Forwarded-Proto": "https"}
+            page = browser.get(url, headers=headers, timeout=10).text
+            match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+            assert match, page
+            data = {"password": password, "csrf_token": match.group(1)}
+            answer = browser.post(url, data=data, headers=headers, allow_redirects=False)
+            return answer.status_code
+
+        answers = [attempt("203.0.113.5", "wrong") for _ in range(LoginThrottle.PER_CLIENT + 1)]
+        assert answers == [401] * LoginThrottle.PER_CLIENT + [429]
+        assert attempt("198.51.100.7", PASSWORD) == 302
+
+
+def test_guesses_sent_together_are_counted_before_any_is_checked() -> None:
+    """Sixty guesses in parallel from one client: exactly the per-client limit is let through,
+    since each attempt is counted under the lock before its password is checked."""
+    throttle = LoginThrottle()
+    start = threading.Barrier(60)
+    allowed: list[int] = []
+
+    def guess() -> None:
+        start.wait()
+        wait, _ = throttle.attempt("203.0.113.5")
+        if wait == 0:
+            allowed.append(1)
+
+    threads = [threading.Thread(target=guess) for _ in range(60)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(allowed) == LoginThrottle.PER_CLIENT
+    _, mark = LoginThrottle().attempt("198.51.100.7")
+    assert mark > 0
+
+
+def test_downloads_are_never_kept_in_a_shared_cache(officer: FlaskClient) -> None:
+    for path in ("/export.csv", "/export.ics", "/log.csv"):
+        assert officer.get(path).headers["Cache-Control"] == "no-store", path
+
+
+def test_a_limit_beyond_any_database_is_one_sentence_or_every_post(officer: FlaskClient) -> None:
+    page = officer.get("/queue?limit=9223372036854775808")
+    assert page.status_code == 200
+    result = run("queue", "--limit", "99999999999999999999")
+    assert result.code == 2 and "Traceback" not in result.err
+    assert "--limit" in result.err

@@ -109,7 +109,7 @@ QUEUE_ROWS = 50
 @click.option("--channel", help="Only posts on this channel.")
 @click.option(
     "--limit",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=2**63 - 1),
     metavar="N",
     help=f"At most N posts, the next by due time (default: {QUEUE_ROWS} in the table, "
     "every one with --json).",

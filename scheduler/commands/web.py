@@ -28,7 +28,12 @@ def web(host: str | None, port: int | None) -> None:
     port = settings.port if port is None else port
     if not 0 < port < 65536:
         raise InputError(f"--port must be between 1 and 65535, not {port}.")
-    server = make_server(create_app(a, password_hash=password_hash, listening=host), host, port)
+    server = make_server(
+        create_app(a, password_hash=password_hash, listening=host),
+        host,
+        port,
+        behind_proxy=a.config.web.behind_proxy,
+    )
     if host not in LOOPBACK:
         # Not chatter: -q does not hide it.
         click.echo(

@@ -42,7 +42,7 @@ from posts.errors import InputError, NotFoundError, PostschedError
 from posts.images import image_kind
 from posts.models import RETRYABLE, Post
 from posts.officer import AddRequest
-from posts.store import EDITABLE, counted, id_range
+from posts.store import EDITABLE, MAX_ID, counted, id_range
 from posts.timing import format_instant
 from scheduler.app import App
 from scheduler.commands.queue import QUEUE_ROWS
@@ -223,19 +223,18 @@ def create_app(
         target = safe_next(request.values.get("next"))
         if request.method == "POST":
             client = request.remote_addr or "?"
-            wait = throttle.wait(client)
+            wait, mark = throttle.attempt(client)  # counted as a failure until it succeeds
             if wait:  # answered at once: no server thread waits for a guesser
                 flash(throttled_sentence(wait), "error")
                 page = render_template("login.html", next=target)
                 return page, 429, {"Retry-After": str(wait)}
             if check_password_hash(password_hash, request.form.get("password", "")):
-                throttle.succeeded(client)
+                throttle.succeeded(client, mark)
                 sessions.close(session.get("sid"))
                 session.clear()  # a fresh session (and CSRF token) after logging in
                 session.update(sessions.open(password_hash))
                 session.permanent = True
                 return redirect(target)
-            throttle.failed(client)
             flash("Wrong password.", "error")
             return render_template("login.html", next=target), 401
         return render_template("login.html", next=target)
@@ -676,12 +675,18 @@ def queue_limit(args: Any) -> int | None:
     if args.get("all") == "1":
         return None
     given = args.get("limit", "")
-    return int(given) if given.isdigit() and int(given) > 0 else QUEUE_ROWS
+    if not given.isdigit() or int(given) == 0:
+        return QUEUE_ROWS
+    return None if int(given) > MAX_ID else int(given)  # more than any database holds: all
 
 
 def download(content: bytes, name: str, mimetype: str) -> Response:
     """A file to save; send_file quotes a name that is not ASCII (a campaign's, say)."""
-    return send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=name)
+    response = send_file(
+        io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=name
+    )
+    response.headers["Cache-Control"] = "no-store"  # as the pages: never in a shared cache
+    return response
 
 
 def safe_next(value: str | None, default: str = "/") -> str:
@@ -696,14 +701,31 @@ def safe_next(value: str | None, default: str = "/") -> str:
     return value
 
 
-def serve(web: Flask, host: str, port: int, *, threads: int = 4) -> None:
+def serve(
+    web: Flask, host: str, port: int, *, threads: int = 4, behind_proxy: bool = False
+) -> None:
     """Serve until interrupted, with waitress (a production WSGI server, pure Python)."""
-    make_server(web, host, port, threads=threads).run()
+    make_server(web, host, port, threads=threads, behind_proxy=behind_proxy).run()
 
 
-def make_server(web: Flask, host: str, port: int, *, threads: int = 4) -> Any:
+def make_server(
+    web: Flask, host: str, port: int, *, threads: int = 4, behind_proxy: bool = False
+) -> Any:
     from waitress import create_server
 
+    # Behind a proxy ([web] behind_proxy), waitress must be told to keep the X-Forwarded-*
+    # headers of the one proxy that connects to it (it drops them otherwise, and the login
+    # throttle would count every client as the proxy's address).
+    proxy: dict[str, Any] = (
+        {
+            "trusted_proxy": "*",
+            "trusted_proxy_count": 1,
+            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
+            "clear_untrusted_proxy_headers": True,
+        }
+        if behind_proxy
+        else {}
+    )
     try:
         # waitress refuses a larger Content-Length itself (413) before reading the body, which
         # it would otherwise buffer (up to 1 GiB) before Flask's own limit refuses it.
@@ -714,6 +736,7 @@ def make_server(web: Flask, host: str, port: int, *, threads: int = 4) -> Any:
             threads=threads,
             ident="postsched",
             max_request_body_size=web.config["MAX_CONTENT_LENGTH"] + 1,
+            **proxy,
         )
     except OSError as exc:
         raise InputError(f"Cannot listen on {host}:{port}: {exc.strerror}.") from None

@@ -115,8 +115,12 @@ class LoginThrottle:
         self._overall: deque[float] = deque()
         self._lock = threading.Lock()
 
-    def wait(self, client: str) -> int:
-        """Seconds before `client` may try a password again; 0: now."""
+    def attempt(self, client: str) -> tuple[int, float]:
+        """(seconds before `client` may try a password again, 0: now; the attempt's mark).
+
+        An attempt allowed is counted as a failure at once, under the lock, so that guesses sent
+        in parallel cannot all pass the check before any is counted; `succeeded` takes it back.
+        """
         now = self.clock()
         with self._lock:
             self._forget(now)
@@ -124,17 +128,17 @@ class LoginThrottle:
                 self._until_below(self._per_client.get(client, deque()), self.PER_CLIENT, now),
                 self._until_below(self._overall, self.OVERALL, now),
             ]
-        return max(waits)
+            if max(waits) == 0:
+                self._per_client.setdefault(client, deque()).append(now)
+                self._overall.append(now)
+        return max(waits), now
 
-    def failed(self, client: str) -> None:
-        now = self.clock()
-        with self._lock:
-            self._per_client.setdefault(client, deque()).append(now)
-            self._overall.append(now)
-
-    def succeeded(self, client: str) -> None:
+    def succeeded(self, client: str, mark: float) -> None:
+        """The right password: the client's failures are forgotten, and this attempt uncounted."""
         with self._lock:
             self._per_client.pop(client, None)
+            if mark in self._overall:
+                self._overall.remove(mark)
 
     def _until_below(self, times: deque[float], limit: int, now: float) -> int:
         if len(times) < limit:
