@@ -302,3 +302,77 @@ def test_a_confirm_after_that_is_not_a_duration_is_refused_in_one_sentence(proje
     (line,) = result.err.strip().splitlines()
     assert line.startswith("Error: config.toml: [daemon] confirm_after:")
     assert "Traceback" not in result.err
+
+
+def test_status_names_a_vanished_post_for_a_person(project: Path) -> None:
+    from tests.conftest import run
+
+    assert run("init").code == 0
+    added = run("add", "mastodon", "--at", "+1m", "--text", "Bonjour")
+    post_id = added.new_id
+    store = Store(open_engine(f"sqlite:///{project / 'postsched.db'}"))
+    with store.session() as session:
+        from posts.models import Post
+
+        post = session.get(Post, post_id)
+        assert post is not None
+        post.status, post.presence, post.remote_url = "published", "vanished", "https://m.x/@a/1"
+    data = json.loads(run("status", "--json").out)
+    assert data["vanished"] == [{"id": post_id, "channel": "mastodon", "url": "https://m.x/@a/1"}]
+    assert (
+        f"Vanished after publication, check them: post {post_id} (mastodon)." in run("status").out
+    )
+    shown = json.loads(run("show", str(post_id), "--json").out)
+    assert shown["presence"] == "vanished"
+
+
+def test_linkedin_a_post_made_behind_a_lost_answer_is_found_by_its_commentary(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """The first POST is stored and its answer lost (a 504 from a gateway); every retry
+    answers 500. The author's latest posts, listed newest first, hold it: it is adopted."""
+    from posts.littletext import escape_little_text
+
+    made: dict[str, dict[str, object]] = {}
+    lists: list[Request] = []
+
+    def create(request: Request) -> Response:
+        if not made:
+            made["urn:li:share:7141138937766391808"] = {
+                **request.get_json(),
+                "createdAt": int(datetime.now(UTC).timestamp() * 1000),
+            }
+            return Response("Gateway Timeout", status=504)
+        return Response(json.dumps({"status": 500, "message": "Internal"}), status=500)
+
+    def listing(request: Request) -> Response:
+        lists.append(request)
+        older = {
+            "id": "urn:li:share:1",
+            "commentary": escape_little_text("Bonjour (encore)"),
+            "createdAt": int((datetime.now(UTC) - timedelta(days=3)).timestamp() * 1000),
+        }
+        # The older post with the same text comes first: only its time keeps it out.
+        elements = [older] + [{"id": urn, **body} for urn, body in made.items()]
+        return Response(json.dumps({"elements": elements}), content_type="application/json")
+
+    httpserver.expect_request("/rest/posts", method="POST").respond_with_handler(create)
+    httpserver.expect_request("/rest/posts", method="GET").respond_with_handler(listing)
+    store, now = make_store(tmp_path), datetime.now(UTC)
+    channels: dict[str, Channel] = {"linkedin": linkedin_channel(httpserver)}
+    post_id = queue_one(store, now, "linkedin", "Bonjour (encore)")
+    first = publish_due(Claims(store), channels, RULES, now, worker="w")
+    assert [o.event for o in first.outcomes] == ["retrying"]
+    retry_at = store.get(post_id).next_attempt_at
+    assert retry_at is not None
+    second = publish_due(Claims(store), channels, RULES, retry_at, worker="w")
+    assert [o.event for o in second.outcomes] == ["published"]
+    post = store.get(post_id)
+    assert post.remote_id == "urn:li:share:7141138937766391808"
+    assert (
+        post.remote_url == "https://www.linkedin.com/feed/update/urn:li:share:7141138937766391808/"
+    )
+    (listed,) = lists
+    assert listed.args["q"] == "author" and listed.args["count"] == "20"
+    assert listed.args["author"] == "urn:li:organization:2414183"
+    assert listed.headers["LinkedIn-Version"] == "202611"
