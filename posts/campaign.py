@@ -157,12 +157,14 @@ class DaemonSettings:
     max_attempts: int = 5
     retry_base: timedelta = timedelta(seconds=30)  # first retry after 15-30 s, then doubling
     retry_cap: timedelta = timedelta(hours=1)
+    # How long after its publication a post is read back from its network (posts/confirming.py).
+    confirm_after: timedelta = timedelta(minutes=10)
     # The file the service manager loads tokens from (systemd EnvironmentFile); postsched only
     # checks that nobody else can read it.
     env_file: Path | None = None
 
 
-NOTIFY_EVENTS = ("failed", "missed", "expired", "unknown", "paused")
+NOTIFY_EVENTS = ("failed", "missed", "expired", "unknown", "paused", "vanished")
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,7 @@ class Published:
     remote_id: str
     url: str | None
     note: str | None = None  # what the log says of an answer that was not kept
+    confirm_at: datetime | None = None  # when the post is read back (posts/confirming.py)
 
 
 class ClaimLostError(Exception):
@@ -498,6 +499,8 @@ class Claims:
             remote_url=url,
             attempts=post.attempts + 1,
             last_error=None,
+            confirm_at=published.confirm_at,
+            presence=None,
         )
         _event(session, post.id, at, "published", detail)
         last = ChannelState.last_published_at
@@ -561,6 +564,21 @@ class Claims:
             state = self._state(session, post.channel, now)
             state.last_error, state.last_error_at = detail, now
         return Outcome(post.id, post.channel, Status.FAILED, "failed", detail)
+
+    def unknown(self, post: PostView, worker: str, now: datetime, detail: str) -> Outcome:
+        """A claimed post that may or may not be out, which could not be settled."""
+        with self.store.session() as session:
+            self._finish(
+                session,
+                post,
+                worker,
+                Status.UNKNOWN,
+                now,
+                attempts=post.attempts + 1,
+                last_error=detail,
+            )
+            _event(session, post.id, now, "unknown", detail)
+        return Outcome(post.id, post.channel, Status.UNKNOWN, "unknown", detail)
 
     def _finish(
         self,

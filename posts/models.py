@@ -113,6 +113,8 @@ class Post(Base):
         Index("ix_posts_channel_due", "channel", "due_at"),
         # The posts being sent now on a channel (min_gap), found without reading its history.
         Index("ix_posts_status_channel_claimed", "status", "channel", "claimed_at"),
+        # The published posts whose read-back is due (posts/confirming.py).
+        Index("ix_posts_confirm_at", "confirm_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -138,6 +140,11 @@ class Post(Base):
     remote_id: Mapped[str | None] = mapped_column(String(200))
     remote_url: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the daemon reads the published post back (null: nothing due), and what it found:
+    # `confirmed`, `vanished` or `unconfirmed` (posts/confirming.py). The status stays
+    # `published`; `vanished` needs a person.
+    confirm_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    presence: Mapped[str | None] = mapped_column(String(16))
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     edited: Mapped[bool] = mapped_column(default=False)
@@ -176,6 +183,7 @@ class Post(Base):
             "remote_id": self.remote_id,
             "remote_url": self.remote_url,
             "published_at": self.published_at,
+            "presence": self.presence,
             "edited": self.edited,
             "created_at": self.created_at,
             "updated_at": self.updated_at,

@@ -17,7 +17,8 @@ from functools import partial
 from typing import Protocol
 
 from posts.claims import ClaimLostError, Claims, Decision, Outcome, PostView, Published
-from posts.errors import AuthError, PermanentError, RateLimitError, TransientError
+from posts.confirming import Confirmation, Sent, confirm_due
+from posts.errors import AuthError, PermanentError, PublishError, RateLimitError, TransientError
 
 log = logging.getLogger("postsched.publishing")
 
@@ -44,6 +45,21 @@ class Channel(Protocol):
 
     def publish(self, post: PostView) -> Receipt: ...
 
+    def confirm(self, post: Sent) -> Confirmation:
+        """Read a published post back: present or not (404/410); raises as `publish` does
+        when the network cannot answer (TransientError), refuses the token (AuthError) or the
+        read for good (PermanentError)."""
+        ...
+
+    def find(self, post: PostView, since: datetime) -> Receipt | None:
+        """The post among the account's own latest ones (same text, made after `since`), or
+        None when it is not there; raises as `publish` does when the network cannot say."""
+        ...
+
+
+# How long before a post's due time a status found by `find` may have been made (clocks differ).
+FIND_SLACK = timedelta(minutes=2)
+
 
 # How often a tick that publishes a run of posts beats the heartbeat, at most.
 HEARTBEAT_EVERY = timedelta(seconds=1)
@@ -64,6 +80,10 @@ class TickRules:
     # Each campaign's own safety margin, where the installation has several; others use the one
     # above.
     margins: Mapping[str, timedelta] = field(default_factory=dict)
+    # How long after its publication a post is read back (None: never), and how many reads a
+    # tick makes at most, after its publishing (posts/confirming.py).
+    confirm_after: timedelta | None = None
+    confirm_batch: int = 5
 
     def margin(self, campaign: str) -> timedelta:
         return self.margins.get(campaign, self.safety_margin)
@@ -191,6 +211,12 @@ def publish_due(
         if at - beaten >= HEARTBEAT_EVERY:
             claims.heartbeat(worker, at)
             beaten, unbeaten = at, False
+    if rules.confirm_after is not None and not should_stop():
+        # Publishing first: the reads never delay a due post.
+        channel_map: Mapping[str, Channel] = channels
+        for outcome in confirm_due(claims, channel_map, rules, clock(), limit=rules.confirm_batch):
+            note(outcome)
+        unbeaten = True
     if unbeaten:
         claims.heartbeat(worker, clock())
     return report
@@ -231,8 +257,49 @@ def _publish_one(
     try:
         receipt = channel.publish(post)
     except Exception as exc:
-        return _record_failure(claims, post, rules, worker, clock(), rng, exc)
-    return Published(post, clock(), receipt.remote_id, receipt.url, receipt.note)
+        settled: str | None = None
+        if post.attempts >= 1 and _answer_lost(exc):
+            found, settled = _reconcile(channel, post, exc)
+            if found is not None:
+                receipt = found
+                return _published(post, clock(), receipt, rules)
+        return _record_failure(claims, post, rules, worker, clock(), rng, exc, settled)
+    return _published(post, clock(), receipt, rules)
+
+
+def _published(post: PostView, at: datetime, receipt: Receipt, rules: TickRules) -> Published:
+    confirm_at = at + rules.confirm_after if rules.confirm_after is not None else None
+    return Published(post, at, receipt.remote_id, receipt.url, receipt.note, confirm_at)
+
+
+def _answer_lost(error: Exception) -> bool:
+    """A timeout or a 5xx: the network may have made the post without our hearing of it."""
+    return isinstance(error, TransientError) and not isinstance(error, RateLimitError)
+
+
+def _reconcile(
+    channel: Channel, post: PostView, error: Exception
+) -> tuple[Receipt | None, str | None]:
+    """Look for a retried post among the account's own latest ones (the answer to an earlier
+    attempt may have been lost, and Mastodon 4.6.0-4.6.5 answers 500 to every repeat of its
+    Idempotency-Key, mastodon/mastodon#40399). (receipt, None) when it is there; (None, None)
+    when it is not; (None, why) when the network could not say."""
+    find = getattr(channel, "find", None)  # a channel without the read cannot reconcile
+    if find is None:
+        return None, None
+    try:
+        found = find(post, post.due - FIND_SLACK)
+    except PublishError as exc:
+        attempt = post.attempts + 1
+        return None, f"attempt {attempt} failed ({error}); looking for the post failed ({exc})"
+    if found is None:
+        return None, None
+    note = (
+        f"found among the account's latest posts after attempt {post.attempts + 1} failed: {error}"
+    )
+    if found.note:
+        note = f"{note}; {found.note}"
+    return Receipt(found.remote_id, found.url, note), None
 
 
 def _record_failure(
@@ -243,8 +310,10 @@ def _record_failure(
     now: datetime,
     rng: random.Random | None,
     error: Exception,
+    unsettled: str | None = None,
 ) -> Outcome:
-    """Classify once (DESIGN.md rule 4): wait, retry, pause or fail."""
+    """Classify once (DESIGN.md rule 4): wait, retry, pause or fail. `unsettled`: why a post
+    that may be out could not be looked for; on its last attempt it becomes `unknown`."""
     attempt = post.attempts + 1
     try:
         raise error
@@ -261,6 +330,14 @@ def _record_failure(
         )
     except TransientError as exc:
         if attempt >= rules.max_attempts:
+            if unsettled is not None:
+                return claims.unknown(
+                    post,
+                    worker,
+                    now,
+                    f"gave up after {attempt} attempts; {unsettled}: it may be out, check the "
+                    "account, then `retry` or leave it",
+                )
             return claims.fail(post, worker, now, f"gave up after {attempt} attempts: {exc}")
         delay = backoff(attempt, rules, rng)
         when = max(now + delay, exc.retry_after or now)

@@ -372,6 +372,15 @@ class Store:
         with self.session() as session:
             return {status: count for status, count in session.execute(query).all()}  # noqa: C416
 
+    def vanished(self, campaign: str | None = None) -> list[Post]:
+        """Published posts their network no longer shows (posts/confirming.py): a person checks
+        them."""
+        query = select(Post).where(Post.presence == "vanished").order_by(Post.id)
+        if campaign is not None:
+            query = query.where(Post.campaign == campaign)
+        with self.session() as session:
+            return list(session.scalars(query))
+
     def next_due(self, campaign: str | None = None) -> Post | None:
         query = select(Post).where(Post.status == Status.SCHEDULED)
         if campaign is not None:

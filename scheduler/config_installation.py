@@ -69,6 +69,7 @@ def _daemon(daemon_table: Table) -> DaemonSettings:
         max_attempts=daemon_table.integer("max_attempts", 5),
         retry_base=daemon_table.duration("retry_base", "30s"),
         retry_cap=daemon_table.duration("retry_cap", "1h"),
+        confirm_after=daemon_table.duration("confirm_after", "10m"),
         env_file=Path(daemon_table.text("env_file")) if "env_file" in daemon_table.data else None,
     )
     if daemon.max_attempts < 1:

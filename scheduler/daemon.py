@@ -45,6 +45,7 @@ def tick_rules(config: Config, campaigns: Mapping[str, Config] | None = None) ->
         worker_timeout=max(timedelta(minutes=2), daemon.poll * 4),
         display_tz=config.campaign.timezone,
         margins={name: c.campaign.safety_margin for name, c in (campaigns or {}).items()},
+        confirm_after=daemon.confirm_after,
     )
 
 

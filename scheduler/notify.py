@@ -1,5 +1,6 @@
 """Email to the officer when something needs a person: a post failed, was missed or expired,
-its outcome is unknown, or a channel is paused because its token was refused.
+its outcome is unknown, it vanished after it was published, or a channel is paused because its
+token was refused.
 
 One message per tick at most, listing every such outcome, so a bad hour does not flood the
 inbox. The SMTP password comes from the environment variable `[notify] password_env` names;
@@ -26,6 +27,7 @@ SUBJECTS = {
     "expired": "expired (its link died)",
     "unknown": "has an unknown outcome",
     "paused": "waits: channel paused (token refused)",
+    "vanished": "vanished: published, but no longer there",
 }
 
 

@@ -308,6 +308,13 @@ def print_status(data: dict[str, Any]) -> None:
         if number:
             table.add_row(name, str(number))
     out.print(table)
+    gone = data.get("vanished") or []
+    if gone:
+        named = ", ".join(f"{p['id']} ({p['channel']})" for p in gone)
+        out.print(
+            f"Vanished after publication, check them: post{'s' if len(gone) > 1 else ''} {named}.",
+            markup=False,
+        )
     post = data["next_due"]
     if post:
         out.print(

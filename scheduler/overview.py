@@ -76,6 +76,11 @@ def status_data(a: App, campaign: str | None = None) -> dict[str, Any]:
         "campaigns": a.campaign_names(),
         "counts": {s: counts.get(s, 0) for s in STATUSES},
         "next_due": post_json(next_post, tz) if next_post else None,
+        # Published, then no longer shown by their network: they need a person.
+        "vanished": [
+            {"id": p.id, "channel": p.channel, "url": p.remote_url}
+            for p in a.store.vanished(campaign)
+        ],
         "heartbeat": heartbeat,
         "channels": channels,
     }

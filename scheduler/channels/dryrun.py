@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from posts.campaign import ChannelConfig, Config
 from posts.claims import PostView
+from posts.confirming import Confirmation, Sent
 from posts.errors import TransientError
 from posts.publishing import Receipt
 from posts.timing import parse_duration
@@ -69,3 +72,19 @@ class DryRunChannel:
         except OSError as exc:
             raise TransientError(f"cannot write the outbox file {path}: {exc.strerror}") from exc
         return Receipt(remote_id=f"dry-run:{post.id}", url=path.resolve().as_uri())
+
+    def confirm(self, post: Sent) -> Confirmation:
+        """The dry run's read-back: the outbox file is still there."""
+        parsed = urlparse(post.remote_url or "")
+        path = Path(url2pathname(parsed.path)) if parsed.scheme == "file" else None
+        if path is not None and path.is_file():
+            return Confirmation(True, f"the outbox file {path.name} is there")
+        return Confirmation(
+            False, f"the outbox file {path.name if path else post.remote_url} is gone"
+        )
+
+    def find(self, post: PostView, since: datetime) -> Receipt | None:
+        path = self.path_for(post)
+        if path.is_file():
+            return Receipt(remote_id=f"dry-run:{post.id}", url=path.resolve().as_uri())
+        return None

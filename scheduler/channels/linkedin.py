@@ -7,12 +7,13 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from posts.campaign import ChannelConfig, Config
 from posts.claims import PostView
+from posts.confirming import Confirmation, Sent
 from posts.errors import AuthError, PermanentError, PostschedError, PublishError, TransientError
-from posts.littletext import escape_little_text
+from posts.littletext import escape_little_text, unescape_little_text
 from posts.publishing import Receipt
 from posts.rendering import Subject
 from scheduler.channels.http import (
@@ -313,6 +314,42 @@ class LinkedInChannel:
             raise TransientError(f"LinkedIn answered {response.status_code} without x-restli-id")
         urn = unquote(urn)
         return Receipt(remote_id=urn, url=post_url(urn))
+
+    def confirm(self, post: Sent) -> Confirmation:
+        """GET /rest/posts/{urn}: there, or 404/410 (deleted, or never visible to us)."""
+        urn = quote(post.remote_id, safe="")
+        response = self.http.send(
+            HttpRequest("GET", f"{self.api_url}/rest/posts/{urn}", headers=self._headers())
+        )
+        shown = post.remote_url or post.remote_id
+        if response.status_code in (404, 410):
+            return Confirmation(
+                False, f"LinkedIn {response.status_code} for {shown}: removed, or never visible"
+            )
+        self._raise_for(response, "reading the post back", attempts=0)
+        return Confirmation(True, f"LinkedIn shows {shown}")
+
+    def find(self, post: PostView, since: datetime) -> Receipt | None:
+        """The post among the author's 20 latest: the same commentary, made after `since`."""
+        url = f"{self.api_url}/rest/posts?author={quote(self.owner, safe='')}&q=author&count=20"
+        response = self.http.send(HttpRequest("GET", url, headers=self._headers()))
+        self._raise_for(response, "looking for the post", attempts=0)
+        try:
+            elements = response.json().get("elements", [])
+        except (ValueError, AttributeError):
+            raise TransientError("LinkedIn listed the author's posts as non-JSON") from None
+        wanted = " ".join(post.body.split())
+        for element in elements if isinstance(elements, list) else []:
+            if not isinstance(element, dict) or not element.get("id"):
+                continue
+            text = unescape_little_text(str(element.get("commentary") or ""))
+            made = element.get("createdAt") or element.get("publishedAt")
+            if not isinstance(made, int) or datetime.fromtimestamp(made / 1000, UTC) < since:
+                continue
+            if " ".join(text.split()) == wanted:
+                urn = str(element["id"])
+                return Receipt(remote_id=urn, url=post_url(urn))
+        return None
 
     def _headers(self) -> dict[str, str]:
         return {"LinkedIn-Version": self.version, "X-Restli-Protocol-Version": RESTLI_PROTOCOL}

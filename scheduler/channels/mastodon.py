@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import html
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from posts.campaign import ChannelConfig, Config
 from posts.claims import PostView
+from posts.confirming import Confirmation, Sent
 from posts.errors import AuthError, PermanentError, PublishError, RateLimitError, TransientError
 from posts.publishing import Receipt
 from scheduler.channels.http import (
@@ -133,6 +137,49 @@ class MastodonChannel:
         url, note = network_url(data.get("url") or data.get("uri"))
         return Receipt(remote_id=str(status_id), url=url, note=note)
 
+    # reading back ----------------------------------------------------------------------------
+
+    def confirm(self, post: Sent) -> Confirmation:
+        """GET /api/v1/statuses/:id: there, or 404/410 (deleted, or never visible to us)."""
+        url = f"{self.instance}/api/v1/statuses/{quote(post.remote_id, safe='')}"
+        response = self.http.send(HttpRequest("GET", url))
+        shown = post.remote_url or f"status {post.remote_id}"
+        if response.status_code in (404, 410):
+            return Confirmation(
+                False, f"Mastodon {response.status_code} for {shown}: removed, or never visible"
+            )
+        self._raise_for(response, "reading the post back")
+        if str(_json(response).get("id")) != post.remote_id:
+            raise TransientError(f"Mastodon answered another status for {shown}")
+        return Confirmation(True, f"Mastodon shows {shown}")
+
+    def find(self, post: PostView, since: datetime) -> Receipt | None:
+        """The post among the account's 20 latest statuses: the same plain text, made after
+        `since` (verify_credentials for the account id, then its statuses, newest first)."""
+        me = self.http.send(
+            HttpRequest("GET", f"{self.instance}/api/v1/accounts/verify_credentials")
+        )
+        self._raise_for(me, "looking for the post")
+        account = quote(str(_json(me).get("id")), safe="")
+        response = self.http.send(
+            HttpRequest("GET", f"{self.instance}/api/v1/accounts/{account}/statuses?limit=20")
+        )
+        self._raise_for(response, "looking for the post")
+        try:
+            statuses = response.json()
+        except ValueError:
+            raise TransientError("Mastodon listed the account's statuses as non-JSON") from None
+        wanted = _words(post.body)
+        for status in statuses if isinstance(statuses, list) else []:
+            if not isinstance(status, dict) or not status.get("id"):
+                continue
+            text = status.get("text") or plain_text(str(status.get("content") or ""))
+            made = _instant(status.get("created_at"))
+            if _words(text) == wanted and made is not None and made >= since:
+                url, note = network_url(status.get("url") or status.get("uri"))
+                return Receipt(remote_id=str(status["id"]), url=url, note=note)
+        return None
+
     def _upload(self, post: PostView) -> str:
         image = read_image(post)
         response = self.http.send(
@@ -187,6 +234,28 @@ def _json(response: Response) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise TransientError(f"Mastodon answered {response.status_code} with unexpected JSON")
     return data
+
+
+def plain_text(content: str) -> str:
+    """A status's HTML content as the text that was posted: paragraphs and line breaks kept,
+    tags dropped (a link's hidden parts are spans around its text), entities unescaped."""
+    text = re.sub(r"<br\s*/?>", "\n", content)
+    text = re.sub(r"</p>\s*<p>", "\n\n", text)
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _instant(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        made = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return made if made.tzinfo else made.replace(tzinfo=UTC)
 
 
 def _reset_time(response: Response) -> datetime:
