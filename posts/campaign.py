@@ -160,6 +160,13 @@ class DaemonSettings:
     # The file the service manager loads tokens from (systemd EnvironmentFile); postsched only
     # checks that nobody else can read it.
     env_file: Path | None = None
+    # When each published post's reach is read, counted from its publication: (label, delay),
+    # shortest first (docs/reach.md).
+    reach_after: tuple[tuple[str, timedelta], ...] = (
+        ("1h", timedelta(hours=1)),
+        ("1d", timedelta(days=1)),
+        ("7d", timedelta(days=7)),
+    )
 
 
 NOTIFY_EVENTS = ("failed", "missed", "expired", "unknown", "paused")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from posts.campaign import ChannelConfig, Config
 from posts.claims import PostView
-from posts.errors import TransientError
+from posts.errors import PermanentError, TransientError
 from posts.publishing import Receipt
 from posts.timing import parse_duration
 from scheduler.channels import RequestBuilder, UploadLister
@@ -34,6 +34,7 @@ class DryRunChannel:
         uploads: UploadLister | None = None,
     ):
         self.name = channel.name
+        self.network = channel.type
         self.channel = channel
         self.config = config
         self.build = build
@@ -69,3 +70,7 @@ class DryRunChannel:
         except OSError as exc:
             raise TransientError(f"cannot write the outbox file {path}: {exc.strerror}") from exc
         return Receipt(remote_id=f"dry-run:{post.id}", url=path.resolve().as_uri())
+
+    def reach(self, remote_id: str) -> dict[str, int]:
+        """Nothing was sent, so nothing was seen: recorded once, never asked again."""
+        raise PermanentError("dry-run: nothing to read")
