@@ -44,16 +44,13 @@ class Network:
         return self.counts[remote_id]
 
 
-@pytest.fixture
-def reach_app(planned: Path) -> App:
-    """The shipped campaign planned (drafts), plus four posts published a day apart on the
-    dry-run channels, one of another campaign, each with a 1h snapshot; and a fifth published
-    post not read yet."""
-    a = App(config_path=planned.parent / "config.toml", clock=lambda: NOW)
+def publish_with_reach(a: App, rows: list[tuple[str, str, str, str, dict[str, int]]]) -> None:
+    """Publish `rows` a day apart from T0 through the real tick on the dry-run channels, each
+    with a 1h snapshot of the counts given; then one more post, published and not read yet."""
     store: Store = a.store
     channels = build_channels(a.config)
     answers: dict[str, dict[str, dict[str, int]]] = {"mastodon": {}, "linkedin": {}}
-    for day, (campaign, channel, subject, phase, counts) in enumerate(POSTS):
+    for day, (campaign, channel, subject, phase, counts) in enumerate(rows):
         at = T0 + timedelta(days=day)
         post = store.add_post(
             NewPost(campaign, channel, subject, phase, f"Texte {day}", at), now=at - timedelta(1)
@@ -66,9 +63,17 @@ def reach_app(planned: Path) -> App:
         readers = {name: Network(name, name, answers[name]) for name in answers}
         taken = take_snapshots(store, readers, SCHEDULE, at + timedelta(hours=1))
         assert [t.post_id for t in taken] == [post.id]
-    late = T0 + timedelta(days=10)
-    store.add_post(NewPost("test", "linkedin", "article", "promo", "Pas lu", late), now=T0)
+    late = T0 + timedelta(days=len(rows) + 1)
+    store.add_post(NewPost(rows[0][0], "linkedin", "article", "promo", "Pas lu", late), now=T0)
     publish_due(Claims(store), channels, TickRules(), late, worker="w")
+
+
+@pytest.fixture
+def reach_app(planned: Path) -> App:
+    """The shipped campaign planned (drafts), plus four posts published a day apart, one of
+    another campaign, each with a 1h snapshot; and a fifth published post not read yet."""
+    a = App(config_path=planned.parent / "config.toml", clock=lambda: NOW)
+    publish_with_reach(a, POSTS)
     return a
 
 
