@@ -126,6 +126,8 @@ class Campaign:
     min_gap: timedelta = timedelta(0)
     hashtags: tuple[str, ...] = ()
     end: date | None = None  # the last day a post may be planned, inclusive
+    # [campaign] utm: (utm_source, …) pairs appended to the subjects' own links; () for none
+    utm: tuple[tuple[str, str], ...] = ()
 
     def start_instant(self) -> datetime:
         return datetime.combine(self.start, time(0), tzinfo=self.timezone).astimezone(UTC)
