@@ -126,6 +126,8 @@ class Campaign:
     min_gap: timedelta = timedelta(0)
     hashtags: tuple[str, ...] = ()
     end: date | None = None  # the last day a post may be planned, inclusive
+    # [campaign] utm: (utm_source, …) pairs appended to the subjects' own links; () for none
+    utm: tuple[tuple[str, str], ...] = ()
 
     def start_instant(self) -> datetime:
         return datetime.combine(self.start, time(0), tzinfo=self.timezone).astimezone(UTC)
@@ -162,6 +164,13 @@ class DaemonSettings:
     # The file the service manager loads tokens from (systemd EnvironmentFile); postsched only
     # checks that nobody else can read it.
     env_file: Path | None = None
+    # When each published post's reach is read, counted from its publication: (label, delay),
+    # shortest first (docs/reach.md).
+    reach_after: tuple[tuple[str, timedelta], ...] = (
+        ("1h", timedelta(hours=1)),
+        ("1d", timedelta(days=1)),
+        ("7d", timedelta(days=7)),
+    )
 
 
 NOTIFY_EVENTS = ("failed", "missed", "expired", "unknown", "paused", "vanished")

@@ -86,3 +86,8 @@ class PermanentError(PublishError):
 
 class AuthError(PublishError):
     """The token was refused (401): the channel pauses and its posts wait, nothing is burned."""
+
+
+class UnreadableAnswerError(PublishError):
+    """A network answered a read with something its docs do not describe (HTML instead of
+    JSON, counts missing): said once for that read, asked again at the next one."""

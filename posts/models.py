@@ -242,3 +242,25 @@ class Heartbeat(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_tick_at: Mapped[datetime] = mapped_column(UTCDateTime)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReachSnapshot(Base):
+    """One read of a published post's reach, at one of `[daemon] reach_after` after its
+    publication. Never updated: a later snapshot is a new row. `counts` is the network's JSON
+    (its own names) or None when the read gave none: then `reason` says why, and `refused`
+    marks a refusal that later snapshots of the post do not ask again."""
+
+    __tablename__ = "reach_snapshots"
+    __table_args__ = (
+        UniqueConstraint("post_id", "snapshot", name="uq_reach_snapshots_post_id_snapshot"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    snapshot: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(100))
+    network: Mapped[str] = mapped_column(String(20))
+    counts: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    refused: Mapped[bool] = mapped_column(default=False)

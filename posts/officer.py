@@ -18,6 +18,7 @@ from posts.campaign import Config, link_end
 from posts.characters import clean_text, is_web_address
 from posts.errors import InputError
 from posts.images import check_image
+from posts.links import link_in
 from posts.models import RETRYABLE, Post
 from posts.networks import Network, network_for
 from posts.planning import SEARCH_HORIZON, Plan, PlannedPost, plan_campaign
@@ -385,10 +386,13 @@ class Officer:
         """The link of a subject with `expires` that `text` carries, and its end; the one that
         ends first when it carries several (rule 1 follows a link wherever the officer wrote
         it, not only where the planner put it: the offprint, a course's registration page)."""
+        campaign = self.config.campaign
         found = [
-            (s.url, link_end(s.expires, self.config.campaign))
+            (link, link_end(s.expires, campaign))
             for s in self.config.subjects()
-            if s.url and s.expires is not None and s.url in text
+            if s.url and s.expires is not None
+            for link in [link_in(text, s.url, campaign.utm)]
+            if link is not None
         ]
         return min(found, key=lambda link: link[1]) if found else None
 

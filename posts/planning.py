@@ -24,6 +24,7 @@ from datetime import date, datetime, time, timedelta
 from babel.dates import format_date
 
 from posts.campaign import Config, Phase, SubjectDates, link_deadline, link_end
+from posts.links import tagged
 from posts.slots import Slots, holiday_checker
 from posts.timing import wall_clock
 
@@ -285,7 +286,7 @@ def plan_campaign(
                 phase=target.phase,
                 due_at=instant,
                 body=body,
-                link=subject.url,
+                link=tagged(subject.url, config.campaign.utm) if subject.url else None,
                 link_expires_at=expires,
                 occurrence=target.occurrence,
                 why=why,

@@ -25,6 +25,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from posts.campaign import Config
 from posts.characters import clean_text
 from posts.errors import InputError, TemplateError
+from posts.links import Utm, tagged
 
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -183,6 +184,7 @@ class Renderer:
                 ctx["expires"] = course.expires
                 ctx["days_left"] = (course.expires - local_day).days
         ctx["link"] = link_for(config, subject)
+        _tag_links(ctx, campaign.utm)
         listed: dict[str, Any] = _lists(ctx)
         return listed
 
@@ -202,6 +204,18 @@ def link_for(config: Config, subject: Subject) -> str | None:
         course = config.course(subject.key or "")
         return course.url if course else None
     return None
+
+
+def _tag_links(ctx: dict[str, Any], utm: Utm) -> None:
+    """The campaign's own links as the template sees them, tagged with `[campaign] utm`: the
+    article's and the course's `url`, and `link`; nothing else."""
+    if not utm:
+        return
+    for key in ("article", "course"):
+        if ctx.get(key) and ctx[key].get("url"):
+            ctx[key]["url"] = tagged(ctx[key]["url"], utm)
+    if ctx["link"]:
+        ctx["link"] = tagged(ctx["link"], utm)
 
 
 def _lists(value: Any) -> Any:

@@ -141,6 +141,19 @@ def holiday_countries() -> frozenset[str]:
     return frozenset(EntityLoader.get_country_codes())
 
 
+def _utm(campaign: Table) -> tuple[tuple[str, str], ...]:
+    """[campaign] utm: optional strings utm_source, utm_medium, utm_campaign, in that order."""
+    from posts.links import UTM_KEYS
+
+    table = campaign.table("utm", required=False)
+    found = []
+    for key in UTM_KEYS:
+        value = table.text(key, "", required=False)
+        if value.strip():
+            found.append((key, value.strip()))
+    return tuple(found)
+
+
 def _campaign(table: Table) -> Campaign:
     zone_name = table.text("timezone")
     try:
@@ -170,6 +183,7 @@ def _campaign(table: Table) -> Campaign:
         min_gap=table.duration("min_gap", "0s"),
         hashtags=table.strings("hashtags"),
         end=table.optional_day("end"),
+        utm=_utm(table),
     )
     _check_locale(campaign.language)
     if campaign.max_per_day < 1:

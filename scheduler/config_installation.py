@@ -18,8 +18,9 @@ from posts.campaign import (
     NotifySettings,
     WebSettings,
 )
-from posts.errors import ConfigError
+from posts.errors import ConfigError, InputError
 from posts.networks import NETWORKS
+from posts.timing import parse_duration
 from scheduler.config_table import Table
 
 CHANNEL_TYPES = tuple(NETWORKS)
@@ -71,10 +72,26 @@ def _daemon(daemon_table: Table) -> DaemonSettings:
         retry_cap=daemon_table.duration("retry_cap", "1h"),
         confirm_after=daemon_table.duration("confirm_after", "10m"),
         env_file=Path(daemon_table.text("env_file")) if "env_file" in daemon_table.data else None,
+        reach_after=_reach_after(daemon_table),
     )
     if daemon.max_attempts < 1:
         raise ConfigError("config.toml: [daemon] max_attempts must be at least 1.")
     return daemon
+
+
+def _reach_after(daemon_table: Table) -> tuple[tuple[str, timedelta], ...]:
+    """`reach_after = ["1h", "1d", "7d"]`: each a duration, shortest first, none twice."""
+    labels = daemon_table.strings("reach_after", ("1h", "1d", "7d"))
+    delays = {}
+    for label in labels:
+        try:
+            delays[label] = parse_duration(label)
+        except InputError:
+            raise ConfigError(
+                f"config.toml: [daemon] reach_after: {label!r} is not a duration: write a whole "
+                "number and a unit, such as 1h, 1d or 7d."
+            ) from None
+    return tuple(sorted(delays.items(), key=lambda item: item[1]))
 
 
 def read_joined(

@@ -22,6 +22,7 @@ from posts.campaign import Config
 from posts.characters import one_line
 from posts.claims import Claims, Outcome, worker_id
 from posts.publishing import Channel, TickReport, TickRules, publish_due
+from posts.reach import ReachReader, take_snapshots
 from posts.store import Store
 from posts.timing import utc_now
 from scheduler.notify import Notifier
@@ -79,6 +80,7 @@ class Daemon:
         campaigns: Mapping[str, Config] | None = None,
     ):
         self.config = config
+        self.store = store
         self.claims = Claims(store)
         self.channels = channels
         self.rules = tick_rules(config, campaigns)
@@ -117,7 +119,31 @@ class Daemon:
         )
         if self.notifier is not None:
             self.notifier.send(report.outcomes)
+        self._take_snapshots()
         return report
+
+    def _take_snapshots(self) -> None:
+        """A few reach snapshots after the posts: never before a due post, and a network that
+        is slow to answer them costs this tick at most a few reads (posts/reach.py)."""
+        readers = {
+            name: channel
+            for name, channel in self.channels.items()
+            if isinstance(channel, ReachReader)
+        }
+        try:
+            for taken in take_snapshots(
+                self.store,
+                readers,
+                self.config.daemon.reach_after,
+                self.clock(),
+                should_stop=self.stop.is_set,
+            ):
+                what = taken.counts if taken.counts is not None else taken.reason
+                log.info(
+                    "post %s %s reach %s: %s", taken.post_id, taken.channel, taken.snapshot, what
+                )
+        except Exception:
+            log.exception("reading reach failed; the next tick tries again")
 
     def watch(self) -> None:
         """Arm the wake-up at the next due time (or tick now if something is already due)."""

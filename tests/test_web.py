@@ -93,7 +93,7 @@ def drafts(a: App) -> int:
     "path",
     [
         *("/", "/queue", "/posts/1", "/posts/new", "/plan", "/check", "/log", "/log.csv"),
-        *("/status", "/exchange", "/export.ics", "/export.csv"),
+        *("/status", "/exchange", "/export.ics", "/export.csv", "/reach"),
     ],
 )
 def test_every_page_needs_the_login(client: FlaskClient, path: str) -> None:

@@ -191,6 +191,59 @@ def test_log_in_approve_see_the_colour_change_and_download_the_log(
         assert (shots / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
 
 
+CAMPAIGN = "ia-travail-social-2026"  # config.toml's
+# What the Reach page's screenshot shows: the shipped campaign's posts, published, with figures.
+REACH = [
+    (CAMPAIGN, "mastodon", "article", "announce", {"favourites_count": 4, "reblogs_count": 3}),
+    (CAMPAIGN, "linkedin", "article", "announce", {"totalLikes": 12, "aggregatedTotalComments": 2}),
+    (CAMPAIGN, "mastodon", "course:ethique", "promo", {"favourites_count": 2, "replies_count": 1}),
+    (CAMPAIGN, "linkedin", "course:ethique", "promo", {"totalLikes": 6, "shareCount": 1}),
+    (CAMPAIGN, "mastodon", "article", "reminder-30d", {"favourites_count": 5, "reblogs_count": 4}),
+    (CAMPAIGN, "linkedin", "article", "reminder-30d", {"totalLikes": 9}),
+    (CAMPAIGN, "mastodon", "course:outils", "promo", {"favourites_count": 1}),
+    (
+        CAMPAIGN,
+        "linkedin",
+        "course:outils",
+        "promo",
+        {"totalLikes": 3, "aggregatedTotalComments": 1},
+    ),
+    (CAMPAIGN, "mastodon", "article", "last-call", {"favourites_count": 7, "reblogs_count": 6}),
+    (CAMPAIGN, "linkedin", "article", "last-call", {"totalLikes": 15, "shareCount": 3}),
+]
+
+
+def test_the_reach_page_draws_its_chart_on_a_desktop_and_a_phone(
+    browser: Any, site: str, shots: Path, project: Path
+) -> None:
+    from tests.test_web_reach import publish_with_reach
+
+    a = App(config_path=project / "config.toml", clock=lambda: NOW)
+    publish_with_reach(a, REACH)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{site}/login")
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Log in')")
+    page.click("nav >> text=Reach")
+    assert page.url == f"{site}/reach"
+    assert page.locator("svg.chart circle.dot").count() == len(REACH)
+    assert page.locator("svg.chart rect.bar").count() == 4  # announce, promo, reminder, last call
+    assert page.locator("#reach-posts tbody tr").count() == len(REACH) + 1
+    page.screenshot(path=str(shots / "reach.png"), full_page=True)
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone.add_cookies(context.cookies())
+    small = phone.new_page()
+    small.goto(f"{site}/reach")
+    box = small.locator("svg.chart").bounding_box()
+    assert box is not None and 300 < box["width"] <= 390  # scaled to the phone, not cut off
+    small.screenshot(path=str(shots / "reach-phone.png"))
+    phone.close()
+    context.close()
+    assert (shots / "reach.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_connect_mastodon_from_the_status_page_in_a_browser(
     browser: Any, project: Path, mastodon: str, shots: Path
 ) -> None:

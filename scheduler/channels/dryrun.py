@@ -18,7 +18,7 @@ from urllib.request import url2pathname
 from posts.campaign import ChannelConfig, Config
 from posts.claims import PostView
 from posts.confirming import Confirmation, Sent
-from posts.errors import TransientError
+from posts.errors import PermanentError, TransientError
 from posts.publishing import Receipt
 from posts.timing import parse_duration
 from scheduler.channels import RequestBuilder, UploadLister
@@ -37,6 +37,7 @@ class DryRunChannel:
         uploads: UploadLister | None = None,
     ):
         self.name = channel.name
+        self.network = channel.type
         self.channel = channel
         self.config = config
         self.build = build
@@ -88,3 +89,7 @@ class DryRunChannel:
         if path.is_file():
             return Receipt(remote_id=f"dry-run:{post.id}", url=path.resolve().as_uri())
         return None
+
+    def reach(self, remote_id: str) -> dict[str, int]:
+        """Nothing was sent, so nothing was seen: recorded once, never asked again."""
+        raise PermanentError("dry-run: nothing to read")

@@ -184,3 +184,37 @@ class HttpClient:
                 if isinstance(data.get(key), str) and data[key]:
                     return self.censor(str(data[key]))[:300]
         return self.censor(response.text.strip())[:300] or response.reason
+
+
+def read_counts(response: Response, who: str, found: dict[str, object]) -> dict[str, int]:
+    """`found` (names the network gives its counts -> values read from its answer) as whole
+    numbers; UnreadableAnswerError naming what is missing or not a number."""
+    from posts.errors import UnreadableAnswerError
+
+    missing = [name for name, value in found.items() if not _is_count(value)]
+    if missing:
+        raise UnreadableAnswerError(
+            f"{who} answered {response.status_code} without the counts its docs describe "
+            f"({', '.join(missing)})"
+        )
+    return {name: int(value) for name, value in found.items()}  # type: ignore[call-overload]
+
+
+def answer_json(response: Response, who: str) -> dict[str, Any]:
+    """A read's answer as a JSON object, or UnreadableAnswerError (an HTML page, say)."""
+    from posts.errors import UnreadableAnswerError
+
+    try:
+        data = response.json()
+    except ValueError:
+        kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+        raise UnreadableAnswerError(
+            f"{who} answered {response.status_code} with {kind} instead of JSON"
+        ) from None
+    if not isinstance(data, dict):
+        raise UnreadableAnswerError(f"{who} answered {response.status_code} with unexpected JSON")
+    return data
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

@@ -21,7 +21,9 @@ from scheduler.channels.http import (
     HttpClient,
     HttpRequest,
     Image,
+    answer_json,
     load_image,
+    read_counts,
     read_image,
     read_timeout,
 )
@@ -159,6 +161,8 @@ def upload_requests(post: PostView, channel: ChannelConfig, config: Config) -> l
     ]
 
 
+# What a page's share statistics give for one post, named as LinkedIn names them.
+SHARE_COUNTS = ("impressionCount", "clickCount", "shareCount")
 _DUPLICATE = re.compile(r"urn:li:(?:share|ugcPost):\d+")
 
 
@@ -173,6 +177,7 @@ class LinkedInChannel:
     # A post left `publishing` by a crash is retried within this window: LinkedIn refuses the
     # repeat as a duplicate and names the post that went through.
     dedup_window = timedelta(minutes=50)
+    network = "linkedin"
 
     def __init__(self, channel: ChannelConfig, config: Config, token: Token | str):
         self.name = channel.name
@@ -350,6 +355,61 @@ class LinkedInChannel:
                 urn = str(element["id"])
                 return Receipt(remote_id=urn, url=post_url(urn))
         return None
+
+    def reach(self, remote_id: str) -> dict[str, int]:
+        """Reactions and comments (Social Actions API); for a page's post also its share
+        statistics: impressions, clicks, reposts. A member's token reads no share statistics
+        (LinkedIn keeps them for pages), and reads social actions only with r_member_social,
+        which LinkedIn grants to a few partners: the refusal is recorded once, in those words."""
+        self.refresh_if_due()
+        response = self.http.send(
+            HttpRequest(
+                "GET",
+                f"{self.api_url}/rest/socialActions/{quote(remote_id, safe='')}",
+                headers=self._headers(),
+            )
+        )
+        member = not self.owner.startswith("urn:li:organization:")
+        if response.status_code == 403 and member:
+            raise PermanentError(
+                f"LinkedIn 403 while reading the post's reactions: "
+                f"{self.http.error_text(response)}; a member's token cannot read reactions, "
+                "comments or statistics (r_member_social is granted to few apps), only a "
+                "page's token can"
+            )
+        self._raise_for(response, "reading the post's reactions and comments", attempts=0)
+        data = answer_json(response, "LinkedIn")
+        likes, comments = data.get("likesSummary"), data.get("commentsSummary")
+        counts = read_counts(
+            response,
+            "LinkedIn",
+            {
+                "totalLikes": likes.get("totalLikes") if isinstance(likes, dict) else None,
+                "aggregatedTotalComments": comments.get("aggregatedTotalComments")
+                if isinstance(comments, dict)
+                else None,
+            },
+        )
+        if member:
+            return counts
+        return counts | self._share_statistics(remote_id)
+
+    def _share_statistics(self, urn: str) -> dict[str, int]:
+        """organizationalEntityShareStatistics for one of the page's posts: lifetime totals."""
+        kind = "ugcPosts" if urn.startswith("urn:li:ugcPost:") else "shares"
+        url = (
+            f"{self.api_url}/rest/organizationalEntityShareStatistics?q=organizationalEntity"
+            f"&organizationalEntity={quote(self.owner, safe='')}"
+            f"&{kind}=List({quote(urn, safe='')})"
+        )
+        response = self.http.send(HttpRequest("GET", url, headers=self._headers()))
+        self._raise_for(response, "reading the page's share statistics", attempts=0)
+        data = answer_json(response, "LinkedIn")
+        elements = data.get("elements")
+        first = elements[0] if isinstance(elements, list) and elements else {}
+        totals = first.get("totalShareStatistics") if isinstance(first, dict) else None
+        totals = totals if isinstance(totals, dict) else {}
+        return read_counts(response, "LinkedIn", {name: totals.get(name) for name in SHARE_COUNTS})
 
     def _headers(self) -> dict[str, str]:
         return {"LinkedIn-Version": self.version, "X-Restli-Protocol-Version": RESTLI_PROTOCOL}

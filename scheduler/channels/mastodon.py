@@ -18,7 +18,9 @@ from scheduler.channels.http import (
     USER_AGENT,
     HttpClient,
     HttpRequest,
+    answer_json,
     network_url,
+    read_counts,
     read_image,
     read_timeout,
 )
@@ -71,6 +73,8 @@ def upload_requests(post: PostView, channel: ChannelConfig, config: Config) -> l
     return [request | {"multipart": {"file": image.public(), "description": image.alt}}]
 
 
+# What a status's reach is read as (GET /api/v1/statuses/:id), named as Mastodon names them.
+REACH_COUNTS = ("favourites_count", "reblogs_count", "replies_count")
 DEFAULT_LIMITS = (500, 23)  # max_characters, characters_reserved_per_url
 MEDIA_WAIT = 60.0  # seconds to wait for the server to process an image
 
@@ -81,6 +85,7 @@ class MastodonChannel:
     # Mastodon remembers an Idempotency-Key for one hour; a post left `publishing` by a crash is
     # retried with its key inside that hour (with a margin), and marked `unknown` after it.
     dedup_window = timedelta(minutes=50)
+    network = "mastodon"
 
     def __init__(self, channel: ChannelConfig, config: Config, token: Token | str):
         if isinstance(token, str):
@@ -122,6 +127,15 @@ class MastodonChannel:
             "url": data.get("url"),
             "expires": None,
         }
+
+    def reach(self, remote_id: str) -> dict[str, int]:
+        """The status's favourites, boosts and replies, as the server counts them now."""
+        response = self.http.send(
+            HttpRequest("GET", f"{self.instance}/api/v1/statuses/{remote_id}")
+        )
+        self._raise_for(response, "reading the status's counts")
+        data = answer_json(response, "Mastodon")
+        return read_counts(response, "Mastodon", {name: data.get(name) for name in REACH_COUNTS})
 
     # publishing ----------------------------------------------------------------------------
 

@@ -1,10 +1,15 @@
-"""What happened and what is next: log, status."""
+"""What happened and what is next: log, status, and what published posts reached: report."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import click
 
 from scheduler.commands.common import STATUSES, app, campaign_option, echo_json
+
+if TYPE_CHECKING:
+    from posts.campaign import Config
 
 
 @click.command()
@@ -63,4 +68,47 @@ def status(campaign: str | None, as_json: bool) -> None:
         print_status(data)
 
 
-COMMANDS = [log, status]
+@click.command()
+@campaign_option("Only this campaign's posts (default: every campaign).")
+@click.option("--since", metavar="TIME", help="Only posts published at or after TIME.")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of posts with their reach.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV: one row per post, one column a count.")
+def report(campaign: str | None, since: str | None, as_json: bool, as_csv: bool) -> None:
+    """What each published post reached, at its latest snapshot; totals per subject and
+    phase; the best and worst post."""
+    from posts.errors import InputError
+    from posts.reach_report import read_reach
+    from posts.timing import format_instant
+    from scheduler.reach_output import print_report, reach_csv, reach_json
+
+    if as_json and as_csv:
+        raise click.UsageError("Choose --json or --csv, not both.")
+    a = app()
+    tz = a.config.campaign.timezone
+    start = a.parse_time(since) if since else None
+    if start is not None and start > a.now():
+        raise InputError(
+            f"--since {format_instant(start, tz)} is in the future: no post has reach there yet."
+        )
+    posts = read_reach(a.store, campaign=a.campaign_filter(campaign), since=start)
+    if as_json:
+        echo_json([reach_json(p, tz) for p in posts])
+    elif as_csv:
+        click.echo(reach_csv(posts, tz), nl=False)
+    else:
+        print_report(posts, tz, member_notes(a.config))
+
+
+def member_notes(config: Config) -> list[str]:
+    """Said once per LinkedIn channel that posts as a member, not a page."""
+    return [
+        f"{name}: posts as a member, and LinkedIn gives impressions and clicks for a page's "
+        "posts only; a member's token cannot read them (docs/reach.md)."
+        for name, channel in config.channels.items()
+        if channel.type == "linkedin"
+        and channel.mode == "live"
+        and str(channel.options.get("author", "")).startswith("urn:li:person:")
+    ]
+
+
+COMMANDS = [log, status, report]

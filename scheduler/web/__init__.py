@@ -128,6 +128,9 @@ def create_app(
     from scheduler.web.connect import connect_pages
 
     web.register_blueprint(connect_pages(a))
+    from scheduler.web.reach import reach_pages
+
+    web.register_blueprint(reach_pages(a))
     _ = a.officer  # open the database (and check its schema) now, not at the first request
     tz = a.config.campaign.timezone
 
