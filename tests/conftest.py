@@ -12,6 +12,10 @@ import io
 import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -248,3 +252,47 @@ def plain(html_text: str) -> str:
     text = re.sub(r"<br\s*/?>", "\n", html_text)
     text = re.sub(r"</p><p>", "\n\n", text)
     return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+@dataclass
+class WebProcess:
+    """`postsched web` running as its own process; `err` is its stderr once it has stopped."""
+
+    port: int
+    process: subprocess.Popen[str]
+    err: str = ""
+
+
+@contextlib.contextmanager
+def web_process(
+    folder: Path, password_hash: str, *args: str, host: str = "127.0.0.1"
+) -> Iterator[WebProcess]:
+    """`postsched [args] web --host HOST --port P` in `folder`, once it answers; SIGTERM after."""
+    import requests
+
+    port = free_port()
+    env = {**os.environ, "POSTSCHED_WEB_PASSWORD_HASH": password_hash}
+    exe = Path(sys.executable).with_name("postsched")
+    process = subprocess.Popen(
+        [str(exe), *args, "web", "--host", host, "--port", str(port)],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    running = WebProcess(port, process)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                requests.get(f"http://{host}:{port}/login", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline, "postsched web did not answer"
+                time.sleep(0.1)
+        yield running
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _out, running.err = process.communicate(timeout=20)

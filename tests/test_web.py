@@ -490,53 +490,26 @@ def test_config_refuses_a_plain_password(planned: Path) -> None:
 
 
 def test_postsched_web_serves_on_loopback_and_stops_on_sigterm(planned: Path) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
     import requests
 
-    from tests.conftest import free_port
+    from tests.conftest import web_process
 
-    port = free_port()
-    env = {**os.environ, "POSTSCHED_WEB_PASSWORD_HASH": hash_password(PASSWORD)}
-    exe = Path(sys.executable).with_name("postsched")
-    process = subprocess.Popen(
-        [str(exe), "web", "--port", str(port)],
-        cwd=planned.parent,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                login = requests.get(f"http://127.0.0.1:{port}/login", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None, process.communicate()
-                assert time.monotonic() < deadline, "postsched web did not answer"
-                time.sleep(0.1)
+    with web_process(planned.parent, hash_password(PASSWORD)) as web:
+        base = f"http://127.0.0.1:{web.port}"
+        login = requests.get(f"{base}/login", timeout=5)
         assert login.status_code == 200 and "Password" in login.text
         session = requests.Session()
-        csrf = TOKEN.search(session.get(f"http://127.0.0.1:{port}/login").text)
+        csrf = TOKEN.search(session.get(f"{base}/login").text)
         assert csrf is not None
         response = session.post(
-            f"http://127.0.0.1:{port}/login",
+            f"{base}/login",
             data={"password": PASSWORD, "csrf_token": csrf.group(1)},
             allow_redirects=False,
         )
         assert response.status_code == 302
-        assert "16 posts." in session.get(f"http://127.0.0.1:{port}/queue").text
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _out, err = process.communicate(timeout=20)
-    assert process.returncode == 0, err
-    assert f"http://127.0.0.1:{port}/" in err and "postsched web stopped." in err
+        assert "16 posts." in session.get(f"{base}/queue").text
+    assert web.process.returncode == 0, web.err
+    assert f"{base}/" in web.err and "postsched web stopped." in web.err
 
 
 def test_a_campaign_name_that_is_not_ascii_still_downloads(planned: Path) -> None:

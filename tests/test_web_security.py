@@ -11,10 +11,7 @@ import contextlib
 import io
 import os
 import re
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -32,7 +29,7 @@ from posts.officer import AddRequest
 from scheduler.app import App
 from scheduler.web import create_app, hash_password, make_server
 from scheduler.web.security import LoginThrottle, Sessions
-from tests.conftest import free_port, run
+from tests.conftest import run, web_process
 from tests.test_web import NOW, PASSWORD, log_in, post_form, text_of, token
 
 COOKIE = "postsched_session"
@@ -363,33 +360,12 @@ def test_behind_a_proxy_the_forwarded_client_and_scheme_are_used(
 def test_quiet_still_warns_about_listening_beyond_loopback(planned: Path) -> None:
     import requests
 
-    port = free_port()
-    env = {**os.environ, "POSTSCHED_WEB_PASSWORD_HASH": hash_password(PASSWORD)}
-    exe = Path(sys.executable).with_name("postsched")
-    process = subprocess.Popen(
-        [str(exe), "-q", "web", "--host", "127.0.0.2", "--port", str(port)],
-        cwd=planned.parent,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                page = requests.get(f"http://127.0.0.2:{port}/login", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None, process.communicate()
-                assert time.monotonic() < deadline, "postsched web did not answer"
-                time.sleep(0.1)
+    password_hash = hash_password(PASSWORD)
+    with web_process(planned.parent, password_hash, "-q", host="127.0.0.2") as web:
+        page = requests.get(f"http://127.0.0.2:{web.port}/login", timeout=5)
         assert page.status_code == 200  # the address it listens on passes the Host check
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _out, err = process.communicate(timeout=20)
-    assert "Warning: listening on 127.0.0.2" in err
-    assert "postsched web stopped." not in err  # -q still hides the chatter
+    assert "Warning: listening on 127.0.0.2" in web.err
+    assert "postsched web stopped." not in web.err  # -q still hides the chatter
 
 
 def test_an_upload_is_saved_with_the_extension_of_its_content(
