@@ -168,7 +168,8 @@ def _delay(sent: Sent, rules: TickRules, now: datetime) -> timedelta:
 
 
 def _later(claims: Claims, sent: Sent, taken: datetime, when: datetime, why: str) -> None:
-    log.warning("post %s: read-back deferred to %s: %s", sent.id, when.isoformat(), why)
+    shown = when.astimezone(claims.store.display_tz).isoformat(timespec="seconds")
+    log.warning("post %s: read-back deferred to %s: %s", sent.id, shown, why)
     with claims.store.session() as session:
         session.execute(
             update(Post).where(Post.id == sent.id, Post.confirm_at == taken).values(confirm_at=when)

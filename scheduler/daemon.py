@@ -138,7 +138,11 @@ class Daemon:
                 self.clock(),
                 should_stop=self.stop.is_set,
             ):
-                what = taken.counts if taken.counts is not None else taken.reason
+                what = (
+                    ", ".join(f"{name} {value}" for name, value in taken.counts.items())
+                    if taken.counts is not None
+                    else taken.reason
+                )
                 log.info(
                     "post %s %s reach %s: %s", taken.post_id, taken.channel, taken.snapshot, what
                 )

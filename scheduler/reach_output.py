@@ -49,12 +49,22 @@ def figures(counts: dict[str, int]) -> str:
     return ", ".join(f"{name} {value}" for name, value in counts.items())
 
 
-def print_report(posts: Sequence[PostReach], tz: ZoneInfo, notes: Sequence[str]) -> None:
+def _reach_cell(post: PostReach) -> str:
+    """The latest figures, and why the latest read gave none when it did (as --json says)."""
+    shown = figures(post.counts)
+    if shown and post.reason:
+        return f"{shown} (latest read: {post.reason})"
+    return shown or post.reason or "not read yet"
+
+
+def print_report(
+    posts: Sequence[PostReach], tz: ZoneInfo, notes: Sequence[str], since: str | None = None
+) -> None:
     from rich.markup import escape
 
     out = console()
     if not posts:
-        out.print("No published post yet.")
+        out.print(f"No post published since {since}." if since else "No published post yet.")
     rows = [
         [
             str(p.id),
@@ -63,7 +73,7 @@ def print_report(posts: Sequence[PostReach], tz: ZoneInfo, notes: Sequence[str])
             p.phase,
             format_instant(p.published_at, tz) or "",
             p.snapshot or "",
-            escape(figures(p.counts) or (p.reason or "not read yet")),
+            escape(_reach_cell(p)),
         ]
         for p in posts
     ]

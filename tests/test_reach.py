@@ -301,3 +301,33 @@ def test_the_daemon_takes_due_snapshots_after_publishing(store: Store, project: 
     rows = {r["id"]: r for r in report_json()}
     assert rows[early.id]["reason"] == "dry-run: nothing to read"
     assert rows[late.id]["reason"] is None  # its 1h is not due yet
+
+
+def test_the_report_table_says_when_the_latest_read_failed_beside_the_figures(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The table agrees with --json: earlier figures, and why the latest read gave none."""
+    from zoneinfo import ZoneInfo
+
+    from posts.reach_report import PostReach
+    from scheduler.reach_output import print_report
+
+    when = datetime(2027, 3, 1, 9, 30, tzinfo=UTC)
+    post = PostReach(
+        id=2,
+        campaign="c",
+        channel="mastodon",
+        subject="article",
+        phase="announce",
+        published_at=when,
+        url="https://x/2",
+        counts={"favourites_count": 1},
+        snapshot="1h",
+        reason="Mastodon answered 200 with text/html instead of JSON",
+    )
+    print_report([post], ZoneInfo("Europe/Paris"), [])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "favourites_count 1" in shown
+    assert "latest read: Mastodon answered 200 with text/html instead of JSON" in shown
+    print_report([], ZoneInfo("Europe/Paris"), [], since="2027-03-02T00:00:00+01:00")
+    assert "No post published since 2027-03-02" in capsys.readouterr().out

@@ -96,7 +96,9 @@ def report(campaign: str | None, since: str | None, as_json: bool, as_csv: bool)
     elif as_csv:
         click.echo(reach_csv(posts, tz), nl=False)
     else:
-        print_report(posts, tz, member_notes(a.config))
+        print_report(
+            posts, tz, member_notes(a.config), format_instant(start, tz) if start else None
+        )
 
 
 def member_notes(config: Config) -> list[str]:

@@ -38,7 +38,14 @@ def daemon(once: bool) -> None:
     try:
         if once:
             report = worker.once()
-            say(f"{counted(len(report.outcomes))} handled.")
+            read_back = sum(
+                o.event in ("confirmed", "vanished", "unconfirmed") for o in report.outcomes
+            )
+            handled = len(report.outcomes) - read_back
+            say(
+                f"{counted(handled)} handled"
+                + (f", {counted(read_back)} read back." if read_back else ".")
+            )
         else:
             worker.run()
     finally:

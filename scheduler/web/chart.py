@@ -41,7 +41,8 @@ def describe(posts: Sequence[PostReach], phases: Sequence[Total]) -> str:
     best = max(dots, key=lambda p: p.interactions)
     per_phase = "; ".join(f"{t.key} {t.interactions}" for t in phases)
     return (
-        f"{len(dots)} published posts with figures, from 0 to {best.interactions} interactions "
+        f"{len(dots)} published {'post' if len(dots) == 1 else 'posts'} with figures, from 0 to "
+        f"{best.interactions} interactions "
         f"(the most: post {best.id} on {best.channel}). Interactions per phase: {per_phase}. "
         "The table below gives every figure."
     )
