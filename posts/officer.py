@@ -173,7 +173,7 @@ class Officer:
         written; a refusal names the request by its label (a CSV line, say)."""
         prepared: list[NewPost] = []
         taken: set[tuple[str, str]] = set()
-        known: dict[str, set[str]] = {}  # each channel's texts, read once for the whole file
+        known: dict[str, dict[str, int]] = {}  # each channel's texts, read once for the whole file
         checked: list[tuple[str, list[RuleBreak]]] = []
         earlier: dict[str, list[Neighbour]] = {}  # the rows above, per channel
         stored = self._stored_neighbours(request for _, request in requests)
@@ -238,7 +238,7 @@ class Officer:
         request: AddRequest,
         now: datetime,
         also_taken: set[tuple[str, str]] | None = None,
-        known: dict[str, set[str]] | None = None,
+        known: dict[str, dict[str, int]] | None = None,
     ) -> NewPost:
         """Check a one-off post and build it, writing nothing. `known` keeps each channel's
         stored texts across the posts of one import, read once per channel."""
@@ -439,7 +439,7 @@ class Officer:
         text: str,
         channel: str,
         exclude: int | None = None,
-        known: dict[str, set[str]] | None = None,
+        known: dict[str, dict[str, int]] | None = None,
     ) -> int:
         length = self.network(channel).check(text)
         if known is None:
@@ -450,8 +450,8 @@ class Officer:
             bodies = known[channel] = self.store.bodies(channel, exclude=exclude)
         if text in bodies:
             raise InputError(
-                f"Channel {channel} already has a post with this exact text; networks refuse "
-                "or hide repeats, so change the wording."
+                f"Channel {channel} already has post {bodies[text]} with this exact text; "
+                "networks refuse or hide repeats, so change the wording."
             )
         return length
 

@@ -390,14 +390,18 @@ class Store:
                 query.order_by(func.coalesce(Post.next_attempt_at, Post.due_at), Post.id).limit(1)
             )
 
-    def bodies(self, channel: str, *, exclude: int | None = None) -> set[str]:
-        """Texts already on a channel that are or will be public (LinkedIn refuses repeats)."""
+    def bodies(self, channel: str, *, exclude: int | None = None) -> dict[str, int]:
+        """Texts already on a channel that are or will be public (LinkedIn refuses repeats),
+        each with the id of the post that holds it, so a refusal can name it."""
         live = [Status.DRAFT, Status.SCHEDULED, Status.PUBLISHING, Status.PUBLISHED]
-        query = select(Post.body).where(Post.channel == channel, Post.status.in_(live))
+        query = select(Post.body, Post.id).where(Post.channel == channel, Post.status.in_(live))
         if exclude is not None:
             query = query.where(Post.id != exclude)
         with self.session() as session:
-            return set(session.scalars(query))
+            rows = [
+                (body, post_id) for body, post_id in session.execute(query.order_by(Post.id.desc()))
+            ]
+        return dict(rows)  # in descending ids, so the earliest post holding a text wins
 
     def busy_slots(
         self, campaign: str, channels: Iterable[str], *, since: datetime, until: datetime

@@ -897,3 +897,18 @@ def test_a_config_error_names_the_file_that_was_read(project: Path) -> None:
     valid = run("--config", "spring.toml", "check")
     assert valid.code == 0, valid.err
     assert "spring.toml is valid and all 16 posts render" in valid.out
+
+
+def test_a_repeated_text_names_the_post_that_already_holds_it(planned: Path) -> None:
+    first = run("add", "mastodon", "--at", "2027-03-01T09:30", "--text", "Une annonce")
+    assert first.code == 0, first.err
+    result = refused_unchanged(
+        planned, "add", "mastodon", "--at", "2027-03-02T09:30", "--text", "Une annonce"
+    )
+    assert_refused(result, f"Channel mastodon already has post {first.new_id} with this exact")
+    exported = planned.parent / "again.csv"
+    exported.write_text(
+        "channel,time,text\nmastodon,2027-03-03T09:30,Une annonce\n", encoding="utf-8"
+    )
+    imported = refused_unchanged(planned, "import", "--csv", str(exported))
+    assert_refused(imported, "line 2", f"already has post {first.new_id}")
