@@ -25,7 +25,7 @@ from babel.dates import format_date
 
 from posts.campaign import Config, Phase, SubjectDates, link_deadline, link_end
 from posts.links import tagged
-from posts.slots import Slots, holiday_checker
+from posts.slots import Slots
 from posts.timing import wall_clock
 
 Render = Callable[[str, str, str, datetime, int], str]
@@ -34,10 +34,6 @@ Render = Callable[[str, str, str, datetime, int], str]
 COURSE_PHASE = "promo"
 SEARCH_HORIZON = timedelta(days=400)
 LINK_EXPIRED = "link expired"  # the plan's note already says so; `plan` prints no line for it
-
-# Older names, for code written against the planner before the slots had a module of their own.
-_Calendar = Slots
-_holiday_checker = holiday_checker
 
 
 @dataclass(frozen=True)

@@ -116,3 +116,8 @@ def best_and_worst(posts: Sequence[PostReach]) -> tuple[PostReach, PostReach] | 
     best = max(read, key=lambda p: p.interactions)  # max/min keep the first of equals
     worst = min(read, key=lambda p: p.interactions)
     return best, worst
+
+
+def figures(counts: dict[str, int]) -> str:
+    """'favourites_count 4, reblogs_count 3': counts as the network names them."""
+    return ", ".join(f"{name} {value}" for name, value in counts.items())

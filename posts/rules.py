@@ -152,6 +152,11 @@ def hhmm(instant: datetime, tz: tzinfo, reference: datetime) -> str:
     return show(local)
 
 
+def english_holidays(country: str) -> Callable[[date], str | None]:
+    """A day's holiday in `country` by its English name, or None: what the planner says."""
+    return _calendars(country)[0]
+
+
 def holiday_name(country: str | None, day: date) -> str | None:
     """ "Christmas Day (Noël)": the English name, and the country's own when it differs."""
     if country is None:
@@ -168,8 +173,7 @@ def holiday_name(country: str | None, day: date) -> str | None:
 def _calendars(
     country: str,
 ) -> tuple[Callable[[date], str | None], Callable[[date], str | None]]:
-    # As posts/planning.py's _holiday_checker, with the holidays' names (kept apart so that the
-    # planner stays as it is; the two can share one helper).
+    # Read once per country for every check and plan of the process (posts/slots.py too).
     import holidays
 
     own = holidays.country_holidays(country)

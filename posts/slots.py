@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from babel.dates import format_date, format_datetime
 
 from posts.campaign import Config
+from posts.rules import english_holidays
 from posts.timing import wall_clock
 
 OTHER_CAMPAIGN = "a post of another campaign"
@@ -145,14 +146,7 @@ def _named(owners: Sequence[str]) -> str:
 
 
 def _holiday_names(country: str | None) -> Callable[[date], str | None]:
+    """The country's holidays by their English name (posts/rules.py reads them the same way)."""
     if country is None:
         return lambda _day: None
-    import holidays
-
-    calendar = holidays.country_holidays(country)
-    return lambda day: calendar.get(day)
-
-
-def holiday_checker(country: str | None) -> Callable[[date], bool]:
-    names = _holiday_names(country)
-    return lambda day: names(day) is not None
+    return english_holidays(country)

@@ -23,6 +23,7 @@ from posts.characters import one_line
 from posts.claims import Claims, Outcome, worker_id
 from posts.publishing import Channel, TickReport, TickRules, publish_due
 from posts.reach import ReachReader, take_snapshots
+from posts.reach_report import figures
 from posts.store import Store
 from posts.timing import utc_now
 from scheduler.notify import Notifier
@@ -138,11 +139,7 @@ class Daemon:
                 self.clock(),
                 should_stop=self.stop.is_set,
             ):
-                what = (
-                    ", ".join(f"{name} {value}" for name, value in taken.counts.items())
-                    if taken.counts is not None
-                    else taken.reason
-                )
+                what = figures(taken.counts) if taken.counts is not None else taken.reason
                 log.info(
                     "post %s %s reach %s: %s", taken.post_id, taken.channel, taken.snapshot, what
                 )

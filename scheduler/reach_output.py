@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from posts.reach_report import PostReach, Total, best_and_worst, totals
+from posts.reach_report import PostReach, Total, best_and_worst, figures, totals
 from posts.timing import format_instant
 from scheduler.output import _table, console
 
@@ -43,10 +43,6 @@ def reach_csv(posts: Sequence[PostReach], tz: ZoneInfo) -> str:
         values = [row[k] for k in head] + [post.counts.get(n, "") for n in names]
         writer.writerow(safe_row([*values, post.reason or ""]))
     return buffer.getvalue()
-
-
-def figures(counts: dict[str, int]) -> str:
-    return ", ".join(f"{name} {value}" for name, value in counts.items())
 
 
 def _reach_cell(post: PostReach) -> str:

@@ -16,11 +16,14 @@ from scheduler.commands.common import app, say
 @click.option("--once", is_flag=True, help="One pass over what is due, then exit (for cron).")
 def daemon(once: bool) -> None:
     """Publish due posts until stopped (SIGTERM or Ctrl-C finish the post in flight first)."""
+    from posts.confirming import CONFIRMED, UNCONFIRMED, VANISHED
     from posts.store import counted
     from scheduler.channels import build_channels
     from scheduler.daemon import Daemon, LocalTimeFormatter
     from scheduler.notify import Notifier
     from scheduler.permissions import permission_warnings
+
+    read_back_events = (CONFIRMED, VANISHED, UNCONFIRMED)  # read-backs, not publications
 
     a = app()
     for warning in permission_warnings(a.config):
@@ -38,9 +41,7 @@ def daemon(once: bool) -> None:
     try:
         if once:
             report = worker.once()
-            read_back = sum(
-                o.event in ("confirmed", "vanished", "unconfirmed") for o in report.outcomes
-            )
+            read_back = sum(o.event in read_back_events for o in report.outcomes)
             handled = len(report.outcomes) - read_back
             say(
                 f"{counted(handled)} handled"

@@ -6,10 +6,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, render_template, request
 from markupsafe import Markup
 
-from posts.reach_report import best_and_worst, read_reach, totals
+from posts.reach_report import best_and_worst, figures, read_reach, totals
 from scheduler.app import App
 from scheduler.commands.report import member_notes
-from scheduler.reach_output import figures
 from scheduler.web.chart import channel_colours, reach_svg
 
 
