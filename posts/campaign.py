@@ -218,6 +218,8 @@ class Config:
     web: WebSettings = field(default_factory=WebSettings)
     # The other campaigns of this installation: files config.toml lists under `campaigns`.
     campaign_files: tuple[Path, ...] = ()
+    # [ui] language: the language postsched speaks to people, when not the campaign's own.
+    ui_language: str | None = None
 
     def link_deadline(self) -> datetime | None:
         """The last instant a post carrying the article's link may go out (expiry minus margin)."""

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from posts.errors import InputError
+from posts.typed_time import not_a_time, read_local_time
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -47,7 +48,8 @@ def parse_instant(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
     """Read an instant as the command line accepts it and return it in UTC.
 
     Accepted: ``now``; ``+90s``, ``+10m``, ``+2h``, ``+3d``; ISO 8601 with an offset; ISO 8601
-    without one, read as wall-clock time in the campaign timezone (a bare date means midnight).
+    without one and the current language's usual forms (posts/typed_time.py), read as
+    wall-clock time in the campaign timezone (a bare date means midnight).
     """
     try:
         instant = _parse_instant(text, now, tz)
@@ -71,10 +73,10 @@ def _parse_instant(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise InputError(
-            f"{text!r} is not a time: write ISO 8601 such as 2026-03-02T09:30 or "
-            "2026-03-02T09:30+01:00, or now, +90s, +10m, +2h, +3d."
-        ) from None
+        typed = read_local_time(value)
+        if typed is None:
+            raise not_a_time(text) from None
+        parsed = typed
     if parsed.tzinfo is None:
         parsed = localize(parsed, tz)
     return parsed.astimezone(UTC)

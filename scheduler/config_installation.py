@@ -19,6 +19,7 @@ from posts.campaign import (
     WebSettings,
 )
 from posts.errors import ConfigError, InputError
+from posts.language import gettext as _
 from posts.networks import NETWORKS
 from posts.timing import parse_duration
 from scheduler.config_table import Table
@@ -58,7 +59,25 @@ def read_installation(root: Table, base_dir: Path, environ: Mapping[str, str]) -
         "database_url": _database_url(root, base_dir, environ),
         "web": _web(root.table("web", required=False), base_dir, environ),
         "campaign_files": _campaign_files(root, base_dir),
+        "ui_language": _ui_language(root.table("ui", required=False)),
     }
+
+
+def _ui_language(table: Table) -> str | None:
+    """[ui] language: the language of the command line, the web page and the notices."""
+    from posts.language import LANGUAGES, normalize
+
+    code = table.text("language", required=False)
+    if code is None:
+        return None
+    if normalize(code) is None:
+        raise ConfigError(
+            _(
+                "config.toml: [ui] language {code!r} is not a language postsched speaks; "
+                "write one of {languages}."
+            ).format(code=code, languages=", ".join(LANGUAGES))
+        )
+    return normalize(code)
 
 
 def _daemon(daemon_table: Table) -> DaemonSettings:
@@ -139,14 +158,16 @@ def read_joined(
                 f"notices are the installation's: remove [{name}] from this campaign file, or "
                 "change it in the installation's config.toml."
             )
-    if "web" in root.data:
-        root.table("web").mark(*root.data["web"])
+    for shared in ("web", "ui"):
+        if shared in root.data:
+            root.table(shared).mark(*root.data[shared])
     return {
         "channels": channels,
         "daemon": installation.daemon,
         "notify": installation.notify,
         "database_url": installation.database_url,
         "web": installation.web,
+        "ui_language": installation.ui_language,
     }
 
 

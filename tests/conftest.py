@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from posts.language import set_language
 from scheduler.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +56,10 @@ def _clean_environment(
     for name in ("POSTSCHED_LINKEDIN_CLIENT_ID", "POSTSCHED_LINKEDIN_CLIENT_SECRET"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COLUMNS", "200")
+    # The suite speaks English unless a test asks for French (tests/test_language.py): the
+    # shipped campaign is French, and a test's sentences are the code's own.
+    monkeypatch.setenv("POSTSCHED_LANG", "en")
+    set_language("en")
     # `postsched connect` keeps tokens under $XDG_CONFIG_HOME: never the person's own folder.
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
 

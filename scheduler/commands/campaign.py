@@ -9,6 +9,7 @@ import click
 
 from scheduler.app import App
 from scheduler.commands.common import app, campaign_option, echo_json, say
+from scheduler.speaking import command
 
 if TYPE_CHECKING:
     from posts.officer import Officer
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-@click.command()
+@command()
 def init() -> None:
     """Create the database, or migrate it to this version's schema. Safe to run again."""
     from scheduler.database import display_url, open_engine, upgrade
@@ -33,7 +34,7 @@ def init() -> None:
         click.echo(f"{shown} migrated from schema {before} to {after}.")
 
 
-@click.command()
+@command()
 @click.option(
     "--online",
     is_flag=True,
@@ -108,7 +109,7 @@ def check_tokens(a: App) -> None:
         )
 
 
-@click.command()
+@command()
 @click.option("--as-of", "as_of", metavar="TIME", help="Plan as if it were TIME (default: now).")
 @click.option("--dry-run", is_flag=True, help="Show the plan; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the planned posts as JSON.")

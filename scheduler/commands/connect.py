@@ -9,13 +9,14 @@ import click
 
 from scheduler.app import App
 from scheduler.commands.common import app, say
+from scheduler.speaking import command
 
 if TYPE_CHECKING:
     from posts.campaign import Config
     from scheduler.connect import Author, Connected
 
 
-@click.command()
+@command()
 @click.argument("channel")
 @click.option(
     "--paste",
@@ -132,7 +133,7 @@ def _with_instance(a: App, channel: str, instance: str) -> Config:
     return replace(a.config, channels=channels)
 
 
-@click.command()
+@command()
 @click.argument("channel")
 def disconnect(channel: str) -> None:
     """Revoke CHANNEL's stored token with its network and forget it."""

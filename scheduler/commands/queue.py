@@ -16,9 +16,10 @@ from scheduler.commands.common import (
     strict_option,
     warn,
 )
+from scheduler.speaking import command
 
 
-@click.command()
+@command()
 @click.argument("channel")
 @click.option(
     "--at",
@@ -98,7 +99,7 @@ def add(
 QUEUE_ROWS = 50
 
 
-@click.command("queue")
+@command("queue")
 @click.option(
     "--status",
     "statuses",
@@ -159,7 +160,7 @@ def queue_command(
         say(f"{counted(len(posts))}{f' of {campaign}' if campaign else ''}.")
 
 
-@click.command()
+@command()
 @click.argument("post_id", type=int, metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help="The post with an `events` array, as JSON.")
 def show(post_id: int, as_json: bool) -> None:
@@ -186,7 +187,7 @@ def show(post_id: int, as_json: bool) -> None:
     out.print(events_table(post.events, tz))
 
 
-@click.command()
+@command()
 @click.argument("post_id", type=int, metavar="ID")
 def preview(post_id: int) -> None:
     """The text exactly as the network will receive it, with its length against the limit."""
@@ -219,7 +220,7 @@ def _ids_or_all(ids: tuple[int, ...], all_drafts: bool) -> list[int] | None:
     return None if all_drafts else list(ids)
 
 
-@click.command()
+@command()
 @click.argument("post_ids", type=int, nargs=-1, metavar="ID...")
 @click.option("--all", "all_drafts", is_flag=True, help="Approve every draft.")
 @campaign_option("With --all: only this campaign's drafts.")
@@ -242,7 +243,7 @@ def approve(post_ids: tuple[int, ...], all_drafts: bool, campaign: str | None) -
         )
 
 
-@click.command()
+@command()
 @click.argument("post_ids", type=int, nargs=-1, required=True, metavar="ID...")
 def cancel(post_ids: tuple[int, ...]) -> None:
     """Cancel drafts or scheduled posts; they stay in the log as cancelled."""
@@ -253,7 +254,7 @@ def cancel(post_ids: tuple[int, ...]) -> None:
     click.echo(f"{counted(len(posts))} cancelled.")
 
 
-@click.command()
+@command()
 @click.argument("post_id", type=int, metavar="ID")
 @click.option("--text", help="The new text.")
 @click.option("--at", metavar="TIME", help="The new due time.")
@@ -267,7 +268,7 @@ def edit(post_id: int, text: str | None, at: str | None, strict: bool) -> None:
     click.echo(f"Post {post.id} edited.")
 
 
-@click.command()
+@command()
 @click.argument("post_id", type=int, metavar="ID")
 @click.option("--at", metavar="TIME", help="When to try again (default: now).")
 @strict_option
@@ -283,7 +284,7 @@ def retry(post_id: int, at: str | None, strict: bool) -> None:
 COMMANDS = [add, queue_command, show, preview, approve, cancel, edit, retry]
 
 
-@click.command("import")
+@command("import")
 @click.option(
     "--csv",
     "csv_file",
@@ -323,7 +324,7 @@ def import_command(csv_file: Path, campaign: str | None, strict: bool, as_json: 
         )
 
 
-@click.command("export")
+@command("export")
 @click.option(
     "--ics",
     "ics_file",

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING
 import click
 
 from scheduler.commands.common import STATUSES, app, campaign_option, echo_json
+from scheduler.speaking import command
 
 if TYPE_CHECKING:
     from posts.campaign import Config
 
 
-@click.command()
+@command()
 @click.option("--since", metavar="TIME", help="Only events at or after TIME.")
 @click.option("--channel", help="Only events of posts on this channel.")
 @click.option(
@@ -52,7 +53,7 @@ def log(
         console().print(events_table(events, tz))
 
 
-@click.command()
+@command()
 @campaign_option("Count only this campaign's posts (default: every campaign).")
 @click.option("--json", "as_json", is_flag=True, help="counts, next_due, heartbeat, channels.")
 def status(campaign: str | None, as_json: bool) -> None:
@@ -68,7 +69,7 @@ def status(campaign: str | None, as_json: bool) -> None:
         print_status(data)
 
 
-@click.command()
+@command()
 @campaign_option("Only this campaign's posts (default: every campaign).")
 @click.option("--since", metavar="TIME", help="Only posts published at or after TIME.")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array of posts with their reach.")

@@ -10,9 +10,10 @@ from pathlib import Path
 import click
 
 from scheduler.commands.common import app, say
+from scheduler.speaking import command
 
 
-@click.command()
+@command()
 @click.option("--once", is_flag=True, help="One pass over what is due, then exit (for cron).")
 def daemon(once: bool) -> None:
     """Publish due posts until stopped (SIGTERM or Ctrl-C finish the post in flight first)."""
@@ -53,7 +54,7 @@ def daemon(once: bool) -> None:
         logger.removeHandler(handler)
 
 
-@click.command()
+@command()
 @click.option(
     "--keep",
     type=click.Path(path_type=Path, file_okay=False),

@@ -9,12 +9,13 @@ import click
 
 from posts.errors import InputError
 from scheduler.commands.common import app, say
+from scheduler.speaking import command
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MIN_PASSWORD = 8
 
 
-@click.command()
+@command()
 @click.option("--host", metavar="H", help="Address to listen on (default [web] host: 127.0.0.1).")
 @click.option("--port", type=int, metavar="P", help="Port (default [web] port: 8000).")
 def web(host: str | None, port: int | None) -> None:
@@ -59,7 +60,7 @@ def web(host: str | None, port: int | None) -> None:
     say("postsched web stopped.")
 
 
-@click.command("hash-password")
+@command("hash-password")
 def hash_password() -> None:
     """Read a password on stdin and print the hash the web page's login checks."""
     from scheduler.web import hash_password as make_hash

@@ -47,6 +47,7 @@ from posts.timing import format_instant
 from scheduler.app import App
 from scheduler.commands.queue import QUEUE_ROWS
 from scheduler.overview import STATUSES, status_data
+from scheduler.web.language import install_language
 from scheduler.web.security import LoginThrottle, Sessions, install, throttled_sentence
 
 PENDING = ("draft", "scheduled", "publishing")
@@ -124,6 +125,7 @@ def create_app(
         MAX_CONTENT_LENGTH=MAX_BODY,
     )
     install(web, settings, listening)  # proxy headers, Secure cookie, Host check: first
+    install_language(web, a.config)
     CSRFProtect(web)
     from scheduler.web.connect import connect_pages
 
