@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     try:
         speak(config_path_in(args))
+        requested(os.environ)  # refused before --help or --version too, in the language chosen
         cli.main(args=args, prog_name="postsched", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

@@ -25,6 +25,7 @@ from typing import Any
 from posts.campaign import ChannelConfig
 from posts.characters import is_control
 from posts.errors import ConfigError
+from posts.language import gettext as _
 from scheduler.files import write_atomically
 
 FILE_NAME = "credentials.json"
@@ -51,8 +52,8 @@ class Token:
 def renew_hint(channel: ChannelConfig, token: Token | None) -> str:
     """How to renew a refused token, by where it came from."""
     if token is not None and not token.from_file:
-        return f"renew the token in {token.source}"
-    return f"renew the token with postsched connect {channel.name}"
+        return _("renew the token in {source}").format(source=token.source)
+    return _("renew the token with postsched connect {channel}").format(channel=channel.name)
 
 
 def channel_server(channel: ChannelConfig) -> str:
@@ -87,19 +88,27 @@ class Credentials:
         except FileNotFoundError:
             return {}
         except OSError as exc:
-            raise ConfigError(f"The credentials file {self.path} cannot be read: {exc}.") from None
+            raise ConfigError(
+                _("The credentials file {path} cannot be read: {reason}.").format(
+                    path=self.path, reason=exc
+                )
+            ) from None
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise ConfigError(
-                f"The credentials file {self.path} can be read by other users, so its tokens "
-                f"are no longer private: run chmod 600 {self.path}, then postsched connect again "
-                "for each channel to replace them."
+                _(
+                    "The credentials file {path} can be read by other users, so its tokens "
+                    "are no longer private: run chmod 600 {path}, then postsched connect again "
+                    "for each channel to replace them."
+                ).format(path=self.path)
             )
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             raise ConfigError(
-                f"The credentials file {self.path} is not one postsched wrote (not readable "
-                "JSON): move it away and run postsched connect again."
+                _(
+                    "The credentials file {path} is not one postsched wrote (not readable "
+                    "JSON): move it away and run postsched connect again."
+                ).format(path=self.path)
             ) from None
         return data if isinstance(data, dict) else {}
 
@@ -133,8 +142,11 @@ class Credentials:
     def _write(self, data: dict[str, Any]) -> None:
         if not self.writable:
             raise ConfigError(
-                f"{self.path} comes from systemd ($CREDENTIALS_DIRECTORY) and is read-only: run "
-                "postsched connect outside the service, as the service's user, then restart it."
+                _(
+                    "{path} comes from systemd ($CREDENTIALS_DIRECTORY) and is read-only: run "
+                    "postsched connect outside the service, as the service's user, then restart "
+                    "it."
+                ).format(path=self.path)
             )
         folder = self.path.parent
         try:
@@ -143,7 +155,9 @@ class Credentials:
             write_atomically(self.path, text, mode=0o600)
         except OSError as exc:
             raise ConfigError(
-                f"The credentials file {self.path} cannot be written: {exc.strerror}."
+                _("The credentials file {path} cannot be written: {reason}.").format(
+                    path=self.path, reason=exc.strerror
+                )
             ) from None
 
 
@@ -160,15 +174,21 @@ def read_token(channel: ChannelConfig, environ: Mapping[str, str] | None = None)
     entry = Credentials.locate(environ).entry(channel.name)
     if entry and entry.get("server") and entry.get("server") != channel_server(channel):
         raise ConfigError(
-            f"The token postsched keeps for [channels.{channel.name}] is for {entry['server']}, "
-            f"but the channel now names {channel_server(channel)}: run postsched connect "
-            f"{channel.name} again."
+            _(
+                "The token postsched keeps for [channels.{channel}] is for {server}, but the "
+                "channel now names {now}: run postsched connect {channel} again."
+            ).format(channel=channel.name, server=entry["server"], now=channel_server(channel))
         )
-    where = f", or export its token in ${channel.token_env}" if channel.token_env else ""
-    raise ConfigError(
-        f"[channels.{channel.name}] is live but has no token: run postsched connect "
-        f"{channel.name}{where}."
-    )
+    if channel.token_env:
+        refusal = _(
+            "[channels.{channel}] is live but has no token: run postsched connect {channel}, "
+            "or export its token in ${env}."
+        )
+    else:
+        refusal = _(
+            "[channels.{channel}] is live but has no token: run postsched connect {channel}."
+        )
+    raise ConfigError(refusal.format(channel=channel.name, env=channel.token_env))
 
 
 def require_one_piece(token: Token) -> Token:
@@ -177,8 +197,10 @@ def require_one_piece(token: Token) -> Token:
     naming where it came from, never its value."""
     if any(c.isspace() or is_control(c) for c in token.value):
         raise ConfigError(
-            f"The token in {token.source} holds a line break, a space or another control "
-            "character: copy it again as one piece and set it there."
+            _(
+                "The token in {source} holds a line break, a space or another control "
+                "character: copy it again as one piece and set it there."
+            ).format(source=token.source)
         )
     return token
 

@@ -21,6 +21,9 @@ from types import FrameType
 from posts.campaign import Config
 from posts.characters import one_line
 from posts.claims import Claims, Outcome, worker_id
+from posts.labels import event_label
+from posts.language import current, speaking
+from posts.language import gettext as _
 from posts.publishing import Channel, TickReport, TickRules, publish_due
 from posts.reach import ReachReader, take_snapshots
 from posts.reach_report import figures
@@ -66,7 +69,14 @@ class LocalTimeFormatter(logging.Formatter):
 def describe(outcome: Outcome) -> str:
     """The daemon's log line for one post: id, channel, outcome, remote URL or error."""
     tail = outcome.url or outcome.detail
-    return one_line(f"post {outcome.post_id} {outcome.channel} {outcome.event}: {tail}")
+    return one_line(
+        _("post {id} {channel} {event}: {detail}").format(
+            id=outcome.post_id,
+            channel=outcome.channel,
+            event=event_label(outcome.event),
+            detail=tail,
+        )
+    )
 
 
 class Daemon:
@@ -92,16 +102,18 @@ class Daemon:
         self._lock = threading.Lock()
         self._scheduler: object | None = None
         self._armed: datetime | None = None
+        # The scheduler runs the ticks in its own thread, which would otherwise speak English.
+        self.language = current()
 
     def tick(self) -> TickReport:
         """One pass; safe to call from any job, never two at once."""
-        with self._lock:
+        with self._lock, speaking(self.language):
             try:
                 report = self._publish_due()
             except Exception:
                 # APScheduler would swallow it; say it in the daemon's own log. A post this
                 # tick had claimed is settled at the start of the next one.
-                log.exception("the tick failed; the next one settles what it left")
+                log.exception(_("the tick failed; the next one settles what it left"))
                 report = TickReport()
         if not self.stop.is_set():
             self.watch()
@@ -141,10 +153,15 @@ class Daemon:
             ):
                 what = figures(taken.counts) if taken.counts is not None else taken.reason
                 log.info(
-                    "post %s %s reach %s: %s", taken.post_id, taken.channel, taken.snapshot, what
+                    _("post {id} {channel} reach {snapshot}: {figures}").format(
+                        id=taken.post_id,
+                        channel=taken.channel,
+                        snapshot=taken.snapshot,
+                        figures=what,
+                    )
                 )
         except Exception:
-            log.exception("reading reach failed; the next tick tries again")
+            log.exception(_("reading reach failed; the next tick tries again"))
 
     def watch(self) -> None:
         """Arm the wake-up at the next due time (or tick now if something is already due)."""
@@ -179,7 +196,11 @@ class Daemon:
         for name, state in self.claims.channel_states().items():
             if name in self.channels and state.paused_reason and state.paused_until is None:
                 self.claims.resume_channel(name, now)
-                log.info("channel %s resumed at start-up (was: %s)", name, state.paused_reason)
+                log.info(
+                    _("channel {channel} resumed at start-up (was: {reason})").format(
+                        channel=name, reason=state.paused_reason
+                    )
+                )
 
     def run(self) -> None:
         from apscheduler.executors.pool import ThreadPoolExecutor
@@ -205,15 +226,20 @@ class Daemon:
 
         def on_signal(signum: int, _frame: FrameType | None) -> None:
             log.info(
-                "received %s: finishing the post in flight, then stopping",
-                signal.Signals(signum).name,
+                _("received {signal}: finishing the post in flight, then stopping").format(
+                    signal=signal.Signals(signum).name
+                )
             )
             self.stop.set()
             if scheduler.running:
                 scheduler.shutdown(wait=False)
 
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-        log.info("daemon %s started on %s", self.worker, ", ".join(self.channels) or "no channel")
+        log.info(
+            _("daemon {worker} started on {channels}").format(
+                worker=self.worker, channels=", ".join(self.channels) or _("no channel")
+            )
+        )
         try:
             scheduler.start()
         finally:
@@ -221,7 +247,7 @@ class Daemon:
                 signal.signal(signum, handler)
             with self._lock:  # wait for the tick in flight to finish its post
                 self.claims.stopped(self.worker, self.clock())
-            log.info("daemon %s stopped", self.worker)
+            log.info(_("daemon {worker} stopped").format(worker=self.worker))
 
     def once(self) -> TickReport:
         self.resume_paused_channels()

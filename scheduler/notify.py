@@ -19,15 +19,19 @@ from zoneinfo import ZoneInfo
 
 from posts.campaign import NotifySettings
 from posts.claims import Outcome
+from posts.labels import event_label
+from posts.language import N_, ngettext
+from posts.language import gettext as _
 
 log = logging.getLogger("postsched.notify")
+# The subject of a message about one post, by its event.
 SUBJECTS = {
-    "failed": "failed",
-    "missed": "missed its time",
-    "expired": "expired (its link died)",
-    "unknown": "has an unknown outcome",
-    "paused": "waits: channel paused (token refused)",
-    "vanished": "vanished: published, but no longer there",
+    "failed": N_("postsched: post {id} on {channel} failed"),
+    "missed": N_("postsched: post {id} on {channel} missed its time"),
+    "expired": N_("postsched: post {id} on {channel} expired (its link died)"),
+    "unknown": N_("postsched: post {id} on {channel} has an unknown outcome"),
+    "paused": N_("postsched: post {id} on {channel} waits: channel paused (token refused)"),
+    "vanished": N_("postsched: post {id} on {channel} vanished: published, but no longer there"),
 }
 
 
@@ -51,17 +55,30 @@ class Notifier:
     def message(self, outcomes: list[Outcome]) -> EmailMessage:
         first = outcomes[0]
         if len(outcomes) == 1:
-            subject = f"postsched: post {first.post_id} on {first.channel} {SUBJECTS[first.event]}"
+            subject = _(SUBJECTS[first.event]).format(id=first.post_id, channel=first.channel)
         else:
-            subject = f"postsched: {len(outcomes)} posts need your attention"
-        lines = [f"Campaign {self.campaign}: these posts need a person.", ""]
+            subject = ngettext(
+                "postsched: {count} post needs your attention",
+                "postsched: {count} posts need your attention",
+                len(outcomes),
+            ).format(count=len(outcomes))
+        lines = [
+            _("Campaign {campaign}: these posts need a person.").format(campaign=self.campaign),
+            "",
+        ]
         for outcome in outcomes:
-            lines.append(f"- post {outcome.post_id} on {outcome.channel}: {outcome.event}")
+            lines.append(
+                _("- post {id} on {channel}: {event}").format(
+                    id=outcome.post_id, channel=outcome.channel, event=event_label(outcome.event)
+                )
+            )
             lines.append(f"  {outcome.detail}")
         lines += [
             "",
-            "See `postsched show ID` for a post's whole story, `postsched retry ID "
-            "--at TIME` to schedule it again, and `postsched status` for the channels.",
+            _(
+                "See `postsched show ID` for a post's whole story, `postsched retry ID "
+                "--at TIME` to schedule it again, and `postsched status` for the channels."
+            ),
         ]
         message = EmailMessage()
         message["Subject"] = subject
@@ -95,8 +112,16 @@ class Notifier:
         except (OSError, smtplib.SMTPException) as exc:
             reason = str(exc).replace(self._password, "***") if self._password else str(exc)
             log.warning(
-                "could not email %s about %d posts: %s", ", ".join(settings.to), len(chosen), reason
+                ngettext(
+                    "could not email {to} about {count} post: {reason}",
+                    "could not email {to} about {count} posts: {reason}",
+                    len(chosen),
+                ).format(to=", ".join(settings.to), count=len(chosen), reason=reason)
             )
             return False
-        log.info("emailed %s about %d posts", ", ".join(settings.to), len(chosen))
+        log.info(
+            ngettext(
+                "emailed {to} about {count} post", "emailed {to} about {count} posts", len(chosen)
+            ).format(to=", ".join(settings.to), count=len(chosen))
+        )
         return True

@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from posts.errors import ConfigError
-from posts.language import LANGUAGES, choose, gettext, ngettext, normalize, set_language
+from posts.language import LANGUAGES, N_, choose, gettext, ngettext, normalize, set_language
 
 
 def configured(config_path: Path) -> tuple[str | None, str | None]:
@@ -130,10 +130,23 @@ def _translated(command: click.Command, ctx: click.Context) -> Iterator[None]:
             setattr(owner, name, value)
 
 
+# click builds the --help option once per command, its help in the language of that moment:
+# it is given back its English msgid, translated when shown, so a process that speaks French
+# then English (the tests) shows each its own.
+HELP_OPTION = N_("Show this message and exit.")
+
+
+def _help_option(option: click.Option | None) -> click.Option | None:
+    if option is not None:
+        option.help = HELP_OPTION
+    return option
+
+
 class Command(click.Command):
     """A command whose --help speaks the current language."""
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        _help_option(self.get_help_option(ctx))
         with _translated(self, ctx):
             super().format_help(ctx, formatter)
 
@@ -154,6 +167,7 @@ class Group(click.Group):
     command_class = Command
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        _help_option(self.get_help_option(ctx))
         with _translated(self, ctx):
             super().format_help(ctx, formatter)
 

@@ -22,7 +22,7 @@ def test_the_demo_publishes_the_whole_campaign_in_order_and_leaves_the_user_alon
     assert result.code == 0, result.err
     assert (
         "16 posts: 16 published, 0 expired, 0 missed, 0 failed; 0 carrying the offprint link "
-        "published after its deadline (2026-04-16T12:00+02:00)." in result.out
+        "published after its deadline (Thu 16 Apr 2026, 12:00)." in result.out
     )
     assert not (project / "postsched.db").exists(), "the user's database is never touched"
     assert not (project / "outbox").exists()

@@ -117,7 +117,7 @@ def test_a_mail_server_that_is_down_never_stops_the_daemon(
         db.execute("update posts set link_expires_at = '2020-01-01 00:00:00' where id = 2")
     result = run("daemon", "--once")
     assert result.code == 0
-    assert "could not email communication@hetis.fr about 1 posts" in result.err
+    assert "could not email communication@hetis.fr about 1 post" in result.err
     assert "wrong-password-77" not in result.err
     assert box.messages == []
     statuses = [

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
+from posts.language import N_, ngettext
+from posts.language import gettext as _
 from scheduler.app import App
 from scheduler.commands.common import app, campaign_option, echo_json, say
 from scheduler.speaking import command
@@ -15,6 +17,8 @@ if TYPE_CHECKING:
     from posts.officer import Officer
 
 T = TypeVar("T")
+# The columns of `check`'s table of rendered templates.
+COLUMNS = (N_("channel"), N_("subject"), N_("phase"), N_("template"), N_("length"), N_("text"))
 
 
 @command()
@@ -27,21 +31,29 @@ def init() -> None:
     before, after = upgrade(engine)
     shown = display_url(a.database_url)
     if before == after:
-        click.echo(f"{shown} is up to date (schema {after}).")
+        click.echo(
+            _("{database} is up to date (schema {schema}).").format(database=shown, schema=after)
+        )
     elif before is None:
-        click.echo(f"{shown} created (schema {after}).")
+        click.echo(_("{database} created (schema {schema}).").format(database=shown, schema=after))
     else:
-        click.echo(f"{shown} migrated from schema {before} to {after}.")
+        click.echo(
+            _("{database} migrated from schema {before} to {after}.").format(
+                database=shown, before=before, after=after
+            )
+        )
 
 
 @command()
 @click.option(
     "--online",
     is_flag=True,
-    help="Also verify each live channel's token with its "
-    "network, and say who it posts as and when the token expires.",
+    help=N_(
+        "Also verify each live channel's token with its "
+        "network, and say who it posts as and when the token expires."
+    ),
 )
-@campaign_option("Check only this campaign (default: every campaign of the installation).")
+@campaign_option(N_("Check only this campaign (default: every campaign of the installation)."))
 def check(online: bool, campaign: str | None) -> None:
     """Validate config.toml and render every template for every subject and channel."""
     from rich.table import Table
@@ -52,7 +64,7 @@ def check(online: bool, campaign: str | None) -> None:
 
     a = app()
     for warning in permission_warnings(a.config):
-        say(f"Warning: {warning}")
+        say(_("Warning: {message}").format(message=warning))
     for channel in a.config.channels.values():
         if channel.mode == "live":
             require_real_target(channel)
@@ -67,14 +79,16 @@ def check(online: bool, campaign: str | None) -> None:
         planner = a.planner_for(name)
         source = planner.config.path.name if planner.config.path else "config.toml"
         try:
-            prefix = f"{source}: " if len(names) > 1 else ""
+            prefix = f"{source}: " if len(names) > 1 else ""  # a file name before each line
             rendered = listing_problems(planner.render_all, prefix=prefix)
         except ProblemsError as exc:
             failed.append(f"{prefix}{str(exc).rstrip('.')}")
             continue
-        table = Table(title=f"Templates of {planner.config.campaign.name}")
-        for column in ("channel", "subject", "phase", "template", "length", "text"):
-            table.add_column(column)
+        table = Table(
+            title=_("Templates of {campaign}").format(campaign=planner.config.campaign.name)
+        )
+        for column in COLUMNS:
+            table.add_column(_(column))
         for item in rendered:
             post = item.post
             table.add_row(
@@ -87,7 +101,7 @@ def check(online: bool, campaign: str | None) -> None:
             )
         if not a.quiet:
             console().print(table)
-        click.echo(f"{source} is valid and {every_post_renders(len(rendered))}.")
+        click.echo(every_post_renders(source, len(rendered)))
     if failed:
         raise InputError("; ".join(failed) + ".")
     if online:
@@ -101,26 +115,34 @@ def check_tokens(a: App) -> None:
 
     checks = token_checks(a)
     for check in checks:
-        click.echo(f"{check['channel']}: {check['message']}")
+        click.echo(
+            _("{channel}: {message}").format(channel=check["channel"], message=check["message"])
+        )
     failures = [c["channel"] for c in checks if not c["ok"]]
     if failures:
         raise PostschedError(
-            f"{', '.join(failures)} failed the online check (the reason is above each name)."
+            _("{channels} failed the online check (the reason is above each name).").format(
+                channels=", ".join(failures)
+            )
         )
 
 
 @command()
-@click.option("--as-of", "as_of", metavar="TIME", help="Plan as if it were TIME (default: now).")
-@click.option("--dry-run", is_flag=True, help="Show the plan; write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print the planned posts as JSON.")
-@campaign_option("The campaign to plan, among config.toml's own and those it lists in campaigns.")
+@click.option(
+    "--as-of", "as_of", metavar="TIME", help=N_("Plan as if it were TIME (default: now).")
+)
+@click.option("--dry-run", is_flag=True, help=N_("Show the plan; write nothing."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the planned posts as JSON."))
+@campaign_option(
+    N_("The campaign to plan, among config.toml's own and those it lists in campaigns.")
+)
 def plan(as_of: str | None, dry_run: bool, as_json: bool, campaign: str | None) -> None:
     """Compute the campaign; without --dry-run, insert the posts not yet in the database.
 
     Planning one campaign never changes another's posts; the slots they hold on a channel are
     kept free of this one's."""
     from posts.models import Status
-    from posts.store import counted
+    from posts.planning import LINK_EXPIRED
     from scheduler.output import console, planned_json, planned_table, post_json
 
     a = app()
@@ -134,9 +156,20 @@ def plan(as_of: str | None, dry_run: bool, as_json: bool, campaign: str | None) 
     for note in result.notes:
         say(note)
     for skipped in result.skipped:
-        if skipped.reason != "link expired":
-            where = f" on {skipped.channel}" if skipped.channel else ""
-            say(f"Skipped {skipped.subject} {skipped.phase}{where}: {skipped.reason}.")
+        if skipped.reason in (LINK_EXPIRED, _(LINK_EXPIRED)):
+            continue  # the plan's note already says so
+        if skipped.channel:
+            said = _("Skipped {subject} {phase} on {channel}: {reason}.")
+        else:
+            said = _("Skipped {subject} {phase}: {reason}.")
+        say(
+            said.format(
+                subject=skipped.subject,
+                phase=skipped.phase,
+                channel=skipped.channel,
+                reason=skipped.reason,
+            )
+        )
     status = Status.DRAFT if config.campaign.review else Status.SCHEDULED
     if dry_run:
         if as_json:
@@ -149,7 +182,14 @@ def plan(as_of: str | None, dry_run: bool, as_json: bool, campaign: str | None) 
         else:
             lengths = [_length(officer, p.channel, p.body) for p in result.posts]
             console().print(planned_table(result.posts, tz, lengths))
-            say(f"{counted(len(result.posts))} planned; nothing written (--dry-run).")
+            count = len(result.posts)
+            say(
+                ngettext(
+                    "{count} post planned; nothing written (--dry-run).",
+                    "{count} posts planned; nothing written (--dry-run).",
+                    count,
+                ).format(count=count)
+            )
         return
     report = officer.save_plan(result, a.now())
     if as_json:
@@ -159,8 +199,10 @@ def plan(as_of: str | None, dry_run: bool, as_json: bool, campaign: str | None) 
         if report.inserted and config.campaign.review:
             name = config.campaign.name
             say(
-                f"Review them with `postsched queue --campaign {name}`, then "
-                f"`postsched approve --all --campaign {name}` or by id."
+                _(
+                    "Review them with `postsched queue --campaign {name}`, then "
+                    "`postsched approve --all --campaign {name}` or by id."
+                ).format(name=name)
             )
 
 
@@ -177,10 +219,13 @@ def listing_problems(work: Callable[[], T], prefix: str = "") -> T:
         raise
 
 
-def every_post_renders(number: int) -> str:
-    if number == 1:
-        return "its 1 post renders within its limit"
-    return f"all {number} posts render within their limits"
+def every_post_renders(source: str, number: int) -> str:
+    """`check`'s sentence for one campaign file whose posts all render."""
+    return ngettext(
+        "{source} is valid and its {count} post renders within its limit.",
+        "{source} is valid and all {count} posts render within their limits.",
+        number,
+    ).format(source=source, count=number)
 
 
 def _length(officer: Officer, channel: str, body: str) -> str:

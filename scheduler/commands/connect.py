@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from posts.language import N_
+from posts.language import gettext as _
 from scheduler.app import App
 from scheduler.commands.common import app, say
 from scheduler.speaking import command
@@ -21,17 +23,21 @@ if TYPE_CHECKING:
 @click.option(
     "--paste",
     is_flag=True,
-    help="Mastodon: on a machine without a browser, open the address anywhere and paste the code.",
+    help=N_(
+        "Mastodon: on a machine without a browser, open the address anywhere and paste the code."
+    ),
 )
-@click.option("--no-browser", is_flag=True, help="Print the address; do not open a browser.")
+@click.option("--no-browser", is_flag=True, help=N_("Print the address; do not open a browser."))
 @click.option(
     "--author",
     metavar="URN|me",
-    help="LinkedIn: post as this page (urn:li:organization:N) or as yourself (me).",
+    help=N_("LinkedIn: post as this page (urn:li:organization:N) or as yourself (me)."),
 )
-@click.option("--instance", metavar="URL", help="Mastodon: your server, written to config.toml.")
 @click.option(
-    "--timeout", default="5m", show_default=True, help="How long to wait for the browser."
+    "--instance", metavar="URL", help=N_("Mastodon: your server, written to config.toml.")
+)
+@click.option(
+    "--timeout", default="5m", show_default=True, help=N_("How long to wait for the browser.")
 )
 def connect(
     channel: str,
@@ -53,7 +59,7 @@ def connect(
     connector = connector_for(config, channel)
     kind = connector.channel.type
     if paste and kind != "mastodon":
-        raise click.UsageError("--paste is for Mastodon; LinkedIn only redirects to a URL.")
+        raise click.UsageError(_("--paste is for Mastodon; LinkedIn only redirects to a URL."))
     server = None
     opened = False
     if not paste:
@@ -69,14 +75,18 @@ def connect(
                 server.server_close()
                 server = None
                 pending = connector.start(OOB)
-                say("No browser here: you can approve on any device.")
+                say(_("No browser here: you can approve on any device."))
         if server is None:
-            say("Open this address, approve, then paste the code the page shows:")
+            say(_("Open this address, approve, then paste the code the page shows:"))
         elif not opened:
-            say(f"Open this address in a browser on this machine (waiting up to {timeout}):")
+            say(
+                _(
+                    "Open this address in a browser on this machine (waiting up to {timeout}):"
+                ).format(timeout=timeout)
+            )
         click.echo(pending.url)
         if server is None:
-            code = click.prompt("Code", err=True).strip()
+            code = click.prompt(_("Code"), err=True).strip()
             answer = {"code": code, "state": pending.state}
         else:
             answer = server.wait(wait)
@@ -101,7 +111,7 @@ def _prompt_author(connected: Connected) -> Author:
     for number, author in enumerate(connected.authors, start=1):
         click.echo(f"  {number}. {author.label()}", err=True)
     picked = click.prompt(
-        "Post as", type=click.IntRange(1, len(connected.authors)), default=1, err=True
+        _("Post as"), type=click.IntRange(1, len(connected.authors)), default=1, err=True
     )
     return connected.authors[picked - 1]
 
@@ -123,11 +133,17 @@ def _with_instance(a: App, channel: str, instance: str) -> Config:
 
     if not instance.startswith(("https://", "http://")):
         raise InputError(
-            f"--instance {instance!r} must be an address such as https://mastodon.social."
+            _("--instance {instance!r} must be an address such as https://mastodon.social.").format(
+                instance=instance
+            )
         )
     found = a.config.channels.get(channel)
     if found is None or found.type != "mastodon":
-        raise InputError(f"--instance is for a Mastodon channel; {channel!r} is not one.")
+        raise InputError(
+            _("--instance is for a Mastodon channel; {channel!r} is not one.").format(
+                channel=channel
+            )
+        )
     options = {**found.options, "instance": instance.rstrip("/")}
     channels = {**a.config.channels, channel: replace(found, options=options)}
     return replace(a.config, channels=channels)

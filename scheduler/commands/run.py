@@ -9,16 +9,17 @@ from pathlib import Path
 
 import click
 
+from posts.language import N_, ngettext, show_time
+from posts.language import gettext as _
 from scheduler.commands.common import app, say
 from scheduler.speaking import command
 
 
 @command()
-@click.option("--once", is_flag=True, help="One pass over what is due, then exit (for cron).")
+@click.option("--once", is_flag=True, help=N_("One pass over what is due, then exit (for cron)."))
 def daemon(once: bool) -> None:
     """Publish due posts until stopped (SIGTERM or Ctrl-C finish the post in flight first)."""
     from posts.confirming import CONFIRMED, UNCONFIRMED, VANISHED
-    from posts.store import counted
     from scheduler.channels import build_channels
     from scheduler.daemon import Daemon, LocalTimeFormatter
     from scheduler.notify import Notifier
@@ -28,7 +29,7 @@ def daemon(once: bool) -> None:
 
     a = app()
     for warning in permission_warnings(a.config):
-        say(f"Warning: {warning}")
+        say(_("Warning: {message}").format(message=warning))
     channels = build_channels(a.config)  # a live channel without its token stops here
     notify = a.config.notify
     campaign = a.config.campaign
@@ -44,10 +45,15 @@ def daemon(once: bool) -> None:
             report = worker.once()
             read_back = sum(o.event in read_back_events for o in report.outcomes)
             handled = len(report.outcomes) - read_back
-            say(
-                f"{counted(handled)} handled"
-                + (f", {counted(read_back)} read back." if read_back else ".")
-            )
+            if read_back:
+                said = ngettext(
+                    "{count} post handled, {read_back} read back.",
+                    "{count} posts handled, {read_back} read back.",
+                    handled,
+                )
+            else:
+                said = ngettext("{count} post handled.", "{count} posts handled.", handled)
+            say(said.format(count=handled, read_back=read_back_count(read_back)))
         else:
             worker.run()
     finally:
@@ -59,13 +65,15 @@ def daemon(once: bool) -> None:
     "--keep",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Run in this folder and keep it (default: a temporary folder, removed).",
+    help=N_("Run in this folder and keep it (default: a temporary folder, removed)."),
 )
 def demo(keep: Path | None) -> None:
     """Replay the shipped campaign in fast-forward in a throwaway sandbox, and print the log."""
     import shutil
 
-    from posts.store import counted
+    from babel.numbers import format_decimal
+
+    from posts.language import babel_locale
     from scheduler.demo import run_demo
     from scheduler.output import console, events_table
 
@@ -85,26 +93,68 @@ def demo(keep: Path | None) -> None:
         out.print(events_table(result.events, tz, gone))
         deadline = result.config.link_deadline()
         published = result.count("published")
-        click.echo(
-            f"{counted(len(result.posts))}: {published} published, {result.count('expired')} "
-            f"expired, {result.count('missed')} missed, {result.count('failed')} failed; "
-            f"{len(result.late_links)} carrying the offprint link published after its deadline"
-            + (f" ({deadline.astimezone(tz).isoformat(timespec='minutes')})." if deadline else ".")
-        )
-        replayed = f"Replayed in {time.perf_counter() - started:.1f} s over {result.ticks} ticks; "
-        if keep is not None:
-            say(f"{replayed}the requests each network would have received are in {outbox}.")
-        else:
-            say(
-                f"{replayed}the requests each network would have received were written to a "
-                "temporary outbox/, removed now: run `postsched demo --keep DIR` to keep them "
-                "in DIR/outbox and read them."
+        total = len(result.posts)
+        if deadline:
+            summary = ngettext(
+                "{count} post: {published} published, {expired} expired, {missed} missed, "
+                "{failed} failed; {late} carrying the offprint link published after its "
+                "deadline ({deadline}).",
+                "{count} posts: {published} published, {expired} expired, {missed} missed, "
+                "{failed} failed; {late} carrying the offprint link published after its "
+                "deadline ({deadline}).",
+                total,
             )
+        else:
+            summary = ngettext(
+                "{count} post: {published} published, {expired} expired, {missed} missed, "
+                "{failed} failed; {late} carrying the offprint link published after its "
+                "deadline.",
+                "{count} posts: {published} published, {expired} expired, {missed} missed, "
+                "{failed} failed; {late} carrying the offprint link published after its "
+                "deadline.",
+                total,
+            )
+        click.echo(
+            summary.format(
+                count=total,
+                published=published,
+                expired=result.count("expired"),
+                missed=result.count("missed"),
+                failed=result.count("failed"),
+                late=len(result.late_links),
+                deadline=show_time(deadline, tz),
+            )
+        )
+        seconds = format_decimal(time.perf_counter() - started, "0.0", locale=babel_locale())
+        if keep is not None:
+            said = ngettext(
+                "Replayed in {seconds} s over {ticks} tick; the requests each network would "
+                "have received are in {outbox}.",
+                "Replayed in {seconds} s over {ticks} ticks; the requests each network would "
+                "have received are in {outbox}.",
+                result.ticks,
+            )
+        else:
+            said = ngettext(
+                "Replayed in {seconds} s over {ticks} tick; the requests each network would "
+                "have received were written to a temporary outbox/, removed now: run "
+                "`postsched demo --keep DIR` to keep them in DIR/outbox and read them.",
+                "Replayed in {seconds} s over {ticks} ticks; the requests each network would "
+                "have received were written to a temporary outbox/, removed now: run "
+                "`postsched demo --keep DIR` to keep them in DIR/outbox and read them.",
+                result.ticks,
+            )
+        say(said.format(seconds=seconds, ticks=result.ticks, outbox=outbox))
     finally:
         if keep is None:
             shutil.rmtree(result.folder, ignore_errors=True)
     if result.late_links:
-        raise click.ClickException("a post carrying the link was published after its deadline")
+        raise click.ClickException(_("a post carrying the link was published after its deadline"))
+
+
+def read_back_count(number: int) -> str:
+    """How many posts were read back, within `daemon --once`'s sentence."""
+    return ngettext("{count} post", "{count} posts", number).format(count=number)
 
 
 COMMANDS = [daemon, demo]

@@ -8,6 +8,8 @@ import sys
 import click
 
 from posts.errors import InputError
+from posts.language import N_
+from posts.language import gettext as _
 from scheduler.commands.common import app, say
 from scheduler.speaking import command
 
@@ -16,8 +18,10 @@ MIN_PASSWORD = 8
 
 
 @command()
-@click.option("--host", metavar="H", help="Address to listen on (default [web] host: 127.0.0.1).")
-@click.option("--port", type=int, metavar="P", help="Port (default [web] port: 8000).")
+@click.option(
+    "--host", metavar="H", help=N_("Address to listen on (default [web] host: 127.0.0.1).")
+)
+@click.option("--port", type=int, metavar="P", help=N_("Port (default [web] port: 8000)."))
 def web(host: str | None, port: int | None) -> None:
     """Serve the officer's web page (127.0.0.1:8000 by default) until Ctrl-C."""
     from scheduler.web import create_app, make_server, require_password_hash
@@ -28,7 +32,7 @@ def web(host: str | None, port: int | None) -> None:
     host = host or settings.host
     port = settings.port if port is None else port
     if not 0 < port < 65536:
-        raise InputError(f"--port must be between 1 and 65535, not {port}.")
+        raise InputError(_("--port must be between 1 and 65535, not {port}.").format(port=port))
     server = make_server(
         create_app(a, password_hash=password_hash, listening=host),
         host,
@@ -38,12 +42,18 @@ def web(host: str | None, port: int | None) -> None:
     if host not in LOOPBACK:
         # Not chatter: -q does not hide it.
         click.echo(
-            f"Warning: listening on {host}, reachable from other machines over plain HTTP; "
-            "put it behind an HTTPS proxy, or keep the default 127.0.0.1.",
+            _(
+                "Warning: listening on {host}, reachable from other machines over plain HTTP; "
+                "put it behind an HTTPS proxy, or keep the default 127.0.0.1."
+            ).format(host=host),
             err=True,
         )
     shown = f"[{host}]" if ":" in host else host
-    say(f"postsched web: http://{shown}:{server.effective_port}/ (Ctrl-C to stop).")
+    say(
+        _("postsched web: {address} (Ctrl-C to stop).").format(
+            address=f"http://{shown}:{server.effective_port}/"
+        )
+    )
 
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -57,7 +67,7 @@ def web(host: str | None, port: int | None) -> None:
         pass
     finally:
         server.close()
-    say("postsched web stopped.")
+    say(_("postsched web stopped."))
 
 
 @command("hash-password")
@@ -68,18 +78,19 @@ def hash_password() -> None:
     if sys.stdin.isatty():
         import getpass
 
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Again: ") != password:
-            raise InputError("The two passwords differ; nothing was printed.")
+        password = getpass.getpass(_("Password: "))
+        if getpass.getpass(_("Again: ")) != password:
+            raise InputError(_("The two passwords differ; nothing was printed."))
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     if len(password) < MIN_PASSWORD:
-        raise InputError(
-            f"The password is {'empty' if not password else 'too short'}: give at least "
-            f"{MIN_PASSWORD} characters."
-        )
+        if not password:
+            refusal = _("The password is empty: give at least {count} characters.")
+        else:
+            refusal = _("The password is too short: give at least {count} characters.")
+        raise InputError(refusal.format(count=MIN_PASSWORD))
     click.echo(make_hash(password))
-    say("Put this in [web] password_hash in config.toml, or in $POSTSCHED_WEB_PASSWORD_HASH.")
+    say(_("Put this in [web] password_hash in config.toml, or in $POSTSCHED_WEB_PASSWORD_HASH."))
 
 
 COMMANDS = [web, hash_password]

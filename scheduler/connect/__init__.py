@@ -15,13 +15,16 @@ import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from posts.campaign import ChannelConfig, Config
 from posts.errors import InputError
+from posts.language import gettext as _
+from posts.language import show_date
 
-USER_AGENT = "postsched/0.1"
+USER_AGENT = "postsched/0.1"  # untranslated: an HTTP header
 TIMEOUT = (5.0, 30.0)
 
 
@@ -51,8 +54,9 @@ class Author:
     kind: str  # "page" or "member"
 
     def label(self) -> str:
-        what = "the page" if self.kind == "page" else "yourself,"
-        return f"{what} {self.name} ({self.urn})"
+        if self.kind == "page":
+            return _("the page {name} ({urn})").format(name=self.name, urn=self.urn)
+        return _("yourself, {name} ({urn})").format(name=self.name, urn=self.urn)
 
 
 @dataclass
@@ -80,8 +84,12 @@ class Connector(Protocol):
 def connector_for(config: Config, name: str, environ: Mapping[str, str] | None = None) -> Connector:
     channel = config.channels.get(name)
     if channel is None:
-        known = ", ".join(config.channels) or "none"
-        raise InputError(f"There is no channel {name!r} in config.toml (channels: {known}).")
+        known = ", ".join(config.channels) or _("none")
+        raise InputError(
+            _("There is no channel {name!r} in config.toml (channels: {known}).").format(
+                name=name, known=known
+            )
+        )
     if channel.type == "mastodon":
         from scheduler.connect.mastodon import MastodonConnector
 
@@ -109,17 +117,28 @@ def code_from(pending: Pending, answer: Mapping[str, str], network: str) -> str:
         said = answer.get("error_description") or error
         if error == "access_denied":
             raise ConnectError(
-                f"The authorization was declined on {network} ({said}); nothing was stored."
+                _(
+                    "The authorization was declined on {network} ({said}); nothing was stored."
+                ).format(network=network, said=said)
             )
-        raise ConnectError(f"{network} did not authorize postsched: {said}; nothing was stored.")
+        raise ConnectError(
+            _("{network} did not authorize postsched: {said}; nothing was stored.").format(
+                network=network, said=said
+            )
+        )
     if answer.get("state") != pending.state:
         raise ConnectError(
-            f"The answer that came back does not carry the state this connect sent to {network}, "
-            "so it may not come from your authorization; nothing was stored. Run connect again."
+            _(
+                "The answer that came back does not carry the state this connect sent to "
+                "{network}, so it may not come from your authorization; nothing was stored. "
+                "Run connect again."
+            ).format(network=network)
         )
     code = answer.get("code", "").strip()
     if not code:
-        raise ConnectError(f"{network}'s answer holds no code; nothing was stored.")
+        raise ConnectError(
+            _("{network}'s answer holds no code; nothing was stored.").format(network=network)
+        )
     return code
 
 
@@ -159,12 +178,16 @@ class OAuthHttp:
             response = self.session.request(method, url, timeout=TIMEOUT, **kwargs)
         except requests.Timeout:
             raise ConnectError(
-                f"{url} did not answer in time while {doing}; nothing was stored."
+                _("{url} did not answer in time while {doing}; nothing was stored.").format(
+                    url=url, doing=doing
+                )
             ) from None
         except requests.RequestException:
             raise ConnectError(
-                f"Cannot reach {url} while {doing}: check the address and the network; "
-                "nothing was stored."
+                _(
+                    "Cannot reach {url} while {doing}: check the address and the network; "
+                    "nothing was stored."
+                ).format(url=url, doing=doing)
             ) from None
         return response
 
@@ -202,30 +225,37 @@ def store_connection(
     credentials = credentials or Credentials.locate()
     channel = config.channels[connected.channel]
     entry = dict(connected.entry)
-    said_author = ""
+    # Independent clauses, each a whole one, joined by semicolons.
+    clauses = [_("{channel}: connected as {who}").format(channel=channel.name, who=connected.who)]
     if author is not None:
         if config.path is None:
-            raise ConnectError("There is no config.toml to record the channel's author in.")
+            raise ConnectError(_("There is no config.toml to record the channel's author in."))
         if channel.options.get("author") != author.urn:
             set_channel_option(config.path, channel.name, "author", author.urn)
         entry["author"] = author.urn
         entry["account"] = author.urn
         entry["name"] = author.name
-        said_author = f"; it posts as {author.label()}, now its author in {config.path.name}"
+        clauses.append(
+            _("it posts as {author}, now its author in {file}").format(
+                author=author.label(), file=config.path.name
+            )
+        )
     credentials.save_entry(channel.name, entry)
     expires = entry.get("expires_at")
-    until = f"; the token expires on {expires[:10]}" if expires else ""
-    live = (
-        ""
-        if channel.mode == "live"
-        else f'. The channel is still dry-run: set mode = "live" in [channels.{channel.name}] '
-        "when you are ready (docs/going-live.md)"
-    )
-    kept = credentials.path if show_path else "postsched's credentials file"
-    return (
-        f"{channel.name}: connected as {connected.who}{said_author}{until}; the token is kept "
-        f"in {kept}{live}."
-    )
+    if expires:
+        day = date.fromisoformat(expires[:10])
+        clauses.append(_("the token expires on {day}").format(day=show_date(day)))
+    if show_path:
+        clauses.append(_("the token is kept in {path}").format(path=credentials.path))
+    else:
+        clauses.append(_("the token is kept in postsched's credentials file"))
+    said = "; ".join(clauses) + "."
+    if channel.mode != "live":
+        said += " " + _(
+            'The channel is still dry-run: set mode = "live" in [channels.{channel}] when you '
+            "are ready (docs/going-live.md)."
+        ).format(channel=channel.name)
+    return said
 
 
 def choose_author(connected: Connected, wanted: str | None) -> Author | None:
@@ -243,22 +273,28 @@ def choose_author(connected: Connected, wanted: str | None) -> Author | None:
                 return author
         choices = ", ".join(a.urn for a in connected.authors)
         raise ConnectError(
-            f"{wanted} is not among the authors this LinkedIn member may post as ({choices}); "
-            "nothing was stored."
+            _(
+                "{wanted} is not among the authors this LinkedIn member may post as "
+                "({choices}); nothing was stored."
+            ).format(wanted=wanted, choices=choices)
         )
     if not connected.pages_asked:
         return member  # a Share on LinkedIn app: the member only
     if not pages:
         raise ConnectError(
-            f"{connected.who} administers no LinkedIn page: ask a Super admin of the school's "
-            "page to give you the Super admin or Content admin role, or connect with "
-            "--author me to post as yourself; nothing was stored."
+            _(
+                "{who} administers no LinkedIn page: ask a Super admin of the school's "
+                "page to give you the Super admin or Content admin role, or connect with "
+                "--author me to post as yourself; nothing was stored."
+            ).format(who=connected.who)
         )
     if len(pages) > 1:
         choices = ", ".join(a.urn for a in connected.authors)
         raise ConnectError(
-            f"This LinkedIn member may post as several authors ({choices}): choose one with "
-            "--author; nothing was stored."
+            _(
+                "This LinkedIn member may post as several authors ({choices}): choose one with "
+                "--author; nothing was stored."
+            ).format(choices=choices)
         )
     return pages[0]
 
@@ -272,10 +308,15 @@ def disconnect_channel(config: Config, name: str) -> str:
     entry = credentials.entry(name)
     if entry is None:
         env = connector.channel.token_env
-        where = f"; a token in ${env} is yours to unset" if env else ""
-        raise ConnectError(f"postsched keeps no token for {name}{where}.")
+        if env:
+            refusal = _("postsched keeps no token for {name}; a token in ${env} is yours to unset.")
+        else:
+            refusal = _("postsched keeps no token for {name}.")
+        raise ConnectError(refusal.format(name=name, env=env))
     problem = connector.revoke(entry)
     credentials.forget_entry(name)
     if problem:
-        return f"{name}: the token is forgotten here, but not revoked: {problem}."
-    return f"{name}: the token is revoked and forgotten."
+        return _("{name}: the token is forgotten here, but not revoked: {problem}.").format(
+            name=name, problem=problem
+        )
+    return _("{name}: the token is revoked and forgotten.").format(name=name)

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from posts.campaign import ChannelConfig
+from posts.language import gettext as _
 from scheduler.connect import (
     Author,
     Connected,
@@ -31,10 +32,11 @@ from scheduler.connect import (
 from scheduler.credentials import channel_server, format_time
 
 PAGE_SCOPES = (
-    "r_basicprofile w_member_social w_organization_social r_organization_social "
+    "r_basicprofile w_member_social w_organization_social "  # untranslated: OAuth scopes
+    "r_organization_social "
     "rw_organization_admin"
 )
-MEMBER_SCOPES = "openid profile w_member_social"
+MEMBER_SCOPES = "openid profile w_member_social"  # untranslated: OAuth scopes
 DEFAULT_REDIRECT = "http://localhost:8642/callback"
 # Page roles that may publish the page's posts (Super admin and Content admin in LinkedIn's UI).
 POSTING_ROLES = ("ADMINISTRATOR", "CONTENT_ADMINISTRATOR")
@@ -65,17 +67,25 @@ class LinkedInConnector:
         values = [self.environ.get(n, "").strip() for n in names]
         missing = [n for n, v in zip(names, values, strict=True) if not v]
         if missing:
-            raise ConnectError(
-                f"LinkedIn needs your app's client id and secret: set {' and '.join(missing)} in "
-                "the environment (from the app's Auth tab, docs/going-live.md); nothing was "
-                "stored."
-            )
+            if len(missing) == 1:
+                refusal = _(
+                    "LinkedIn needs your app's client id and secret: set {name} in the "
+                    "environment (from the app's Auth tab, docs/going-live.md); nothing was "
+                    "stored."
+                )
+            else:
+                refusal = _(
+                    "LinkedIn needs your app's client id and secret: set {name} and {other} in "
+                    "the environment (from the app's Auth tab, docs/going-live.md); nothing was "
+                    "stored."
+                )
+            raise ConnectError(refusal.format(name=missing[0], other=missing[-1]))
         return values[0], values[1]
 
     # the flow ---------------------------------------------------------------------------
 
     def start(self, redirect_uri: str) -> Pending:
-        client_id, _ = self.client()
+        client_id, _secret = self.client()
         state = new_state()
         query = {
             "response_type": "code",
@@ -91,12 +101,14 @@ class LinkedInConnector:
     def finish(self, pending: Pending, answer: Mapping[str, str]) -> Connected:
         code = code_from(pending, answer, "LinkedIn")
         grant = {"code": code, "redirect_uri": pending.redirect_uri}
-        response, data = self._token("authorization_code", grant, "exchanging the code")
+        response, data = self._token("authorization_code", grant, _("exchanging the code"))
         if response.status_code >= 400 or not data.get("access_token"):
             raise ConnectError(
-                f"LinkedIn refused the code ({said(response)}): it may have been used already or "
-                "have expired, or the redirect URL differs from the app's; run connect again. "
-                "Nothing was stored."
+                _(
+                    "LinkedIn refused the code ({said}): it may have been used already or "
+                    "have expired, or the redirect URL differs from the app's; run connect "
+                    "again. Nothing was stored."
+                ).format(said=said(response))
             )
         token = str(data["access_token"])
         entry = token_entry(data, self.api_url)
@@ -112,7 +124,10 @@ class LinkedInConnector:
         headers = {"Authorization": f"Bearer {token}"}
         for path in ("/v2/userinfo",) if self.as_member else ("/v2/me", "/v2/userinfo"):
             response = self.http.call(
-                "GET", f"{self.api_url}{path}", "asking whom the token belongs to", headers=headers
+                "GET",
+                f"{self.api_url}{path}",
+                _("asking whom the token belongs to"),
+                headers=headers,
             )
             data = json_of(response)
             if response.status_code < 400 and data:
@@ -127,8 +142,10 @@ class LinkedInConnector:
                         "member",
                     )
         raise ConnectError(
-            "LinkedIn granted a token but would not say whose it is: the app may lack the "
-            "products docs/going-live.md names; nothing was stored."
+            _(
+                "LinkedIn granted a token but would not say whose it is: the app may lack the "
+                "products docs/going-live.md names; nothing was stored."
+            )
         )
 
     def pages(self, token: str) -> list[Author]:
@@ -141,15 +158,17 @@ class LinkedInConnector:
         response = self.http.call(
             "GET",
             f"{self.api_url}/rest/organizationAcls",
-            "listing the pages you administer",
+            _("listing the pages you administer"),
             headers=headers,
             params={"q": "roleAssignee", "state": "APPROVED"},
         )
         data = json_of(response)
         if response.status_code >= 400 or data is None:
             raise ConnectError(
-                f"LinkedIn would not list the pages you administer ({said(response)}): the app "
-                "needs the Community Management API (docs/going-live.md); nothing was stored."
+                _(
+                    "LinkedIn would not list the pages you administer ({said}): the app "
+                    "needs the Community Management API (docs/going-live.md); nothing was stored."
+                ).format(said=said(response))
             )
         urns: list[str] = []
         for element in data.get("elements", []):
@@ -163,7 +182,7 @@ class LinkedInConnector:
         response = self.http.call(
             "GET",
             f"{self.api_url}/rest/organizations/{number}",
-            "reading a page's name",
+            _("reading a page's name"),
             headers=headers,
         )
         data = json_of(response) or {}
@@ -192,9 +211,11 @@ class LinkedInConnector:
     def refresh(self, entry: Mapping[str, Any]) -> dict[str, Any]:
         """A new access token from the refresh token LinkedIn granted (partners only)."""
         grant = {"refresh_token": str(entry.get("refresh_token", ""))}
-        response, data = self._token("refresh_token", grant, "renewing the token")
+        response, data = self._token("refresh_token", grant, _("renewing the token"))
         if response.status_code >= 400 or not data.get("access_token"):
-            raise ConnectError(f"LinkedIn refused to renew the token ({said(response)}).")
+            raise ConnectError(
+                _("LinkedIn refused to renew the token ({said}).").format(said=said(response))
+            )
         renewed = {**entry, **token_entry(data, self.api_url)}
         if not data.get("refresh_token"):  # the refresh token keeps its own, fixed expiry
             renewed["refresh_token"] = entry.get("refresh_token")
@@ -202,7 +223,7 @@ class LinkedInConnector:
         return renewed
 
     def revoke(self, entry: Mapping[str, Any]) -> str | None:
-        how = (
+        how = _(
             "remove postsched's app at linkedin.com under Settings, Data privacy, "
             "Permitted services"
         )
@@ -211,7 +232,7 @@ class LinkedInConnector:
             response = self.http.call(
                 "POST",
                 f"{self.oauth_url}/oauth/v2/revoke",
-                "revoking the token",
+                _("revoking the token"),
                 data={
                     "client_id": client_id,
                     "client_secret": secret,
@@ -219,9 +240,9 @@ class LinkedInConnector:
                 },
             )
         except ConnectError as exc:
-            return f"{str(exc).split(';')[0].rstrip('.')}: {how}"
+            return _("{problem}: {how}").format(problem=str(exc).split(";")[0].rstrip("."), how=how)
         if response.status_code >= 400:
-            return f"LinkedIn answered {said(response)}: {how}"
+            return _("LinkedIn answered {said}: {how}").format(said=said(response), how=how)
         return None
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import html
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from posts.language import current
+from posts.language import gettext as _
 from scheduler.connect import ConnectError
 
 PAGE = (
-    "<!doctype html><html lang=en><meta charset=utf-8><title>postsched</title>"
-    "<body style='font-family:sans-serif;margin:3em'><h1>postsched</h1><p>{}</p></body></html>"
+    "<!doctype html><html lang={language}><meta charset=utf-8>"
+    "<title>postsched</title>"  # untranslated: markup
+    "<body style='font-family:sans-serif;margin:3em'><h1>postsched</h1><p>{message}</p>"
+    "</body></html>"
 )
 
 
@@ -23,13 +28,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_error(404)
             return
         self.server.answer = dict(parse_qsl(parts.query))
-        message = (
+        message = _(
             "The answer reached postsched: go back to the terminal, which says what happened. "
             "You can close this tab."
         )
-        body = PAGE.format(message).encode()
+        body = PAGE.format(language=current(), message=html.escape(message)).encode()
         self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Type", "text/html; charset=utf-8")  # untranslated: a header
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -49,8 +54,10 @@ class LoopbackServer(HTTPServer):
             super().__init__(("127.0.0.1", port), _Handler)
         except OSError as exc:
             raise ConnectError(
-                f"Cannot listen on 127.0.0.1:{port} for the network's answer ({exc.strerror}): "
-                "is another connect running? Nothing was stored."
+                _(
+                    "Cannot listen on 127.0.0.1:{port} for the network's answer ({reason}): "
+                    "is another connect running? Nothing was stored."
+                ).format(port=port, reason=exc.strerror)
             ) from None
         self.redirect_uri = f"http://{host_name}:{self.server_address[1]}{path}"
 
@@ -59,8 +66,10 @@ class LoopbackServer(HTTPServer):
         parts = urlsplit(redirect_uri)
         if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "localhost"):
             raise ConnectError(
-                f"The redirect URL {redirect_uri} is not on this machine (http://localhost:PORT/"
-                "...): the command line can only receive an answer there."
+                _(
+                    "The redirect URL {uri} is not on this machine (http://localhost:PORT/...): "
+                    "the command line can only receive an answer there."
+                ).format(uri=redirect_uri)
             )
         return cls(parts.port or 80, parts.path or "/", parts.hostname)
 
@@ -71,9 +80,11 @@ class LoopbackServer(HTTPServer):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise ConnectError(
-                        f"No answer came back from the browser within {timeout:.0f} s; nothing "
-                        "was stored. Run connect again (or --paste the code on a machine "
-                        "without a browser)."
+                        _(
+                            "No answer came back from the browser within {seconds} s; nothing "
+                            "was stored. Run connect again (or --paste the code on a machine "
+                            "without a browser)."
+                        ).format(seconds=f"{timeout:.0f}")
                     )
                 self.timeout = min(left, 1.0)
                 self.handle_request()

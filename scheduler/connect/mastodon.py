@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from posts.campaign import ChannelConfig
+from posts.language import gettext as _
 from scheduler.connect import (
     Connected,
     ConnectError,
@@ -24,7 +25,7 @@ from scheduler.connect import (
 from scheduler.credentials import Credentials, channel_server
 
 # Write statuses and media; read the account (who am I) and its statuses (is it really out).
-SCOPES = "read:accounts read:statuses write:statuses write:media"
+SCOPES = "read:accounts read:statuses write:statuses write:media"  # untranslated: OAuth scopes
 OOB = "urn:ietf:wg:oauth:2.0:oob"
 LOOPBACK = "http://127.0.0.1/callback"  # any port: Mastodon ignores a loopback IP's port
 APP_NAME = "postsched"
@@ -38,11 +39,19 @@ class MastodonConnector:
         self.channel = channel
         self.instance = channel_server(channel)
         if self.instance in ("", "https://mastodon.example"):
-            raise ConnectError(
-                f"[channels.{channel.name}] instance is still the example "
-                f"{self.instance or 'address'}: give your own server with postsched connect "
-                f"{channel.name} --instance https://your.server (it is written to config.toml)."
-            )
+            if self.instance:
+                refusal = _(
+                    "[channels.{channel}] instance is still the example {instance}: give your "
+                    "own server with postsched connect {channel} --instance https://your.server "
+                    "(it is written to config.toml)."
+                )
+            else:
+                refusal = _(
+                    "[channels.{channel}] instance is still the example address: give your "
+                    "own server with postsched connect {channel} --instance https://your.server "
+                    "(it is written to config.toml)."
+                )
+            raise ConnectError(refusal.format(channel=channel.name, instance=self.instance))
         self.credentials = credentials or Credentials.locate()
         self.http = OAuthHttp(self.instance)
 
@@ -61,7 +70,7 @@ class MastodonConnector:
         response = self.http.call(
             "POST",
             f"{self.instance}/api/v1/apps",
-            f"registering postsched on {self.instance}",
+            _("registering postsched on {server}").format(server=self.instance),
             data={
                 "client_name": APP_NAME,
                 "redirect_uris": "\n".join(uris),
@@ -72,9 +81,11 @@ class MastodonConnector:
         data = json_of(response)
         if response.status_code >= 400 or not data or not data.get("client_id"):
             raise ConnectError(
-                f"{self.instance} does not answer as a Mastodon server (registering an "
-                f"application gave {said(response)}): check instance in "
-                f"[channels.{self.channel.name}]; nothing was stored."
+                _(
+                    "{server} does not answer as a Mastodon server (registering an "
+                    "application gave {said}): check instance in [channels.{channel}]; nothing "
+                    "was stored."
+                ).format(server=self.instance, said=said(response), channel=self.channel.name)
             )
         app = {
             "client_id": str(data["client_id"]),
@@ -110,7 +121,7 @@ class MastodonConnector:
         response = self.http.call(
             "POST",
             f"{self.instance}/oauth/token",
-            "exchanging the code for a token",
+            _("exchanging the code for a token"),
             data={
                 "grant_type": "authorization_code",
                 "code": code,
@@ -125,20 +136,24 @@ class MastodonConnector:
         token = data.get("access_token")
         if response.status_code >= 400 or not token:
             raise ConnectError(
-                f"{self.instance} refused the code ({said(response)}): it may have been "
-                "mistyped, used already or have expired; run connect again. Nothing was stored."
+                _(
+                    "{server} refused the code ({said}): it may have been mistyped, used "
+                    "already or have expired; run connect again. Nothing was stored."
+                ).format(server=self.instance, said=said(response))
             )
         me = self.http.call(
             "GET",
             f"{self.instance}/api/v1/accounts/verify_credentials",
-            "asking whom the token belongs to",
+            _("asking whom the token belongs to"),
             headers={"Authorization": f"Bearer {token}"},
         )
         account = json_of(me)
         if me.status_code >= 400 or not account or not account.get("acct"):
             raise ConnectError(
-                f"{self.instance} granted a token but would not say whose it is "
-                f"({said(me)}); nothing was stored."
+                _(
+                    "{server} granted a token but would not say whose it is ({said}); nothing "
+                    "was stored."
+                ).format(server=self.instance, said=said(me))
             )
         handle = f"@{account['acct']}"
         name = account.get("display_name") or None
@@ -155,7 +170,9 @@ class MastodonConnector:
             "expires_at": None,  # Mastodon tokens last until revoked
         }
         who = f"{name} ({handle})" if name else handle
-        return Connected(self.channel.name, entry, f"{who} on {self.instance}")
+        return Connected(
+            self.channel.name, entry, _("{who} on {server}").format(who=who, server=self.instance)
+        )
 
     def revoke(self, entry: Mapping[str, Any]) -> str | None:
         """Revoke the token on the instance; a sentence when that could not be done."""
@@ -168,12 +185,14 @@ class MastodonConnector:
             None,
         )
         if app is None:
-            return f"revoke it in {self.instance}'s settings, under Authorized apps"
+            return _("revoke it in {server}'s settings, under Authorized apps").format(
+                server=self.instance
+            )
         try:
             response = self.http.call(
                 "POST",
                 f"{self.instance}/oauth/revoke",
-                "revoking the token",
+                _("revoking the token"),
                 data={
                     "client_id": app["client_id"],
                     "client_secret": app["client_secret"],
@@ -181,13 +200,11 @@ class MastodonConnector:
                 },
             )
         except ConnectError:
-            return (
-                f"{self.instance} could not be reached: revoke it in its settings, under "
-                "Authorized apps"
-            )
+            return _(
+                "{server} could not be reached: revoke it in its settings, under Authorized apps"
+            ).format(server=self.instance)
         if response.status_code >= 400:
-            return (
-                f"{self.instance} answered {said(response)}: revoke it in its settings, under "
-                "Authorized apps"
-            )
+            return _(
+                "{server} answered {said}: revoke it in its settings, under Authorized apps"
+            ).format(server=self.instance, said=said(response))
         return None
