@@ -106,6 +106,10 @@ class Table:
     def _get(self, key: str, kind: type[T] | tuple[type, ...], required: bool, default: Any) -> Any:
         self.read[key] = None
         if key not in self.data:
+            if required and self.where == "":
+                raise ConfigError(
+                    _("config.toml: the required table [{key}] is missing.").format(key=key)
+                )
             if required:
                 raise ConfigError(
                     _("config.toml: {where} is missing the required key {key!r}.").format(
