@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from posts.language import gettext as _
 from posts.timing import utc_now
 
 if TYPE_CHECKING:
@@ -56,13 +57,17 @@ class App:
 
         campaigns = load_campaigns(self.config, problems=self.campaign_problems)
         for problem in self.campaign_problems:
-            self.warn(f"{problem} Its campaign is left out until the file is corrected.")
+            self.warn(
+                _("{problem} Its campaign is left out until the file is corrected.").format(
+                    problem=problem
+                )
+            )
         return campaigns
 
     def warn(self, message: str) -> None:
         """A warning for the person at the terminal (stderr; the web page's log)."""
         if not self.quiet:
-            print(f"Warning: {message}", file=sys.stderr)
+            print(_("Warning: {message}").format(message=message), file=sys.stderr)
 
     def campaign_names(self) -> list[str]:
         """The campaigns config.toml knows, then any other the database holds posts of (a

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from posts.campaign import Config
 from posts.errors import ConfigError, InputError
+from posts.language import gettext as _
 
 
 class NameClash(ConfigError):
@@ -49,8 +50,10 @@ def load_campaigns(
             if name in campaigns:
                 raise NameClash(
                     name,
-                    f"{where[name].name} and {path.name} both name their campaign {name!r}; "
-                    "give each its own [campaign] name.",
+                    _(
+                        "{first} and {second} both name their campaign {name!r}; "
+                        "give each its own [campaign] name."
+                    ).format(first=where[name].name, second=path.name, name=name),
                 )
         except ConfigError as exc:
             if problems is None:
@@ -68,9 +71,14 @@ def require_campaign(
     """The name, if the installation or its database knows such a campaign; else one sentence
     with the names there are and, when a campaign file was left out, why."""
     if name not in known:
-        names = ", ".join(known) or "none"
-        left_out = "".join(f"; left out, {problem}" for problem in problems)
+        names = ", ".join(known) or _("none")
+        left_out = "".join(
+            _("; left out, {problem}").format(problem=problem) for problem in problems
+        )
         raise InputError(
-            f"There is no campaign {name!r} (campaigns: {names}){left_out}".rstrip(".") + "."
+            _("There is no campaign {name!r} (campaigns: {names}){left_out}")
+            .format(name=name, names=names, left_out=left_out)
+            .rstrip(".")
+            + "."
         )
     return name

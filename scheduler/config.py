@@ -21,6 +21,7 @@ from posts.campaign import (
     Windows,
 )
 from posts.errors import ConfigError
+from posts.language import gettext as _
 from scheduler.config_installation import (
     read_installation,
     read_joined,
@@ -43,8 +44,11 @@ def load_config(
     data = read_toml(path)
     if installation is None and "channels" not in data and "campaign" in data:
         raise ConfigError(
-            f"{path} has no [channels]: a campaign file is planned through its installation's "
-            "config.toml (postsched plan --campaign NAME), or give it [channels] and [database]."
+            _(
+                "{path} has no [channels]: a campaign file is planned through its "
+                "installation's config.toml (postsched plan --campaign NAME), or give it "
+                "[channels] and [database]."
+            ).format(path=path)
         )
     try:
         return parse_config(
@@ -62,7 +66,7 @@ def named_after(error: ConfigError, path: Path) -> ConfigError:
     """The checks below begin their sentences with "config.toml:"; the officer who ran
     `--config spring.toml`, or whose campaign file is campaigns/spring.toml, reads the name of
     the file that was actually read instead."""
-    prefix = "config.toml:"
+    prefix = "config.toml:"  # untranslated: the file's name, kept in every language
     if path.name == "config.toml" or not str(error).startswith(prefix):
         return error
     return ConfigError(path.name + ":" + str(error)[len(prefix) :])
@@ -73,17 +77,23 @@ def read_toml(path: Path) -> dict[str, Any]:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
-            f"{path} does not exist: run postsched from the folder that holds config.toml, "
-            "or pass --config FILE."
+            _(
+                "{path} does not exist: run postsched from the folder that holds config.toml, "
+                "or pass --config FILE."
+            ).format(path=path)
         ) from None
     except OSError as exc:
-        raise ConfigError(f"{path} cannot be read: {exc.strerror}.") from None
+        raise ConfigError(
+            _("{path} cannot be read: {reason}.").format(path=path, reason=exc.strerror)
+        ) from None
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not UTF-8 text.") from None
+        raise ConfigError(_("{path} is not UTF-8 text.").format(path=path)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}.") from None
+        raise ConfigError(
+            _("{path} is not valid TOML: {reason}.").format(path=path, reason=exc)
+        ) from None
 
 
 def parse_config(
@@ -103,7 +113,7 @@ def parse_config(
     courses = tuple(read_course(t, base_dir, campaign) for t in root.tables("courses"))
     keys = [c.key for c in courses]
     if len(set(keys)) != len(keys):
-        raise ConfigError("config.toml: two [[courses]] share one key; each key must be unique.")
+        raise ConfigError(_("config.toml: two [[courses]] share one key; each key must be unique."))
     if installation is not None and "contact" not in data:
         contact = installation.contact
     else:
@@ -115,7 +125,9 @@ def parse_config(
         )
     templates = base_dir / campaign_table.text("templates", "templates")
     if not templates.is_dir():
-        raise ConfigError(f"config.toml: the templates folder {templates} does not exist.")
+        raise ConfigError(
+            _("config.toml: the templates folder {folder} does not exist.").format(folder=templates)
+        )
     if installation is not None:
         setup = read_joined(root, installation, base_dir, environ)
     else:
@@ -160,14 +172,18 @@ def _campaign(table: Table) -> Campaign:
         zone = ZoneInfo(zone_name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            f"config.toml: [campaign] timezone {zone_name!r} is not a known IANA timezone "
-            "(such as Europe/Paris)."
+            _(
+                "config.toml: [campaign] timezone {zone!r} is not a known IANA timezone "
+                "(such as Europe/Paris)."
+            ).format(zone=zone_name)
         ) from None
     country = table.text("holidays", "", required=False) or None
     if country is not None and country.upper() not in holiday_countries():
         raise ConfigError(
-            f"config.toml: [campaign] holidays {country!r} is not a country code the "
-            "holidays package knows (such as FR)."
+            _(
+                "config.toml: [campaign] holidays {country!r} is not a country code the "
+                "holidays package knows (such as FR)."
+            ).format(country=country)
         )
     windows = table.table("windows")
     campaign = Campaign(
@@ -187,11 +203,13 @@ def _campaign(table: Table) -> Campaign:
     )
     _check_locale(campaign.language)
     if campaign.max_per_day < 1:
-        raise ConfigError("config.toml: [campaign] max_per_day must be at least 1.")
+        raise ConfigError(_("config.toml: [campaign] max_per_day must be at least 1."))
     if campaign.end is not None and campaign.end < campaign.start:
         raise ConfigError(
-            f"config.toml: [campaign] end {campaign.end} is before its start {campaign.start}; "
-            "the last day of the campaign comes after its first."
+            _(
+                "config.toml: [campaign] end {end} is before its start {start}; "
+                "the last day of the campaign comes after its first."
+            ).format(end=campaign.end, start=campaign.start)
         )
     return campaign
 
@@ -203,8 +221,10 @@ def _check_locale(language: str) -> None:
         Locale.parse(language)
     except (UnknownLocaleError, ValueError):
         raise ConfigError(
-            f"config.toml: [campaign] language {language!r} is not a language Babel knows "
-            "(such as fr or en)."
+            _(
+                "config.toml: [campaign] language {language!r} is not a language Babel knows "
+                "(such as fr or en)."
+            ).format(language=language)
         ) from None
 
 
@@ -215,26 +235,30 @@ def _weekdays(table: Table) -> tuple[int, ...]:
         key = name.strip().lower()[:3]
         if key not in WEEKDAYS:
             raise ConfigError(
-                f"config.toml: [campaign.windows] weekdays holds {name!r}; use mon, tue, wed, "
-                "thu, fri, sat, sun."
+                _(
+                    "config.toml: [campaign.windows] weekdays holds {day!r}; use mon, tue, wed, "
+                    "thu, fri, sat, sun."
+                ).format(day=name)
             )
         days.append(WEEKDAYS.index(key))
     if not days:
-        raise ConfigError("config.toml: [campaign.windows] weekdays is empty.")
+        raise ConfigError(_("config.toml: [campaign.windows] weekdays is empty."))
     return tuple(sorted(set(days)))
 
 
 def _times(table: Table) -> tuple[time, ...]:
     values = table.strings("times")
     if not values:
-        raise ConfigError("config.toml: [campaign.windows] times is empty.")
+        raise ConfigError(_("config.toml: [campaign.windows] times is empty."))
     times = []
     for value in values:
         try:
             times.append(time.fromisoformat(value))
         except ValueError:
             raise ConfigError(
-                f"config.toml: [campaign.windows] times holds {value!r}; write local times "
-                "such as 09:30."
+                _(
+                    "config.toml: [campaign.windows] times holds {time!r}; write local times "
+                    "such as 09:30."
+                ).format(time=value)
             ) from None
     return tuple(sorted(set(times)))

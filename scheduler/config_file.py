@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from posts.errors import ConfigError
+from posts.language import gettext as _
 from scheduler.files import write_atomically
 
 
@@ -18,8 +19,10 @@ def set_channel_option(path: Path, channel: str, key: str, value: str) -> None:
         table = document["channels"][channel]
     except (OSError, KeyError, tomlkit.exceptions.TOMLKitError):
         raise ConfigError(
-            f"{path} has no [channels.{channel}] table postsched can change: set {key} = "
-            f'"{value}" there yourself.'
+            _(
+                "{path} has no [channels.{channel}] table postsched can change: set "
+                '{key} = "{value}" there yourself.'
+            ).format(path=path, channel=channel, key=key, value=value)
         ) from None
     if table.get(key) == value:
         return
@@ -29,6 +32,8 @@ def set_channel_option(path: Path, channel: str, key: str, value: str) -> None:
         write_atomically(path, text, mode=path.stat().st_mode & 0o777)
     except OSError as exc:
         raise ConfigError(
-            f'{path} cannot be changed ({exc.strerror}): set {key} = "{value}" in '
-            f"[channels.{channel}] yourself."
+            _(
+                '{path} cannot be changed ({reason}): set {key} = "{value}" in '
+                "[channels.{channel}] yourself."
+            ).format(path=path, reason=exc.strerror, key=key, value=value, channel=channel)
         ) from None

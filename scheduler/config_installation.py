@@ -48,7 +48,7 @@ def read_installation(root: Table, base_dir: Path, environ: Mapping[str, str]) -
     notices, and the list of its other campaign files."""
     channels_table = root.table("channels")
     if not channels_table.data:
-        raise ConfigError("config.toml: [channels] names no channel; add [channels.<name>].")
+        raise ConfigError(_("config.toml: [channels] names no channel; add [channels.<name>]."))
     channels = {
         name: _channel(name, channels_table.table(name), base_dir) for name in channels_table.data
     }
@@ -94,7 +94,7 @@ def _daemon(daemon_table: Table) -> DaemonSettings:
         reach_after=_reach_after(daemon_table),
     )
     if daemon.max_attempts < 1:
-        raise ConfigError("config.toml: [daemon] max_attempts must be at least 1.")
+        raise ConfigError(_("config.toml: [daemon] max_attempts must be at least 1."))
     return daemon
 
 
@@ -107,8 +107,10 @@ def _reach_after(daemon_table: Table) -> tuple[tuple[str, timedelta], ...]:
             delays[label] = parse_duration(label)
         except InputError:
             raise ConfigError(
-                f"config.toml: [daemon] reach_after: {label!r} is not a duration: write a whole "
-                "number and a unit, such as 1h, 1d or 7d."
+                _(
+                    "config.toml: [daemon] reach_after: {label!r} is not a duration: write a "
+                    "whole number and a unit, such as 1h, 1d or 7d."
+                ).format(label=label)
             ) from None
     return tuple(sorted(delays.items(), key=lambda item: item[1]))
 
@@ -122,8 +124,10 @@ def read_joined(
     the installation's tables; they must name the same database."""
     if "campaigns" in root.data:
         raise ConfigError(
-            "config.toml: only the installation's config.toml lists campaign files; remove "
-            "campaigns from this campaign file."
+            _(
+                "config.toml: only the installation's config.toml lists campaign files; remove "
+                "campaigns from this campaign file."
+            )
         )
     channels = dict(installation.channels)
     if "channels" in root.data:
@@ -132,9 +136,10 @@ def read_joined(
         missing = [name for name in named.data if name not in installation.channels]
         if missing:
             raise ConfigError(
-                f"config.toml: [channels.{missing[0]}] is not a channel of the installation "
-                f"(channels: {', '.join(installation.channels)}); add it to the installation's "
-                "config.toml first."
+                _(
+                    "config.toml: [channels.{channel}] is not a channel of the installation "
+                    "(channels: {channels}); add it to the installation's config.toml first."
+                ).format(channel=missing[0], channels=", ".join(installation.channels))
             )
         if named.data:
             channels = {name: installation.channels[name] for name in named.data}
@@ -142,9 +147,11 @@ def read_joined(
         url = _database_url(root, base_dir, environ)
         if url != installation.database_url:
             raise ConfigError(
-                "config.toml: [database] url names another database than the installation's; "
-                "one installation keeps all its campaigns in one database: remove [database] "
-                "from the campaign file or make it the same."
+                _(
+                    "config.toml: [database] url names another database than the "
+                    "installation's; one installation keeps all its campaigns in one database: "
+                    "remove [database] from the campaign file or make it the same."
+                )
             )
     # A complete file may repeat the installation's daemon and notices, not change them: a
     # setting that would be silently dropped is refused instead.
@@ -154,9 +161,11 @@ def read_joined(
     ):
         if name in root.data and parse(root.table(name)) != theirs:
             raise ConfigError(
-                f"config.toml: [{name}] differs from the installation's; the daemon and its "
-                f"notices are the installation's: remove [{name}] from this campaign file, or "
-                "change it in the installation's config.toml."
+                _(
+                    "config.toml: [{table}] differs from the installation's; the daemon and its "
+                    "notices are the installation's: remove [{table}] from this campaign file, "
+                    "or change it in the installation's config.toml."
+                ).format(table=name)
             )
     for shared in ("web", "ui"):
         if shared in root.data:
@@ -189,8 +198,10 @@ def _campaign_files(root: Table, base_dir: Path) -> tuple[Path, ...]:
             found = [base_dir / pattern]
             if not found[0].is_file():
                 raise ConfigError(
-                    f"config.toml: campaigns names {pattern!r}, which is not a file next to "
-                    "config.toml; correct the path or remove it."
+                    _(
+                        "config.toml: campaigns names {path!r}, which is not a file next to "
+                        "config.toml; correct the path or remove it."
+                    ).format(path=pattern)
                 )
         files.extend(p.resolve() for p in found)
     return tuple(dict.fromkeys(files))
@@ -210,21 +221,27 @@ def _channel(name: str, table: Table, base_dir: Path) -> ChannelConfig:
     kind = table.text("type")
     if kind not in CHANNEL_TYPES:
         raise ConfigError(
-            f"config.toml: [channels.{name}] type {kind!r} is not a channel type postsched "
-            f"knows ({', '.join(CHANNEL_TYPES)})."
+            _(
+                "config.toml: [channels.{channel}] type {type!r} is not a channel type "
+                "postsched knows ({types})."
+            ).format(channel=name, type=kind, types=", ".join(CHANNEL_TYPES))
         )
     mode = table.text("mode", "dry-run")
     if mode not in MODES:
         raise ConfigError(
-            f'config.toml: [channels.{name}] mode must be "dry-run" or "live", not {mode!r}.'
+            _(
+                'config.toml: [channels.{channel}] mode must be "dry-run" or "live", not {mode!r}.'
+            ).format(channel=name, mode=mode)
         )
     # A live channel's token comes from this variable, else from `postsched connect`.
     token_env = table.text("token_env", "", required=False) or None
     for key in ("token", "access_token", "password", "secret"):
         if key in table.data:
             raise ConfigError(
-                f"config.toml: [channels.{name}] holds a {key!r}: secrets belong in an environment "
-                "variable named by token_env, never in config.toml."
+                _(
+                    "config.toml: [channels.{channel}] holds a {key!r}: secrets belong in an "
+                    "environment variable named by token_env, never in config.toml."
+                ).format(channel=name, key=key)
             )
     for key in ("latency", "timeout"):
         if key in table.data:
@@ -253,22 +270,27 @@ def _notify(table: Table) -> NotifySettings | None:
     to = table.data.get("email_to")
     recipients = (to,) if isinstance(to, str) else table.strings("email_to")
     if not recipients or not all("@" in r for r in recipients):
-        raise ConfigError("config.toml: [notify] email_to must hold one or more email addresses.")
+        raise ConfigError(
+            _("config.toml: [notify] email_to must hold one or more email addresses.")
+        )
     security = table.text("security", "none")
     if security not in ("none", "starttls", "ssl"):
-        raise ConfigError('config.toml: [notify] security must be "none", "starttls" or "ssl".')
+        raise ConfigError(_('config.toml: [notify] security must be "none", "starttls" or "ssl".'))
     for key in ("password", "smtp_password"):
         if key in table.data:
             raise ConfigError(
-                f"config.toml: [notify] holds a {key!r}: put the SMTP password in an "
-                "environment variable and name it with password_env."
+                _(
+                    "config.toml: [notify] holds a {key!r}: put the SMTP password in an "
+                    "environment variable and name it with password_env."
+                ).format(key=key)
             )
     events = table.strings("events", NOTIFY_EVENTS)
     unknown = sorted(set(events) - set(NOTIFY_EVENTS))
     if unknown:
         raise ConfigError(
-            f"config.toml: [notify] events holds {unknown[0]!r}; choose among "
-            f"{', '.join(NOTIFY_EVENTS)}."
+            _("config.toml: [notify] events holds {event!r}; choose among {events}.").format(
+                event=unknown[0], events=", ".join(NOTIFY_EVENTS)
+            )
         )
     return NotifySettings(
         to=tuple(recipients),
@@ -290,8 +312,10 @@ def _web(table: Table, base_dir: Path, environ: Mapping[str, str]) -> WebSetting
     for key in ("password", "secret_key"):
         if key in table.data:
             raise ConfigError(
-                f"config.toml: [web] holds a {key!r}: put only the password's hash there "
-                "(postsched hash-password prints it), or in $POSTSCHED_WEB_PASSWORD_HASH."
+                _(
+                    "config.toml: [web] holds a {key!r}: put only the password's hash there "
+                    "(postsched hash-password prints it), or in $POSTSCHED_WEB_PASSWORD_HASH."
+                ).format(key=key)
             )
     table.mark("password_hash")
     password_hash = environ.get("POSTSCHED_WEB_PASSWORD_HASH") or table.text(
@@ -299,17 +323,21 @@ def _web(table: Table, base_dir: Path, environ: Mapping[str, str]) -> WebSetting
     )
     port = table.integer("port", 8000)
     if not 0 < port < 65536:
-        raise ConfigError(f"config.toml: [web] port must be between 1 and 65535, not {port}.")
+        raise ConfigError(
+            _("config.toml: [web] port must be between 1 and 65535, not {port}.").format(port=port)
+        )
     hosts = table.strings("hosts")
     for name in hosts:
         if not HOST_NAME.fullmatch(name):
             raise ConfigError(
-                f"config.toml: [web] hosts: {name!r} is not a host name; give the name alone, "
-                "such as postsched.example.org (no https://, no path)."
+                _(
+                    "config.toml: [web] hosts: {host!r} is not a host name; give the name alone, "
+                    "such as postsched.example.org (no https://, no path)."
+                ).format(host=name)
             )
     lifetime = table.duration("session_lifetime", "12h")
     if lifetime <= timedelta(0):
-        raise ConfigError("config.toml: [web] session_lifetime must be longer than 0s.")
+        raise ConfigError(_("config.toml: [web] session_lifetime must be longer than 0s."))
     behind_proxy = table.flag("behind_proxy", False)
     return WebSettings(
         password_hash=password_hash.strip() or None,

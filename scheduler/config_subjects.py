@@ -18,8 +18,9 @@ from posts.campaign import (
 )
 from posts.errors import ConfigError, InputError
 from posts.images import check_image
+from posts.language import gettext as _
 from posts.timing import parse_duration
-from scheduler.config_table import Table
+from scheduler.config_table import Table, of_table
 
 
 def read_article(table: Table, base_dir: Path, campaign: Campaign) -> Article:
@@ -27,7 +28,7 @@ def read_article(table: Table, base_dir: Path, campaign: Campaign) -> Article:
         Author(name=t.text("name"), role=t.text("role", "")) for t in table.tables("authors")
     )
     if not authors:
-        raise ConfigError("config.toml: [article] needs at least one [[article.authors]].")
+        raise ConfigError(_("config.toml: [article] needs at least one [[article.authors]]."))
     expires = _expires(table, campaign, required=True)
     assert expires is not None
     phases = _phases(table, "[[article.phases]]", expires)
@@ -54,19 +55,25 @@ def _phase(table: Table) -> Phase:
     anchor = table.text("anchor")
     if anchor not in ("start", "expires"):
         raise ConfigError(
-            f'config.toml: {table.where} anchor must be "start" or "expires", not {anchor!r}.'
+            _('config.toml: {where} anchor must be "start" or "expires", not {anchor!r}.').format(
+                where=table.where, anchor=anchor
+            )
         )
     offset_text = table.text("offset", "0d")
     negative = offset_text.startswith("-")
     try:
         offset = parse_duration(offset_text.lstrip("+-"))
     except InputError as exc:
-        raise ConfigError(f"config.toml: {table.where} offset: {exc}") from None
+        raise ConfigError(
+            _("config.toml: {where} offset: {reason}").format(where=table.where, reason=exc)
+        ) from None
     at_text = table.text("at", "", required=False)
     try:
         at = time.fromisoformat(at_text) if at_text else None
     except ValueError:
-        raise ConfigError(f"config.toml: {table.where} at {at_text!r} is not a time.") from None
+        raise ConfigError(
+            _("config.toml: {where} at {at!r} is not a time.").format(where=table.where, at=at_text)
+        ) from None
     anchor_value: Anchor = "start" if anchor == "start" else "expires"
     return Phase(
         name=table.text("name"),
@@ -81,8 +88,10 @@ def _expires(table: Table, campaign: Campaign, *, required: bool) -> date | None
     expires = table.day("expires") if required else table.optional_day("expires")
     if expires is not None and expires < campaign.start:
         raise ConfigError(
-            f"config.toml: {table.where} expires {expires} is before the campaign start "
-            f"{campaign.start}; nothing could be planned while it is useful."
+            _(
+                "config.toml: {where} expires {expires} is before the campaign start "
+                "{start}; nothing could be planned while it is useful."
+            ).format(where=table.where, expires=expires, start=campaign.start)
         )
     return expires
 
@@ -91,12 +100,14 @@ def _phases(table: Table, name: str, expires: date | None) -> tuple[Phase, ...]:
     phases = tuple(_phase(t) for t in table.tables("phases"))
     names = [p.name for p in phases]
     if len(set(names)) != len(names):
-        raise ConfigError(f"config.toml: two {name} share one name.")
+        raise ConfigError(_("config.toml: two {tables} share one name.").format(tables=name))
     for phase in phases:
         if phase.anchor == "expires" and expires is None:
             raise ConfigError(
-                f'config.toml: {table.where} phase {phase.name!r} is anchored on "expires" but '
-                "the table has no expires; add expires or anchor the phase on the start."
+                _(
+                    'config.toml: {where} phase {phase!r} is anchored on "expires" but '
+                    "the table has no expires; add expires or anchor the phase on the start."
+                ).format(where=table.where, phase=phase.name)
             )
     return phases
 
@@ -107,11 +118,17 @@ def _sessions(table: Table, campaign: Campaign) -> tuple[Session, ...]:
         start, end = t.day("start"), t.optional_day("end")
         if start < campaign.start:
             raise ConfigError(
-                f"config.toml: {t.where} start {start} is before the campaign start "
-                f"{campaign.start}; a campaign cannot promote a session already past."
+                _(
+                    "config.toml: {where} start {start} is before the campaign start "
+                    "{campaign_start}; a campaign cannot promote a session already past."
+                ).format(where=t.where, start=start, campaign_start=campaign.start)
             )
         if end is not None and end < start:
-            raise ConfigError(f"config.toml: {t.where} end {end} is before its start {start}.")
+            raise ConfigError(
+                _("config.toml: {where} end {end} is before its start {start}.").format(
+                    where=t.where, end=end, start=start
+                )
+            )
         sessions.append(
             Session(
                 start=start,
@@ -129,24 +146,31 @@ def read_course(table: Table, base_dir: Path, campaign: Campaign) -> Course:
     table.mark("url")  # read below only when present, yet a key [[courses]] accepts
     if not key.replace("-", "").replace("_", "").isalnum():
         raise ConfigError(
-            f"config.toml: {table.where} key {key!r} may hold letters, digits, - and _."
+            _("config.toml: {where} key {key!r} may hold letters, digits, - and _.").format(
+                where=table.where, key=key
+            )
         )
     expires = _expires(table, campaign, required=False)
-    phases = _phases(table, f"[[courses.phases]] of {table.where}", expires)
+    phases = _phases(table, of_table("[[courses.phases]]", table.where), expires)
     if phases and "posts" in table.data:
         raise ConfigError(
-            f"config.toml: {table.where} has both posts and [[courses.phases]]; its phases say "
-            "when it is promoted, so remove posts."
+            _(
+                "config.toml: {where} has both posts and [[courses.phases]]; its phases say "
+                "when it is promoted, so remove posts."
+            ).format(where=table.where)
         )
     start = table.optional_day("start")
     if start is not None and start < campaign.start:
         raise ConfigError(
-            f"config.toml: {table.where} start {start} is before the campaign start "
-            f"{campaign.start}."
+            _(
+                "config.toml: {where} start {start} is before the campaign start {campaign_start}."
+            ).format(where=table.where, start=start, campaign_start=campaign.start)
         )
     if start is not None and expires is not None and expires < start:
         raise ConfigError(
-            f"config.toml: {table.where} expires {expires} is before its start {start}."
+            _("config.toml: {where} expires {expires} is before its start {start}.").format(
+                where=table.where, expires=expires, start=start
+            )
         )
     course = Course(
         key=key,
@@ -163,7 +187,9 @@ def read_course(table: Table, base_dir: Path, campaign: Campaign) -> Course:
         **_card_image(table, base_dir),
     )
     if course.posts < 0:
-        raise ConfigError(f"config.toml: {table.where} posts cannot be negative.")
+        raise ConfigError(
+            _("config.toml: {where} posts cannot be negative.").format(where=table.where)
+        )
     return course
 
 
@@ -176,25 +202,35 @@ def _card_image(table: Table, base_dir: Path) -> dict[str, Any]:
     if not name:
         if alt:
             raise ConfigError(
-                f"config.toml: {table.where} image_alt describes an image: add image (a file "
-                "path) or remove image_alt."
+                _(
+                    "config.toml: {where} image_alt describes an image: add image (a file "
+                    "path) or remove image_alt."
+                ).format(where=table.where)
             )
         return {}
     if not alt:
         raise ConfigError(
-            f"config.toml: {table.where} image needs image_alt, a sentence describing the "
-            "picture for readers who cannot see it."
+            _(
+                "config.toml: {where} image needs image_alt, a sentence describing the "
+                "picture for readers who cannot see it."
+            ).format(where=table.where)
         )
     path = base_dir / name
     try:
         check_image(path, ("png", "jpeg", "gif"))
     except InputError as exc:
-        raise ConfigError(f"config.toml: {table.where} image: {exc}") from None
+        raise ConfigError(
+            _("config.toml: {where} image: {reason}").format(where=table.where, reason=exc)
+        ) from None
     return {"image": path, "image_alt": alt}
 
 
 def _url(table: Table, key: str) -> str:
     value: str = table.text(key)
     if not value.startswith(("https://", "http://")):
-        raise ConfigError(f"config.toml: {table.where} {key} must start with https://.")
+        raise ConfigError(
+            _("config.toml: {where} {key} must start with https://.").format(
+                where=table.where, key=key
+            )
+        )
     return value

@@ -9,6 +9,8 @@ from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from posts.errors import ConfigError, InputError
+from posts.language import N_, ngettext
+from posts.language import gettext as _
 from posts.timing import parse_duration
 
 T = TypeVar("T")
@@ -29,12 +31,12 @@ SYNONYMS = {
     "lang": "language",
 }
 _KIND_NAMES = {
-    dict: "a table",
-    list: "a list",
-    str: "a string",
-    int: "a whole number",
-    bool: "true or false",
-    date: "a date",
+    dict: N_("a table"),
+    list: N_("a list"),
+    str: N_("a string"),
+    int: N_("a whole number"),
+    bool: N_("true or false"),
+    date: N_("a date"),
 }
 
 
@@ -73,14 +75,27 @@ class Table:
                 close = difflib.get_close_matches(key, list(known), n=1)
                 if not close and SYNONYMS.get(key) in known:
                     close = [SYNONYMS[key]]
-                named.append(f"{key!r} (did you mean {close[0]!r}?)" if close else repr(key))
-            where = "the top level" if table.where == "" else table.where
-            keys = "a key" if len(unknown) == 1 else "keys"
+                named.append(
+                    _("{key} (did you mean {suggestion}?)").format(
+                        key=repr(key), suggestion=repr(close[0])
+                    )
+                    if close
+                    else repr(key)
+                )
+            where = _("the top level") if table.where == "" else table.where
             raise ConfigError(
-                f"config.toml: {where} has {keys} postsched does not know, "
-                f"{and_list(named)}; {table.kind or 'the top level'} accepts: {', '.join(known)}; "
-                f"remove or correct {'it' if len(unknown) == 1 else 'them'} rather than have "
-                f"{'it' if len(unknown) == 1 else 'them'} ignored."
+                ngettext(
+                    "config.toml: {where} has a key postsched does not know, {keys}; {kind} "
+                    "accepts: {accepted}; remove or correct it rather than have it ignored.",
+                    "config.toml: {where} has keys postsched does not know, {keys}; {kind} "
+                    "accepts: {accepted}; remove or correct them rather than have them ignored.",
+                    len(unknown),
+                ).format(
+                    where=where,
+                    keys=and_list(named),
+                    kind=table.kind or _("the top level"),
+                    accepted=", ".join(known),
+                )
             )
 
     @property
@@ -91,21 +106,35 @@ class Table:
     def _get(self, key: str, kind: type[T] | tuple[type, ...], required: bool, default: Any) -> Any:
         self.read[key] = None
         if key not in self.data:
+            if required and self.where == "":
+                raise ConfigError(
+                    _("config.toml: the required table [{key}] is missing.").format(key=key)
+                )
             if required:
-                raise ConfigError(f"config.toml: {self.where} is missing the required key {key!r}.")
+                raise ConfigError(
+                    _("config.toml: {where} is missing the required key {key!r}.").format(
+                        where=self.where, key=key
+                    )
+                )
             return default
         value = self.data[key]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             kinds = (kind,) if isinstance(kind, type) else kind
-            names = " or ".join(_KIND_NAMES.get(k, k.__name__) for k in kinds)
+            names = or_list([_(_KIND_NAMES[k]) if k in _KIND_NAMES else k.__name__ for k in kinds])
             where = f"[{key}]" if self.where == "" else f"{self.where} {key}"
-            raise ConfigError(f"config.toml: {where} must be {names}, not {value!r}.")
+            raise ConfigError(
+                _("config.toml: {where} must be {kind}, not {value!r}.").format(
+                    where=where, kind=names, value=value
+                )
+            )
         return value
 
     def text(self, key: str, default: str | None = None, *, required: bool = True) -> Any:
         value = self._get(key, str, required and default is None, default)
         if required and default is None and not value.strip():
-            raise ConfigError(f"config.toml: {self.where} {key} is empty.")
+            raise ConfigError(
+                _("config.toml: {where} {key} is empty.").format(where=self.where, key=key)
+            )
         return value
 
     def integer(self, key: str, default: int | None = None) -> Any:
@@ -128,11 +157,17 @@ class Table:
                 value = date.fromisoformat(value)
             except ValueError:
                 raise ConfigError(
-                    f"config.toml: {self.where} {key} must be a date such as 2026-04-16, "
-                    f"not {value!r}."
+                    _(
+                        "config.toml: {where} {key} must be a date such as 2026-04-16, "
+                        "not {value!r}."
+                    ).format(where=self.where, key=key, value=value)
                 ) from None
         if not isinstance(value, date) or hasattr(value, "hour"):
-            raise ConfigError(f"config.toml: {self.where} {key} must be a date, not {value!r}.")
+            raise ConfigError(
+                _("config.toml: {where} {key} must be a date, not {value!r}.").format(
+                    where=self.where, key=key, value=value
+                )
+            )
         return value
 
     def duration(self, key: str, default: str) -> timedelta:
@@ -140,12 +175,20 @@ class Table:
         try:
             return parse_duration(text)
         except InputError as exc:
-            raise ConfigError(f"config.toml: {self.where} {key}: {exc}") from None
+            raise ConfigError(
+                _("config.toml: {where} {key}: {reason}").format(
+                    where=self.where, key=key, reason=exc
+                )
+            ) from None
 
     def strings(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
         value = self._get(key, list, False, list(default))
         if not all(isinstance(item, str) for item in value):
-            raise ConfigError(f"config.toml: {self.where} {key} must be a list of strings.")
+            raise ConfigError(
+                _("config.toml: {where} {key} must be a list of strings.").format(
+                    where=self.where, key=key
+                )
+            )
         return tuple(value)
 
     def table(self, key: str, *, required: bool = True) -> Table:
@@ -157,19 +200,40 @@ class Table:
         )
 
     def tables(self, key: str) -> list[Table]:
-        of = ""
+        parent = None
         if self.where.startswith("[["):  # inside one item of an array: [[courses]] #2
-            name, of = f"{self.where[2:].split(']]')[0]}.{key}", f" of {self.where}"
+            name, parent = f"{self.where[2:].split(']]')[0]}.{key}", self.where
         else:
             name = key if self.where == "" else f"{self.where.strip('[]')}.{key}"
         value = self._get(key, list, False, [])
         if not all(isinstance(item, dict) for item in value):
-            raise ConfigError(f"config.toml: [[{name}]]{of} must be an array of tables.")
+            raise ConfigError(
+                _("config.toml: {table} must be an array of tables.").format(
+                    table=of_table(f"[[{name}]]", parent)
+                )
+            )
         return [
-            Table(item, f"[[{name}]] #{n}{of}", self.tables_made)
+            Table(item, of_table(f"[[{name}]] #{n}", parent), self.tables_made)
             for n, item in enumerate(value, start=1)
         ]
 
 
+def of_table(table: str, parent: str | None) -> str:
+    """A table inside one item of an array: "[[courses.phases]] #1 of [[courses]] #2"."""
+    if parent is None:
+        return table
+    return _("{table} of {parent}").format(table=table, parent=parent)
+
+
 def and_list(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+    """ "a, b and c" in the current language."""
+    if len(items) == 1:
+        return items[0]
+    return _("{items} and {last}").format(items=", ".join(items[:-1]), last=items[-1])
+
+
+def or_list(items: list[str]) -> str:
+    """ "a or b" in the current language."""
+    if len(items) == 1:
+        return items[0]
+    return _("{items} or {last}").format(items=", ".join(items[:-1]), last=items[-1])

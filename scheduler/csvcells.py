@@ -9,6 +9,9 @@ import io
 import re
 from collections.abc import Callable, Iterator, Sequence
 
+from posts.language import gettext as _
+from posts.language import show_number
+
 # What a spreadsheet reads as the start of a formula (OWASP's list).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _QUOTED_FORMULA = re.compile(r"'+[=+\-@\t\r]")
@@ -58,25 +61,27 @@ def records(
             inside = next(csv.reader([lines[number - 1]], delimiter=delimiter))
             if is_row(inside):
                 raise InputError(
-                    f"{name} line {start}: a quote opened on this line is closed only after "
-                    f"line {number}, which reads as a row of its own; close the quote where "
-                    'the text ends (a quote inside a text is written twice: "").'
+                    _(
+                        "{path} line {line}: a quote opened on this line is closed only after "
+                        "line {closed}, which reads as a row of its own; close the quote where "
+                        'the text ends (a quote inside a text is written twice: "").'
+                    ).format(path=name, line=start, closed=number)
                 )
         yield start, cells
 
 
 def _why(name: str, start: int, at: int, error: str) -> str:
-    if "field limit" in error:
-        return (
-            f"{name} line {start}: a cell holds more than {LIMIT:,} characters, far more than "
+    if "field limit" in error:  # untranslated: the csv module's own error
+        return _(
+            "{path} line {line}: a cell holds more than {limit} characters, far more than "
             "any post; is a quote left open there?"
-        )
-    if "unexpected end of data" in error:
-        return (
-            f"{name} line {start}: a quote opened on this line is never closed, so the rest "
+        ).format(path=name, line=start, limit=show_number(LIMIT))
+    if "unexpected end of data" in error:  # untranslated: the csv module's own error
+        return _(
+            "{path} line {line}: a quote opened on this line is never closed, so the rest "
             "of the file would be read as one text; close the quote where the text ends."
-        )
-    return (
-        f"{name} line {at}: a quoted cell goes on after its closing quote; close the quote "
+        ).format(path=name, line=start)
+    return _(
+        "{path} line {line}: a quoted cell goes on after its closing quote; close the quote "
         'where the cell ends (a quote inside a text is written twice: "").'
-    )
+    ).format(path=name, line=at)

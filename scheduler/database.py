@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from posts.errors import DatabaseError
+from posts.language import gettext as _
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -25,7 +26,7 @@ def display_url(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
-        return "the given database URL"
+        return _("the given database URL")
 
 
 def open_engine(url: str, *, create: bool = False) -> Engine:
@@ -40,8 +41,10 @@ def open_engine(url: str, *, create: bool = False) -> Engine:
     except (ArgumentError, ValueError):
         # Not echoed: a URL that does not parse may still hold a password.
         raise DatabaseError(
-            "The database URL is not one postsched can read: write "
-            "sqlite:///path/to/postsched.db or postgresql+psycopg://user@host/dbname."
+            _(
+                "The database URL is not one postsched can read: write "
+                "sqlite:///path/to/postsched.db or postgresql+psycopg://user@host/dbname."
+            )
         ) from None
     if parsed.drivername.startswith("sqlite"):
         database = parsed.database or ""
@@ -49,16 +52,24 @@ def open_engine(url: str, *, create: bool = False) -> Engine:
             path = Path(database)
             if not path.parent.is_dir():
                 raise DatabaseError(
-                    f"Cannot open {shown}: the folder {path.parent} does not exist."
+                    _("Cannot open {database}: the folder {folder} does not exist.").format(
+                        database=shown, folder=path.parent
+                    )
                 )
             if not create and not path.exists():
-                raise DatabaseError(f"{shown} does not exist yet: run `postsched init` first.")
+                raise DatabaseError(
+                    _("{database} does not exist yet: run `postsched init` first.").format(
+                        database=shown
+                    )
+                )
     elif parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
         engine = create_engine(parsed, future=True)
     except (NoSuchModuleError, ArgumentError, ImportError) as exc:
-        raise DatabaseError(f"Cannot open {shown}: {_reason(exc)}.") from None
+        raise DatabaseError(
+            _("Cannot open {database}: {reason}.").format(database=shown, reason=_reason(exc))
+        ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -67,18 +78,22 @@ def open_engine(url: str, *, create: bool = False) -> Engine:
             # Reading the catalogue makes a file that is not a database fail here, in one
             # sentence, rather than at the first real query.
             if engine.dialect.name == "sqlite":
-                connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").all()
+                connection.exec_driver_sql(
+                    "SELECT count(*) FROM sqlite_master"  # untranslated: SQL
+                ).all()
     except SQLAlchemyError as exc:
         engine.dispose()
-        raise DatabaseError(f"Cannot open {shown}: {_reason(exc)}.") from None
+        raise DatabaseError(
+            _("Cannot open {database}: {reason}.").format(database=shown, reason=_reason(exc))
+        ) from None
     return engine
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     # busy_timeout makes a second writer wait its turn instead of failing.
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")  # untranslated: SQL
+    cursor.execute("PRAGMA foreign_keys=ON")  # untranslated: SQL
     cursor.close()
     # Let SQLAlchemy's "begin" event open transactions (below) instead of the driver.
     dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
@@ -92,7 +107,7 @@ def _sqlite_begin(connection: Connection) -> None:
     (busy_timeout) and then finds the post already claimed. Transactions here are short: no
     network call ever happens inside one.
     """
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")  # untranslated: SQL
 
 
 def _use_wal(engine: Engine) -> None:
@@ -101,7 +116,7 @@ def _use_wal(engine: Engine) -> None:
     postsched database."""
     raw = engine.raw_connection()
     try:
-        raw.cursor().execute("PRAGMA journal_mode=WAL")
+        raw.cursor().execute("PRAGMA journal_mode=WAL")  # untranslated: SQL
     finally:
         raw.close()
 
@@ -129,7 +144,8 @@ def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         if not inspect(connection).has_table("alembic_version"):
             return None
-        versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+        query = text("SELECT version_num FROM alembic_version")  # untranslated: SQL
+        versions = connection.execute(query).all()
     if len(versions) != 1:
         return None if not versions else ",".join(sorted(v[0] for v in versions))
     return str(versions[0][0])
@@ -150,12 +166,16 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
             command.upgrade(config, "head")
     except CommandError:
         raise DatabaseError(
-            f"{display_url(str(engine.url))} is at schema {before}, which this postsched does not "
-            "know: it was written by a newer version; upgrade postsched rather than the database."
+            _(
+                "{database} is at schema {revision}, which this postsched does not know: it was "
+                "written by a newer version; upgrade postsched rather than the database."
+            ).format(database=display_url(str(engine.url)), revision=before)
         ) from None
     except SQLAlchemyError as exc:
         raise DatabaseError(
-            f"Cannot migrate {display_url(str(engine.url))}: {_reason(exc)}."
+            _("Cannot migrate {database}: {reason}.").format(
+                database=display_url(str(engine.url)), reason=_reason(exc)
+            )
         ) from None
     return before, head_revision()
 
@@ -167,8 +187,14 @@ def require_head(engine: Engine) -> None:
         return
     shown = display_url(str(engine.url))
     if current is None:
-        raise DatabaseError(f"{shown} is not a postsched database yet: run `postsched init` first.")
+        raise DatabaseError(
+            _("{database} is not a postsched database yet: run `postsched init` first.").format(
+                database=shown
+            )
+        )
     raise DatabaseError(
-        f"{shown} is at schema {current}, this postsched needs {head_revision()}: "
-        "run `postsched init` to migrate it."
+        _(
+            "{database} is at schema {revision}, this postsched needs {head}: "
+            "run `postsched init` to migrate it."
+        ).format(database=shown, revision=current, head=head_revision())
     )

@@ -39,6 +39,9 @@ from pathlib import Path
 from posts.campaign import Config
 from posts.characters import is_one_token
 from posts.errors import InputError
+from posts.labels import status_label
+from posts.language import gettext as _
+from posts.language import ngettext
 from posts.models import Post
 from posts.officer import ONE_OFF_PHASE, AddRequest
 from scheduler.csvcells import read_cell, records, safe_row
@@ -82,13 +85,17 @@ def read_posts_csv(
     try:
         text = path.read_text(encoding="utf-8-sig")  # a spreadsheet's BOM is not a column name
     except FileNotFoundError:
-        raise InputError(f"{path} does not exist.") from None
+        raise InputError(_("{path} does not exist.").format(path=path)) from None
     except UnicodeDecodeError:
         raise InputError(
-            f"{path} is not UTF-8 text: save it from the spreadsheet as CSV UTF-8."
+            _("{path} is not UTF-8 text: save it from the spreadsheet as CSV UTF-8.").format(
+                path=path
+            )
         ) from None
     except OSError as exc:
-        raise InputError(f"{path} cannot be read: {exc.strerror}.") from None
+        raise InputError(
+            _("{path} cannot be read: {reason}.").format(path=path, reason=exc.strerror)
+        ) from None
     return parse_posts_csv(text, str(path), parse_time, channels=channels)
 
 
@@ -120,28 +127,34 @@ def parse_posts_csv(
         return True
 
     lines = records(text, delimiter, path, is_row)
-    for _, cells in lines:
+    for _line, cells in lines:
         header = [EXPORTED_AS.get(n, n) for n in (c.strip().lower() for c in cells)]
         break
     if not header:
         raise InputError(
-            f"{path} is empty: its first line should name the columns "
-            f"({', '.join(REQUIRED)} at least)."
+            _(
+                "{path} is empty: its first line should name the columns ({columns} at least)."
+            ).format(path=path, columns=", ".join(REQUIRED))
         )
     unknown = [name for name in header if name not in COLUMNS + EXPORT_ONLY]
     if unknown:
         raise InputError(
-            f"{path} line 1: column {unknown[0]!r} is not one postsched reads "
-            f"({', '.join(COLUMNS)})."
+            _("{path} line 1: column {column!r} is not one postsched reads ({columns}).").format(
+                path=path, column=unknown[0], columns=", ".join(COLUMNS)
+            )
         )
     missing = [name for name in REQUIRED if name not in header]
     if missing:
-        raise InputError(f"{path} line 1: the column {missing[0]!r} is missing.")
+        raise InputError(
+            _("{path} line 1: the column {column!r} is missing.").format(
+                path=path, column=missing[0]
+            )
+        )
     rows = Rows()
     for line, cells in lines:
-        label = f"{path} line {line}"
+        label = _("{path} line {line}").format(path=path, line=line)
         if len(cells) > len(header):
-            raise InputError(f"{label}: more cells than the header has columns.")
+            raise InputError(_("{row}: more cells than the header has columns.").format(row=label))
         values = {k: read_cell(v).strip() for k, v in zip(header, cells, strict=False)}
         if not any(values.values()):
             continue  # a line of empty cells between rows
@@ -155,21 +168,26 @@ def parse_posts_csv(
         try:
             rows.append((label, _request(values, parse_time)))
         except InputError as exc:
-            raise InputError(f"{label}: {exc}") from None
+            raise InputError(_("{row}: {reason}").format(row=label, reason=exc)) from None
     if not rows:
         if rows.skipped:
             raise InputError(
-                f"{path} has no draft or scheduled post to queue: its {len(rows.skipped)} rows "
-                "are posts already published, failed or cancelled."
+                ngettext(
+                    "{path} has no draft or scheduled post to queue: its {count} row is a post "
+                    "already published, failed or cancelled.",
+                    "{path} has no draft or scheduled post to queue: its {count} rows "
+                    "are posts already published, failed or cancelled.",
+                    len(rows.skipped),
+                ).format(path=path, count=len(rows.skipped))
             )
-        raise InputError(f"{path} has a header but no post.")
+        raise InputError(_("{path} has a header but no post.").format(path=path))
     return rows
 
 
 def _request(values: dict[str, str], parse_time: Callable[[str], datetime]) -> AddRequest:
     for name in REQUIRED:
         if not values.get(name):
-            raise InputError(f"the {name} cell is empty.")
+            raise InputError(_("the {column} cell is empty.").format(column=name))
     image = values.get("image") or None
     return AddRequest(
         channel=values["channel"],
@@ -185,7 +203,7 @@ def _request(values: dict[str, str], parse_time: Callable[[str], datetime]) -> A
 
 
 def skipped_rows(number: int) -> str:
-    return "1 row of a post" if number == 1 else f"{number} rows of posts"
+    return ngettext("{count} row of a post", "{count} rows of posts", number).format(count=number)
 
 
 def csv_delimiter(language: str) -> str:
@@ -232,7 +250,7 @@ def posts_ics(
     from icalendar import Calendar, Event
 
     calendar = Calendar()
-    calendar.add("prodid", "-//postsched//campaign schedule//EN")
+    calendar.add("prodid", "-//postsched//campaign schedule//EN")  # untranslated: a product id
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", f"postsched: {campaign}")
     for post in calendar_posts(posts):
@@ -242,7 +260,12 @@ def posts_ics(
         event.add("dtstart", post.published_at or post.next_attempt_at or post.due_at)
         event.add("duration", timedelta(minutes=15))
         title = event_title(post, configs.get(post.campaign))
-        event.add("summary", f"{post.channel}: {title} ({post.status})")
+        event.add(
+            "summary",
+            _("{channel}: {title} ({status})").format(
+                channel=post.channel, title=title, status=status_label(post.status)
+            ),
+        )
         event.add("categories", [post.campaign])
         event.add("description", post.body)
         # Never an address with a line break or a space: it would end the calendar's line.
@@ -262,12 +285,12 @@ def event_title(post: Post, config: Config | None) -> str:
     if post.phase == ONE_OFF_PHASE or post.subject == ONE_OFF_PHASE:
         return _short(post.body)
     title = post.subject
-    kind, _, key = post.subject.partition(":")
+    kind, _colon, key = post.subject.partition(":")
     if config is not None and kind == "article" and config.article is not None:
         title = config.article.title
     elif config is not None and kind == "course" and (course := config.course(key)):
         title = course.title.rpartition(" : ")[2]  # "Intelligence … : outils, usages…"
-    return f"{_short(title)} · {post.phase}"
+    return _("{title} · {phase}").format(title=_short(title), phase=post.phase)
 
 
 def _short(text: str) -> str:

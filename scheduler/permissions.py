@@ -6,6 +6,7 @@ import stat
 from pathlib import Path
 
 from posts.campaign import Config
+from posts.language import gettext as _
 
 
 def permission_warnings(config: Config) -> list[str]:
@@ -13,8 +14,10 @@ def permission_warnings(config: Config) -> list[str]:
     warnings = []
     if config.path is not None and _mode(config.path) & (stat.S_IWGRP | stat.S_IWOTH):
         warnings.append(
-            f"{config.path} can be changed by other users, who could redirect or rewrite your "
-            f"posts: chmod go-w {config.path}"
+            _(
+                "{path} can be changed by other users, who could redirect or rewrite your "
+                "posts: chmod go-w {path}"
+            ).format(path=config.path)
         )
     env_file = config.daemon.env_file
     if (
@@ -23,7 +26,9 @@ def permission_warnings(config: Config) -> list[str]:
         and _mode(env_file) & (stat.S_IRWXG | stat.S_IRWXO)
     ):
         warnings.append(
-            f"{env_file} holds the tokens and other users can read it: chmod 600 {env_file}"
+            _("{path} holds the tokens and other users can read it: chmod 600 {path}").format(
+                path=env_file
+            )
         )
     return warnings
 
