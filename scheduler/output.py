@@ -1,6 +1,8 @@
 """How posts and events look on the terminal: rich tables for people, JSON and CSV for tools.
 
-Times are shown in ISO 8601 with the campaign timezone's offset.
+Tables and sentences show times as the current language writes them (posts/language.py
+show_time), column headings and statuses in that language; JSON and CSV keep ISO 8601 with the
+campaign timezone's offset, and their keys and headers in English, for the tools that read them.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 import click
 
+from posts.labels import event_label, status_label
+from posts.language import N_, ngettext, show_date, show_time
+from posts.language import gettext as _
 from posts.models import Event, Post
 from posts.planning import PlannedPost
 from posts.timing import format_instant
@@ -60,7 +65,7 @@ STATUS_STYLE = {
     "failed": "red",
     "missed": "red",
     "expired": "red",
-    "unknown": "bold red",
+    "unknown": "bold red",  # untranslated: a rich style
     "cancelled": "dim",
 }
 
@@ -104,7 +109,7 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2)
 
 
-EVENT_COLUMNS = ("at", "post_id", "channel", "event", "detail")
+EVENT_COLUMNS = ("at", "post_id", "channel", "event", "detail")  # CSV headers, never translated
 
 
 def events_csv(events: Iterable[Event], tz: ZoneInfo) -> str:
@@ -133,23 +138,25 @@ def _table(
     wrap_last: bool = False,
 ) -> Table:
     """Every column but the last kept whole (at its widest cell); the last takes the width
-    that is left and is cut with an ellipsis (or, with wrap_last, wraps onto more lines)."""
+    that is left and is cut with an ellipsis (or, with wrap_last, wraps onto more lines).
+    `headers` are the English headings, marked with N_, shown in the current language."""
     from rich.table import Table
     from rich.text import Text
 
     table = Table(title=title)
     widths = []
-    for index, name in enumerate(headers[:-1]):
+    for index, key in enumerate(headers[:-1]):
+        name = _(key)
         width = max([len(name)] + [len(Text.from_markup(row[index]).plain) for row in rows])
-        justify: Literal["right", "left"] = "right" if name in ("id", "post") else "left"
+        justify: Literal["right", "left"] = "right" if key in ("id", "post") else "left"
         table.add_column(name, no_wrap=True, min_width=width, justify=justify)
         widths.append(width)
     # What the fixed columns and the borders leave of the screen goes to the text.
     room = max(12, console().width - sum(widths) - 3 * len(headers) - 1)
     if wrap_last:
-        table.add_column(headers[-1], overflow="fold", max_width=room)
+        table.add_column(_(headers[-1]), overflow="fold", max_width=room)
     else:
-        table.add_column(headers[-1], no_wrap=True, overflow="ellipsis", max_width=room)
+        table.add_column(_(headers[-1]), no_wrap=True, overflow="ellipsis", max_width=room)
     for row in rows:
         table.add_row(*row[:-1], row[-1])
     return table
@@ -161,9 +168,9 @@ def posts_table(posts: Sequence[Post], tz: ZoneInfo, title: str | None = None) -
     rows = [
         [
             str(post.id),
-            format_instant(post.due_at, tz) or "",
+            show_time(post.due_at, tz),
             post.channel,
-            f"[{STATUS_STYLE.get(post.status, '')}]{post.status}[/]",
+            f"[{STATUS_STYLE.get(post.status, '')}]{status_label(post.status)}[/]",
             escape(post.campaign),
             post.subject,
             post.phase,
@@ -174,7 +181,17 @@ def posts_table(posts: Sequence[Post], tz: ZoneInfo, title: str | None = None) -
     return _table(title, POST_COLUMNS, rows)
 
 
-POST_COLUMNS = ("id", "due", "channel", "status", "campaign", "subject", "phase", "text")
+# Column headings, in English; shown through gettext.
+POST_COLUMNS = (
+    N_("id"),
+    N_("due"),
+    N_("channel"),
+    N_("status"),
+    N_("campaign"),
+    N_("subject"),
+    N_("phase"),
+    N_("text"),
+)
 
 
 def posts_lines(posts: Sequence[Post], tz: ZoneInfo, *, width: int, color: bool) -> list[str]:
@@ -190,9 +207,9 @@ def posts_lines(posts: Sequence[Post], tz: ZoneInfo, *, width: int, color: bool)
     rows = [
         (
             str(post.id),
-            format_instant(post.due_at, tz) or "",
+            show_time(post.due_at, tz),
             post.channel,
-            post.status,
+            status_label(post.status),
             *((post.campaign,) if several else ()),
             post.subject,
             post.phase,
@@ -200,8 +217,9 @@ def posts_lines(posts: Sequence[Post], tz: ZoneInfo, *, width: int, color: bool)
         )
         for post in posts
     ]
+    headings = tuple(_(name) for name in columns)
     widths = [
-        max([len(name)] + [len(row[i]) for row in rows]) for i, name in enumerate(columns[:-1])
+        max([len(name)] + [len(row[i]) for row in rows]) for i, name in enumerate(headings[:-1])
     ]
     room = max(12, width - sum(widths) - 2 * len(widths))
 
@@ -209,14 +227,17 @@ def posts_lines(posts: Sequence[Post], tz: ZoneInfo, *, width: int, color: bool)
         parts = [cells[0].rjust(widths[0])]
         parts += [cell.ljust(w) for cell, w in zip(cells[1:-1], widths[1:], strict=True)]
         if color and status is not None:
-            styled = click.style(status, fg=_CLICK_COLOR.get(status), bold=status == "unknown")
-            parts[3] = styled + " " * (widths[3] - len(status))
+            label = cells[3]
+            styled = click.style(label, fg=_CLICK_COLOR.get(status), bold=status == "unknown")
+            parts[3] = styled + " " * (widths[3] - len(label))
         text = cells[-1]
         if len(text) > room:
             text = text[: room - 1] + "…"
         return "  ".join([*parts, text]).rstrip()
 
-    return [line(columns, None)] + [line(row, row[3]) for row in rows]
+    return [line(headings, None)] + [
+        line(row, post.status) for row, post in zip(rows, posts, strict=True)
+    ]
 
 
 _CLICK_COLOR = {
@@ -246,7 +267,7 @@ def planned_table(posts: Sequence[PlannedPost], tz: ZoneInfo, lengths: Sequence[
 
     rows = [
         [
-            format_instant(post.due_at, tz) or "",
+            show_time(post.due_at, tz),
             post.channel,
             post.subject,
             post.phase,
@@ -256,8 +277,16 @@ def planned_table(posts: Sequence[PlannedPost], tz: ZoneInfo, lengths: Sequence[
         ]
         for post, length in zip(posts, lengths, strict=True)
     ]
-    headers = ("due", "channel", "subject", "phase", "length", "text", "why")
-    return _table("Campaign plan", headers, rows, wrap_last=True)
+    headers = (
+        N_("due"),
+        N_("channel"),
+        N_("subject"),
+        N_("phase"),
+        N_("length"),
+        N_("text"),
+        N_("why"),
+    )
+    return _table(_("Campaign plan"), headers, rows, wrap_last=True)
 
 
 def events_table(
@@ -268,15 +297,16 @@ def events_table(
 
     rows = [
         [
-            format_instant(event.at, tz) or "",
+            show_time(event.at, tz),
             str(event.post_id),
             event.post.channel,
-            event.event,
+            event_label(event.event),
             escape(detail(event.detail)),
         ]
         for event in events
     ]
-    return _table("Post log", ("at", "post", "channel", "event", "detail"), rows)
+    headers = (N_("at"), N_("post"), N_("channel"), N_("event"), N_("detail"))
+    return _table(_("Post log"), headers, rows)
 
 
 def console(stderr: bool = False) -> Console:
@@ -289,68 +319,164 @@ def console(stderr: bool = False) -> Console:
     return out
 
 
-def print_status(data: dict[str, Any]) -> None:
-    """`status` for people: counts, next due post, daemon, channels (what to do if paused)."""
+# What `show` calls each field of a post (its JSON key, in English).
+FIELD_LABELS = {
+    "id": N_("id"),
+    "campaign": N_("campaign"),
+    "plan_key": N_("plan_key"),
+    "channel": N_("channel"),
+    "subject": N_("subject"),
+    "phase": N_("phase"),
+    "status": N_("status"),
+    "due_at": N_("due_at"),
+    "link": N_("link"),
+    "link_expires_at": N_("link_expires_at"),
+    "media": N_("media"),
+    "attempts": N_("attempts"),
+    "next_attempt_at": N_("next_attempt_at"),
+    "last_error": N_("last_error"),
+    "idempotency_key": N_("idempotency_key"),
+    "remote_id": N_("remote_id"),
+    "remote_url": N_("remote_url"),
+    "published_at": N_("published_at"),
+    "presence": N_("presence"),
+    "edited": N_("edited"),
+    "created_at": N_("created_at"),
+    "updated_at": N_("updated_at"),
+}
+
+
+def post_fields(post: Post, tz: ZoneInfo) -> list[tuple[str, str]]:
+    """`show`'s rows: each field a post has (its text aside), named and written for a person:
+    times by show_time, the status and presence in the current language."""
+    rows = []
+    for key, value in post.to_dict().items():
+        if key == "body" or value in (None, ""):
+            continue
+        if isinstance(value, datetime):
+            shown = show_time(value, tz)
+        elif key == "status":
+            shown = status_label(value)
+        elif key == "presence":
+            shown = event_label(value)
+        elif isinstance(value, bool):
+            shown = _("True") if value else _("False")
+        else:
+            shown = str(value)
+        rows.append((_(FIELD_LABELS.get(key, key)), shown))
+    return rows
+
+
+def _instant(value: str | None, tz: ZoneInfo) -> str:
+    """An ISO 8601 instant of status_data, for a person."""
+    return show_time(datetime.fromisoformat(value), tz) if value else ""
+
+
+def _day(value: str) -> str:
+    """An ISO 8601 day of status_data, inside a sentence."""
+    return show_date(date.fromisoformat(value))
+
+
+def print_status(data: dict[str, Any], tz: ZoneInfo) -> None:
+    """`status` for people: counts, next due post, daemon, channels (what to do if paused).
+    `data` is status_data's (ISO 8601 times), shown in the current language in `tz`."""
     from rich.table import Table
 
     out = console()
     campaigns = data.get("campaigns") or []
     if data.get("campaign"):
-        title = f"Posts of {data['campaign']} by status"
+        title = _("Posts of {campaign} by status").format(campaign=data["campaign"])
     else:
-        title = "Posts by status"
+        title = _("Posts by status")
         if len(campaigns) > 1:
-            out.print(f"Campaigns: {', '.join(campaigns)}.", markup=False)
+            out.print(_("Campaigns: {names}.").format(names=", ".join(campaigns)), markup=False)
     table = Table(title=title)
-    table.add_column("status")
-    table.add_column("posts", justify="right")
+    table.add_column(_("status"))
+    table.add_column(_("posts"), justify="right")
     for name, number in data["counts"].items():
         if number:
-            table.add_row(name, str(number))
+            table.add_row(status_label(name), str(number))
     out.print(table)
     gone = data.get("vanished") or []
     if gone:
         named = ", ".join(f"{p['id']} ({p['channel']})" for p in gone)
         out.print(
-            f"Vanished after publication, check them: post{'s' if len(gone) > 1 else ''} {named}.",
+            ngettext(
+                "Vanished after publication, check them: post {posts}.",
+                "Vanished after publication, check them: posts {posts}.",
+                len(gone),
+            ).format(posts=named),
             markup=False,
         )
     post = data["next_due"]
     if post:
         out.print(
-            f"Next due: post {post['id']} on {post['channel']} at "
-            f"{post['next_attempt_at'] or post['due_at']}.",
+            _("Next due: post {id} on {channel} at {time}.").format(
+                id=post["id"],
+                channel=post["channel"],
+                time=_instant(post["next_attempt_at"] or post["due_at"], tz),
+            ),
             markup=False,
         )
     else:
-        out.print("Nothing scheduled.")
+        out.print(_("Nothing scheduled."))
     beat = data["heartbeat"]
     if beat is None:
-        out.print("Daemon: never run against this database.")
+        out.print(_("Daemon: never run against this database."))
     elif beat["running"]:
         out.print(
-            f"Daemon: running, last tick {beat['last_tick_at']} ({beat['age_seconds']:.0f} s ago).",
+            _("Daemon: running, last tick {time} ({seconds} s ago).").format(
+                time=_instant(beat["last_tick_at"], tz), seconds=f"{beat['age_seconds']:.0f}"
+            ),
             markup=False,
         )
     else:
-        out.print(f"Daemon: not running (last tick {beat['last_tick_at']}).", markup=False)
+        out.print(
+            _("Daemon: not running (last tick {time}).").format(
+                time=_instant(beat["last_tick_at"], tz)
+            ),
+            markup=False,
+        )
     for name, info in data["channels"].items():
-        line = f"Channel {name}: {info['type']}, {info['mode']}, {info['health']}, "
-        line += f"{info['pending']} pending"
-        if info["health"] == "paused":
-            until = f" until {info['paused_until']}" if info["paused_until"] else ""
-            renew = (
-                f"; renew the token (postsched connect {name}) and restart the daemon"
-                if info["paused_until"] is None and "renew" not in (info["paused_reason"] or "")
-                else ""
+        out.print(channel_line(name, info, tz), markup=False)
+
+
+def channel_line(name: str, info: dict[str, Any], tz: ZoneInfo) -> str:
+    """One channel of `status`: its health, then what to do about it, in clauses a semicolon
+    apart, each a whole sentence of its own in the catalog."""
+    fields = {"name": name, "type": info["type"], "mode": info["mode"], "pending": info["pending"]}
+    if info["health"] == "paused":
+        head = _("Channel {name}: {type}, {mode}, paused, {pending} pending")
+    elif info["health"] == "ok":
+        head = _("Channel {name}: {type}, {mode}, ok, {pending} pending")
+    else:
+        head = _("Channel {name}: {type}, {mode}, unknown, {pending} pending")
+    clauses = [head.format(**fields)]
+    if info["health"] == "paused":
+        reason = info["paused_reason"]
+        if info["paused_until"]:
+            clauses.append(
+                _("paused until {time}: {reason}").format(
+                    time=_instant(info["paused_until"], tz), reason=reason
+                )
             )
-            line += f"; paused{until}: {info['paused_reason']}{renew}"
-        if info.get("token_source"):
-            who = f", posts as {info['token_account']}" if info.get("token_account") else ""
-            until = f", expires {info['token_expires']}" if info.get("token_expires") else ""
-            line += f"; token from {info['token_source']}{who}{until}"
-        elif info.get("token_problem"):
-            line += f"; {info['token_problem'].rstrip('.')}"
-        if info.get("token_warning"):
-            line += f"; warning: {info['token_warning']}"
-        out.print(line + ".", markup=False)
+        else:
+            clauses.append(_("paused: {reason}").format(reason=reason))
+        if info["paused_until"] is None and "renew" not in (reason or ""):
+            clauses.append(
+                _("renew the token (postsched connect {name}) and restart the daemon").format(
+                    name=name
+                )
+            )
+    if info.get("token_source"):
+        token = [_("token from {source}").format(source=info["token_source"])]
+        if info.get("token_account"):
+            token.append(_("posts as {account}").format(account=info["token_account"]))
+        if info.get("token_expires"):
+            token.append(_("expires {date}").format(date=_day(info["token_expires"])))
+        clauses.append(", ".join(token))
+    elif info.get("token_problem"):
+        clauses.append(info["token_problem"].rstrip("."))
+    if info.get("token_warning"):
+        clauses.append(_("warning: {warning}").format(warning=info["token_warning"]))
+    return "; ".join(clauses) + "."

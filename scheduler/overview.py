@@ -4,11 +4,13 @@ and token expiry)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from posts.campaign import ChannelConfig
 from posts.claims import Claims
+from posts.language import gettext as _
+from posts.language import show_date, show_time
 from posts.models import Status
 from posts.timing import format_instant
 from scheduler.app import App
@@ -55,10 +57,14 @@ def status_data(a: App, campaign: str | None = None) -> dict[str, Any]:
         if channel.mode == "live" and expires:
             last = max((p.due_at for p in pending), default=None)
             if last is not None and last.astimezone(tz).date().isoformat() > expires:
-                channels[name]["token_warning"] = (
-                    f"the token ({channels[name]['token_source']}) expires on {expires}, before "
-                    f"the channel's last scheduled post ({format_instant(last, tz)}): renew it "
-                    f"with postsched connect {name}"
+                channels[name]["token_warning"] = _(
+                    "the token ({source}) expires on {date}, before the channel's last "
+                    "scheduled post ({time}): renew it with postsched connect {name}"
+                ).format(
+                    source=channels[name]["token_source"],
+                    date=show_date(date.fromisoformat(expires)),
+                    time=show_time(last, tz),
+                    name=name,
                 )
     heartbeat = None
     if beat is not None:
@@ -126,7 +132,7 @@ def token_checks(a: App, *, show_path: bool = True) -> list[dict[str, Any]]:
     checks: list[dict[str, Any]] = []
     for name, channel in a.config.channels.items():
         if channel.mode != "live":
-            checks.append({"channel": name, "ok": True, "message": "dry-run, no token needed."})
+            checks.append({"channel": name, "ok": True, "message": _("dry-run, no token needed.")})
             continue
         try:
             who = build_channel(a.config, name).whoami()  # type: ignore[attr-defined]
@@ -135,20 +141,41 @@ def token_checks(a: App, *, show_path: bool = True) -> list[dict[str, Any]]:
             continue
         source = token_fields(channel)["token_source"]
         if not show_path and not str(source).startswith("$"):
-            source = "postsched's credentials file"  # the web page names no path on the server
+            # The web page names no path on the server.
+            source = _("postsched's credentials file")
         expires = who.get("expires")
         if expires:
-            when = f"its token ({source}) expires on {expires}"
-        elif channel.type == "mastodon":
-            when = f"its token ({source}) does not expire until revoked"
-        else:
-            when = (
-                f"LinkedIn did not say when its token ({source}) expires (60 days after it was "
-                f"issued): connect with postsched connect {name}, or set token_expires in "
-                f"[channels.{name}]"
+            when = _("its token ({source}) expires on {date}").format(
+                source=source, date=_a_day(expires)
             )
+        elif channel.type == "mastodon":
+            when = _("its token ({source}) does not expire until revoked").format(source=source)
+        else:
+            when = _(
+                "LinkedIn did not say when its token ({source}) expires (60 days after it was "
+                "issued): connect with postsched connect {name}, or set token_expires in "
+                "[channels.{name}]"
+            ).format(source=source, name=name)
         account = " ".join(x for x in (who.get("name"), f"({who['account']})") if x)
         if who.get("via"):
-            account += f", through {who['via']}'s token"
-        checks.append({"channel": name, "ok": True, "message": f"posts as {account}; {when}."})
+            account = _("{account}, through {via}'s token").format(account=account, via=who["via"])
+        checks.append(
+            {
+                "channel": name,
+                "ok": True,
+                "message": _("posts as {account}; {when}.").format(account=account, when=when),
+            }
+        )
     return checks
+
+
+def _a_day(value: object) -> str:
+    """A day a network gave (ISO 8601, or a date), inside a sentence; as given otherwise."""
+    if isinstance(value, datetime):
+        return show_date(value.date())
+    if isinstance(value, date):
+        return show_date(value)
+    try:
+        return show_date(date.fromisoformat(str(value)[:10]))
+    except ValueError:
+        return str(value)

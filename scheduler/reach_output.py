@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from posts.language import N_, ngettext, show_time
+from posts.language import gettext as _
 from posts.reach_report import PostReach, Total, best_and_worst, figures, totals
 from posts.timing import format_instant
 from scheduler.output import _table, console
@@ -49,8 +51,8 @@ def _reach_cell(post: PostReach) -> str:
     """The latest figures, and why the latest read gave none when it did (as --json says)."""
     shown = figures(post.counts)
     if shown and post.reason:
-        return f"{shown} (latest read: {post.reason})"
-    return shown or post.reason or "not read yet"
+        return _("{figures} (latest read: {reason})").format(figures=shown, reason=post.reason)
+    return shown or post.reason or _("not read yet")
 
 
 def print_report(
@@ -60,43 +62,66 @@ def print_report(
 
     out = console()
     if not posts:
-        out.print(f"No post published since {since}." if since else "No published post yet.")
+        if since:
+            out.print(_("No post published since {time}.").format(time=since))
+        else:
+            out.print(_("No published post yet."))
     rows = [
         [
             str(p.id),
             p.channel,
             p.subject,
             p.phase,
-            format_instant(p.published_at, tz) or "",
+            show_time(p.published_at, tz),
             p.snapshot or "",
             escape(_reach_cell(p)),
         ]
         for p in posts
     ]
     if rows:
-        headers = ("id", "channel", "subject", "phase", "published", "snapshot", "reach")
-        out.print(_table("Reach", headers, rows, wrap_last=True))
-        out.print(_totals("Totals by subject", totals(posts, lambda p: p.subject)))
-        out.print(_totals("Totals by phase", totals(posts, lambda p: p.phase)))
+        headers = (
+            N_("id"),
+            N_("channel"),
+            N_("subject"),
+            N_("phase"),
+            N_("published"),
+            N_("snapshot"),
+            N_("reach"),
+        )
+        out.print(_table(_("Reach"), headers, rows, wrap_last=True))
+        out.print(_totals(_("Totals by subject"), totals(posts, lambda p: p.subject)))
+        out.print(_totals(_("Totals by phase"), totals(posts, lambda p: p.phase)))
     ranked = best_and_worst(posts)
     if ranked is not None:
         best, worst = ranked
-        out.print(f"Best:  {_named(best)}", highlight=False)
-        out.print(f"Worst: {_named(worst)}", highlight=False)
+        out.print(_("Best:  {post}").format(post=_named(best)), highlight=False)
+        out.print(_("Worst: {post}").format(post=_named(worst)), highlight=False)
     for post in posts:
         if post.reason and post.counts:
-            out.print(escape(f"Post {post.id}: {post.reason}."), highlight=False)
+            out.print(
+                escape(_("Post {id}: {reason}.").format(id=post.id, reason=post.reason)),
+                highlight=False,
+            )
     for note in notes:
         out.print(escape(note), highlight=False)
 
 
 def _totals(title: str, groups: Sequence[Total]) -> Any:
     rows = [[g.key, str(g.posts), str(g.interactions), figures(g.counts)] for g in groups]
-    return _table(title, ("of", "posts", "interactions", "figures"), rows, wrap_last=True)
+    headers = (N_("of"), N_("posts"), N_("interactions"), N_("figures"))
+    return _table(title, headers, rows, wrap_last=True)
 
 
 def _named(post: PostReach) -> str:
-    return (
-        f"post {post.id} ({post.channel}, {post.subject}, {post.phase}): "
-        f"{post.interactions} interactions ({figures(post.counts)})"
+    return ngettext(
+        "post {id} ({channel}, {subject}, {phase}): {count} interaction ({figures})",
+        "post {id} ({channel}, {subject}, {phase}): {count} interactions ({figures})",
+        post.interactions,
+    ).format(
+        id=post.id,
+        channel=post.channel,
+        subject=post.subject,
+        phase=post.phase,
+        count=post.interactions,
+        figures=figures(post.counts),
     )

@@ -42,7 +42,7 @@ class Result:
     @property
     def new_id(self) -> int:
         """The id of the post `postsched add` queued, read from the sentence it printed."""
-        match = re.fullmatch(r"Post (\d+) queued on \S+ for \S+\.\n", self.out)
+        match = re.fullmatch(r"Post (\d+) queued on \S+ for .+\.\n", self.out)
         assert match, f"add printed no sentence with the new post's id: {self.out!r} {self.err!r}"
         return int(match.group(1))
 

@@ -24,6 +24,7 @@ import requests
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from posts.language import show_date
 from tests import test_linkedin
 from tests.conftest import free_port, run
 
@@ -214,7 +215,7 @@ def test_connect_sets_the_page_as_author_and_records_the_expiry(
     online = run("check", "--online")
     assert (
         f"linkedin: posts as the page Hétis ({PAGE}), through Camille Martin's token; its token "
-        f"({path}) expires on {expires.date().isoformat()}." in online.out
+        f"({path}) expires on {show_date(expires.date())}." in online.out
     ), online.out + online.err
     assert run("add", "linkedin", "--at", "now", "--text", "Une annonce (pour la page)").code == 0
     assert run("daemon", "--once").code == 0

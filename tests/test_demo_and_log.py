@@ -8,6 +8,7 @@ import io
 import json
 import re
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from tests.conftest import run
@@ -26,11 +27,11 @@ def test_the_demo_publishes_the_whole_campaign_in_order_and_leaves_the_user_alon
     )
     assert not (project / "postsched.db").exists(), "the user's database is never touched"
     assert not (project / "outbox").exists()
-    published = re.findall(r"│ (\S+) │\s+(\d+) │ (\w+)\s+│ published │", result.out)
+    published = re.findall(r"│ (\w{3} [^│]+?) +│\s+(\d+) │ (\w+)\s+│ published │", result.out)
     assert len(published) == 16
-    times = [at for at, _, _ in published]
+    times = [datetime.strptime(at, "%a %d %b %Y, %H:%M") for at, _, _ in published]
     assert times == sorted(times)
-    assert times[0].startswith("2026-01-12T09:30") and times[-1].startswith("2026-04-14T09:30")
+    assert times[0] == datetime(2026, 1, 12, 9, 30) and times[-1] == datetime(2026, 4, 14, 9, 30)
     requests = sorted((keep / "outbox").rglob("*.json"))
     assert len(requests) == 16
     linkedin = [json.loads(p.read_text()) for p in requests if p.parent.name == "linkedin"]

@@ -116,7 +116,8 @@ def test_check_online_says_who_each_token_posts_as(live: test_linkedin.FakeLinke
     assert "mastodon: posts as" in result.out and "(@testuser)" in result.out
     assert (
         "linkedin: posts as the page Hétis (urn:li:organization:2414183), through Camille "
-        "Martin's token; its token ($POSTSCHED_LINKEDIN_TOKEN) expires on 2027-01-01." in result.out
+        "Martin's token; its token ($POSTSCHED_LINKEDIN_TOKEN) expires on 1 January 2027."
+        in result.out
     )
 
 
@@ -160,7 +161,7 @@ def test_the_web_status_page_verifies_the_tokens_as_check_online_does(
     assert "mastodon: Mastodon 401" in page
     assert (
         "linkedin: posts as the page Hétis (urn:li:organization:2414183), through Camille "
-        "Martin's token; its token ($POSTSCHED_LINKEDIN_TOKEN) expires on 2027-01-01." in page
+        "Martin's token; its token ($POSTSCHED_LINKEDIN_TOKEN) expires on 1 January 2027." in page
     )
     assert "wrong-token-f00" not in page
     assert client.post("/status", data={}).status_code == 400  # no CSRF token, no network call
@@ -184,7 +185,7 @@ def test_status_warns_when_the_token_expires_before_the_last_post(
     assert run("add", "linkedin", "--at", "2027-02-01T09:30", "--text", "Plus tard").code == 0
     data = json.loads(run("status", "--json").out)
     warning = data["channels"]["linkedin"]["token_warning"]
-    assert "expires on 2027-01-01, before the channel's last scheduled post" in warning
+    assert "expires on 1 January 2027, before the channel's last scheduled post" in warning
     assert "($POSTSCHED_LINKEDIN_TOKEN)" in warning
     assert data["channels"]["mastodon"]["token_warning"] is None
     assert "warning: the token ($POSTSCHED_LINKEDIN_TOKEN) expires" in run("status").out

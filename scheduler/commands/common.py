@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 
 import click
 
+from posts.language import N_
+from posts.language import gettext as _
 from scheduler.app import App
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,14 +40,16 @@ def say(message: str) -> None:
 
 def warn(message: str) -> None:
     """A campaign rule a hand-set time breaks (posts/rules.py), told on stderr."""
-    say(f"Warning: {message}")
+    say(_("Warning: {message}").format(message=message))
 
 
 strict_option = click.option(
     "--strict",
     is_flag=True,
-    help="Refuse a time that breaks the campaign's rules (holiday, posting days and times, "
-    "min_gap, max_per_day) instead of warning.",
+    help=N_(
+        "Refuse a time that breaks the campaign's rules (holiday, posting days and times, "
+        "min_gap, max_per_day) instead of warning."
+    ),
 )
 
 
@@ -56,5 +60,6 @@ def echo_json(value: object) -> None:
 
 
 def campaign_option(what: str) -> Callable[[F], F]:
-    """`--campaign NAME`: one campaign of the installation (docs/campaigns.md)."""
+    """`--campaign NAME`: one campaign of the installation (docs/campaigns.md); `what` is its
+    help, marked with N_ by the caller and translated when --help shows it."""
     return click.option("--campaign", metavar="NAME", help=what)

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from posts.errors import InputError
+from posts.language import N_, ngettext
+from posts.language import gettext as _
 from scheduler.commands.common import (
     STATUSES,
     app,
@@ -26,35 +28,39 @@ from scheduler.speaking import command
     "at",
     required=True,
     metavar="TIME",
-    help="When: ISO 8601 (with or without offset), now, +90s, +10m, +2h, +3d.",
+    help=N_("When: ISO 8601 (with or without offset), now, +90s, +10m, +2h, +3d."),
 )
-@click.option("--text", help="The exact text to publish.")
+@click.option("--text", help=N_("The exact text to publish."))
 @click.option(
     "--template",
     metavar="NAME",
-    help="Render this template instead: a phase (announce, last-call…) or a path under templates/.",
+    help=N_(
+        "Render this template instead: a phase (announce, last-call…) or a path under templates/."
+    ),
 )
 @click.option(
     "--subject",
     metavar="S",
-    help="What the post promotes: article, course:<key>… (default article with --template).",
+    help=N_("What the post promotes: article, course:<key>… (default article with --template)."),
 )
 @click.option(
-    "--link", metavar="URL", help="The link the post carries (added to the text if absent)."
+    "--link", metavar="URL", help=N_("The link the post carries (added to the text if absent).")
 )
 @click.option(
     "--link-expires",
     metavar="TIME",
-    help="When that link stops working; the post "
-    "is never published after it, minus the campaign's safety margin.",
+    help=N_(
+        "When that link stops working; the post "
+        "is never published after it, minus the campaign's safety margin."
+    ),
 )
-@click.option("--image", type=click.Path(path_type=Path), help="An image to attach.")
-@click.option("--alt", metavar="TEXT", help="The image's alt text (required with --image).")
+@click.option("--image", type=click.Path(path_type=Path), help=N_("An image to attach."))
+@click.option("--alt", metavar="TEXT", help=N_("The image's alt text (required with --image)."))
 @campaign_option(
-    "The campaign it belongs to: its subjects, templates and rules (default: config.toml's)."
+    N_("The campaign it belongs to: its subjects, templates and rules (default: config.toml's).")
 )
 @strict_option
-@click.option("--json", "as_json", is_flag=True, help="Print the new post as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the new post as JSON."))
 def add(
     channel: str,
     at: str,
@@ -70,8 +76,8 @@ def add(
     as_json: bool,
 ) -> None:
     """Queue a one-off post on CHANNEL; it is scheduled at once (the officer wrote it)."""
+    from posts.language import show_time
     from posts.officer import AddRequest
-    from posts.timing import format_instant
     from scheduler.output import post_json
 
     a = app()
@@ -91,11 +97,16 @@ def add(
     if as_json:
         echo_json(post_json(post, a.config.campaign.timezone))
     else:
-        when = format_instant(post.due_at, a.config.campaign.timezone)
-        click.echo(f"Post {post.id} queued on {post.channel} for {when}.")
+        when = show_time(post.due_at, a.config.campaign.timezone)
+        click.echo(
+            _("Post {id} queued on {channel} for {time}.").format(
+                id=post.id, channel=post.channel, time=when
+            )
+        )
 
 
 # How many posts `queue` shows as a table unless told otherwise: the next ones by due time.
+# --limit's help and queue's docstring say the number (a translated help is a fixed sentence).
 QUEUE_ROWS = 50
 
 
@@ -105,19 +116,20 @@ QUEUE_ROWS = 50
     "statuses",
     multiple=True,
     type=click.Choice(STATUSES),
-    help="Only posts in this status (repeatable; default: draft, scheduled, publishing).",
+    help=N_("Only posts in this status (repeatable; default: draft, scheduled, publishing)."),
 )
-@click.option("--channel", help="Only posts on this channel.")
+@click.option("--channel", help=N_("Only posts on this channel."))
 @click.option(
     "--limit",
     type=click.IntRange(min=1, max=2**63 - 1),
     metavar="N",
-    help=f"At most N posts, the next by due time (default: {QUEUE_ROWS} in the table, "
-    "every one with --json).",
+    help=N_(
+        "At most N posts, the next by due time (default: 50 in the table, every one with --json)."
+    ),
 )
-@click.option("--all", "show_all", is_flag=True, help="Every post, however many.")
-@campaign_option("Only posts of this campaign (default: every campaign).")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--all", "show_all", is_flag=True, help=N_("Every post, however many."))
+@campaign_option(N_("Only posts of this campaign (default: every campaign)."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON array."))
 def queue_command(
     statuses: tuple[str, ...],
     channel: str | None,
@@ -127,11 +139,10 @@ def queue_command(
     as_json: bool,
 ) -> None:
     """Posts not yet final, by due time (the next 50 in the table; --all for every one)."""
-    from posts.store import counted
     from scheduler.output import post_json, posts_lines, terminal_width
 
     if show_all and limit is not None:
-        raise click.UsageError("Give --limit N or --all, not both.")
+        raise click.UsageError(_("Give --limit N or --all, not both."))
     a = app()
     if channel is not None:
         a.require_channel(channel)
@@ -153,21 +164,34 @@ def queue_command(
 
     if total > len(posts):
         say(
-            f"{len(posts)} of {total} posts shown, the next by due time; "
-            f"{total - len(posts)} more not shown (--limit N or --all)."
+            ngettext(
+                "{shown} of {total} post shown, the next by due time; "
+                "{more} more not shown (--limit N or --all).",
+                "{shown} of {total} posts shown, the next by due time; "
+                "{more} more not shown (--limit N or --all).",
+                total,
+            ).format(shown=len(posts), total=total, more=total - len(posts))
+        )
+    elif not as_json and campaign:
+        say(
+            ngettext(
+                "{count} post of {campaign}.", "{count} posts of {campaign}.", len(posts)
+            ).format(count=len(posts), campaign=campaign)
         )
     elif not as_json:
-        say(f"{counted(len(posts))}{f' of {campaign}' if campaign else ''}.")
+        say(ngettext("{count} post.", "{count} posts.", len(posts)).format(count=len(posts)))
 
 
 @command()
 @click.argument("post_id", type=int, metavar="ID")
-@click.option("--json", "as_json", is_flag=True, help="The post with an `events` array, as JSON.")
+@click.option(
+    "--json", "as_json", is_flag=True, help=N_("The post with an `events` array, as JSON.")
+)
 def show(post_id: int, as_json: bool) -> None:
     """One post with all its events."""
     from rich.table import Table
 
-    from scheduler.output import console, events_table, post_json
+    from scheduler.output import console, events_table, post_fields, post_json
 
     a = app()
     post = a.store.get(post_id)
@@ -175,12 +199,11 @@ def show(post_id: int, as_json: bool) -> None:
     if as_json:
         echo_json(post_json(post, tz, events=True))
         return
-    table = Table(show_header=False, title=f"Post {post.id}")
+    table = Table(show_header=False, title=_("Post {id}").format(id=post.id))
     table.add_column(style="bold")
     table.add_column()
-    for key, value in post_json(post, tz).items():
-        if key != "body" and value not in (None, ""):
-            table.add_row(key, str(value))
+    for label, value in post_fields(post, tz):
+        table.add_row(label, value)
     out = console()
     out.print(table)
     out.print(post.body, markup=False)
@@ -201,45 +224,70 @@ def preview(post_id: int) -> None:
         click.echo(f"{network.sent_label()}:", err=True)
     click.echo(sent)
     if sent != post.body:
-        click.echo(f"\nAs readers see it on {network.name}:", err=True)
+        click.echo(
+            "\n" + _("As readers see it on {network}:").format(network=network.name), err=True
+        )
         click.echo(post.body, err=True)
     click.echo()
-    note = f" ({network.counting()})" if network.counting() else ""
+    counting = network.counting()
+    if counting:
+        length = _(
+            "{length}/{limit} characters on {network} ({counting}), channel {channel} ({mode})."
+        )
+    else:
+        length = _("{length}/{limit} characters on {network}, channel {channel} ({mode}).")
     click.echo(
-        f"{network.measure(post.body)}/{network.limit} characters on {network.name}{note}, "
-        f"channel {post.channel} ({channel.mode}).",
+        length.format(
+            length=network.measure(post.body),
+            limit=network.limit,
+            network=network.name,
+            counting=counting,
+            channel=post.channel,
+            mode=channel.mode,
+        ),
         err=True,
     )
 
 
 def _ids_or_all(ids: tuple[int, ...], all_drafts: bool) -> list[int] | None:
     if all_drafts and ids:
-        raise click.UsageError("Give post ids or --all, not both.")
+        raise click.UsageError(_("Give post ids or --all, not both."))
     if not all_drafts and not ids:
-        raise click.UsageError("Give at least one post id, or --all.")
+        raise click.UsageError(_("Give at least one post id, or --all."))
     return None if all_drafts else list(ids)
 
 
 @command()
 @click.argument("post_ids", type=int, nargs=-1, metavar="ID...")
-@click.option("--all", "all_drafts", is_flag=True, help="Approve every draft.")
-@campaign_option("With --all: only this campaign's drafts.")
+@click.option("--all", "all_drafts", is_flag=True, help=N_("Approve every draft."))
+@campaign_option(N_("With --all: only this campaign's drafts."))
 def approve(post_ids: tuple[int, ...], all_drafts: bool, campaign: str | None) -> None:
     """Approve drafts: they become scheduled and the daemon will publish them."""
     a = app()
     if campaign is not None and not all_drafts:
-        raise click.UsageError("--campaign goes with --all; ids name their posts already.")
+        raise click.UsageError(_("--campaign goes with --all; ids name their posts already."))
     ids = _ids_or_all(post_ids, all_drafts)
     posts = a.store.approve(ids, now=a.now(), campaign=a.campaign_filter(campaign))
-    from posts.store import counted
-
-    click.echo(f"{counted(len(posts))} approved." if posts else "No draft to approve.")
+    if posts:
+        click.echo(
+            ngettext("{count} post approved.", "{count} posts approved.", len(posts)).format(
+                count=len(posts)
+            )
+        )
+    else:
+        click.echo(_("No draft to approve."))
     now = a.now()
     late = [p.id for p in posts if p.due_at < now]
     if late:
         say(
-            f"Already past their due time: {', '.join(map(str, late))}; the daemon marks them "
-            "missed after the grace period unless you `edit --at` or `retry --at` them."
+            ngettext(
+                # English says "their" for one post too; French needs the singular.
+                "Already past their due time: {ids}; the daemon marks them missed after the grace "
+                "period unless you `edit --at` or `retry --at` them.",
+                "Already past their due time: {ids}; the daemon marks them missed after the grace "
+                "period unless you `edit --at` or `retry --at` them.",
+                len(late),
+            ).format(ids=", ".join(map(str, late)))
         )
 
 
@@ -248,16 +296,18 @@ def approve(post_ids: tuple[int, ...], all_drafts: bool, campaign: str | None) -
 def cancel(post_ids: tuple[int, ...]) -> None:
     """Cancel drafts or scheduled posts; they stay in the log as cancelled."""
     a = app()
-    from posts.store import counted
-
     posts = a.store.cancel(post_ids, now=a.now())
-    click.echo(f"{counted(len(posts))} cancelled.")
+    click.echo(
+        ngettext("{count} post cancelled.", "{count} posts cancelled.", len(posts)).format(
+            count=len(posts)
+        )
+    )
 
 
 @command()
 @click.argument("post_id", type=int, metavar="ID")
-@click.option("--text", help="The new text.")
-@click.option("--at", metavar="TIME", help="The new due time.")
+@click.option("--text", help=N_("The new text."))
+@click.option("--at", metavar="TIME", help=N_("The new due time."))
 @strict_option
 def edit(post_id: int, text: str | None, at: str | None, strict: bool) -> None:
     """Change a draft's or scheduled post's text or time; a re-plan never undoes it."""
@@ -265,12 +315,12 @@ def edit(post_id: int, text: str | None, at: str | None, strict: bool) -> None:
     when = a.parse_time(at) if at else None
     officer = a.officer_of_post(post_id)
     post = officer.edit(post_id, a.now(), text=text, at=when, strict=strict, warn=warn)
-    click.echo(f"Post {post.id} edited.")
+    click.echo(_("Post {id} edited.").format(id=post.id))
 
 
 @command()
 @click.argument("post_id", type=int, metavar="ID")
-@click.option("--at", metavar="TIME", help="When to try again (default: now).")
+@click.option("--at", metavar="TIME", help=N_("When to try again (default: now)."))
 @strict_option
 def retry(post_id: int, at: str | None, strict: bool) -> None:
     """Schedule a failed, missed, expired or unknown post again."""
@@ -278,7 +328,7 @@ def retry(post_id: int, at: str | None, strict: bool) -> None:
     when = a.parse_time(at) if at else None
     officer = a.officer_of_post(post_id)
     post = officer.retry(post_id, a.now(), at=when, strict=strict, warn=warn)
-    click.echo(f"Post {post.id} scheduled again.")
+    click.echo(_("Post {id} scheduled again.").format(id=post.id))
 
 
 COMMANDS = [add, queue_command, show, preview, approve, cancel, edit, retry]
@@ -290,25 +340,26 @@ COMMANDS = [add, queue_command, show, preview, approve, cancel, edit, retry]
     "csv_file",
     required=True,
     type=click.Path(path_type=Path),
-    help="One post per row: channel, time, text[, link, link_expires, image, alt, subject].",
+    help=N_("One post per row: channel, time, text[, link, link_expires, image, alt, subject]."),
 )
 @campaign_option(
-    "The campaign the rows belong to (default: the file's campaign column, else config.toml's)."
+    N_("The campaign the rows belong to (default: the file's campaign column, else config.toml's).")
 )
 @strict_option
-@click.option("--json", "as_json", is_flag=True, help="Print the new posts as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the new posts as JSON."))
 def import_command(csv_file: Path, campaign: str | None, strict: bool, as_json: bool) -> None:
     """Queue one-off posts from a CSV file: every row is checked before any is inserted."""
-    from posts.store import counted, id_range
-    from scheduler.exchange import read_posts_csv, skipped_rows
+    from scheduler.exchange import read_posts_csv
     from scheduler.output import post_json
 
     a = app()
     rows = read_posts_csv(csv_file, a.parse_time, channels=a.config.channels)
     if campaign is None and len(rows.campaigns) > 1:
         raise InputError(
-            f"{csv_file} holds posts of several campaigns ({', '.join(sorted(rows.campaigns))}): "
-            "import them with --campaign NAME, one campaign's rows at a time."
+            _(
+                "{file} holds posts of several campaigns ({campaigns}): "
+                "import them with --campaign NAME, one campaign's rows at a time."
+            ).format(file=csv_file, campaigns=", ".join(sorted(rows.campaigns)))
         )
     if campaign is None and rows.campaigns:
         campaign = next(iter(rows.campaigns))
@@ -316,12 +367,30 @@ def import_command(csv_file: Path, campaign: str | None, strict: bool, as_json: 
     if as_json:
         echo_json([post_json(p, a.config.campaign.timezone) for p in posts])
     else:
-        click.echo(f"{counted(len(posts))} queued from {csv_file} ({id_range(posts)}).")
+        click.echo(queued_from(len(posts), csv_file, [p.id for p in posts]))
     if rows.skipped:
         say(
-            f"Skipped {skipped_rows(len(rows.skipped))} no longer draft or scheduled "
-            f"(published, failed, cancelled…): {', '.join(rows.skipped)}."
+            ngettext(
+                "Skipped {count} row of a post no longer draft or scheduled "
+                "(published, failed, cancelled…): {rows}.",
+                "Skipped {count} rows of posts no longer draft or scheduled "
+                "(published, failed, cancelled…): {rows}.",
+                len(rows.skipped),
+            ).format(count=len(rows.skipped), rows=", ".join(rows.skipped))
         )
+
+
+def queued_from(count: int, csv_file: Path, ids: list[int]) -> str:
+    """What `import` says it inserted: '1 post queued from a.csv (id 12).', 'ids 12-15'."""
+    if count == 1:
+        return _("{count} post queued from {file} (id {id}).").format(
+            count=count, file=csv_file, id=ids[0]
+        )
+    return ngettext(
+        "{count} post queued from {file} (ids {first}-{last}).",
+        "{count} posts queued from {file} (ids {first}-{last}).",
+        count,
+    ).format(count=count, file=csv_file, first=ids[0] if ids else "", last=ids[-1] if ids else "")
 
 
 @command("export")
@@ -329,18 +398,17 @@ def import_command(csv_file: Path, campaign: str | None, strict: bool, as_json: 
     "--ics",
     "ics_file",
     type=click.Path(path_type=Path),
-    help="The schedule as an iCalendar file, for the officer's calendar.",
+    help=N_("The schedule as an iCalendar file, for the officer's calendar."),
 )
-@click.option("--csv", "csv_file", type=click.Path(path_type=Path), help="Every post as CSV.")
-@campaign_option("Only the posts of this campaign (default: every campaign).")
+@click.option("--csv", "csv_file", type=click.Path(path_type=Path), help=N_("Every post as CSV."))
+@campaign_option(N_("Only the posts of this campaign (default: every campaign)."))
 def export_command(ics_file: Path | None, csv_file: Path | None, campaign: str | None) -> None:
     """Write the schedule to a file for other tools: a calendar or a spreadsheet."""
-    from posts.store import counted
     from posts.timing import format_instant
     from scheduler.exchange import calendar_posts, csv_bytes, csv_delimiter, posts_csv, posts_ics
 
     if (ics_file is None) == (csv_file is None):
-        raise click.UsageError("Give --ics FILE or --csv FILE.")
+        raise click.UsageError(_("Give --ics FILE or --csv FILE."))
     a = app()
     tz = a.config.campaign.timezone
     campaign = a.campaign_filter(campaign)
@@ -350,15 +418,21 @@ def export_command(ics_file: Path | None, csv_file: Path | None, campaign: str |
     if ics_file is not None:
         content = posts_ics(posts, campaign or a.config.campaign.name, a.campaigns)
         events = len(calendar_posts(posts))
-        done = f"Wrote {events} event{'' if events == 1 else 's'} to {target}."
+        done = ngettext(
+            "Wrote {count} event to {file}.", "Wrote {count} events to {file}.", events
+        ).format(count=events, file=target)
     else:
         delimiter = csv_delimiter(a.config.campaign.language)
         content = csv_bytes(posts_csv(posts, lambda v: format_instant(v, tz), delimiter))
-        done = f"{counted(len(posts))} written to {target}."
+        done = ngettext(
+            "{count} post written to {file}.", "{count} posts written to {file}.", len(posts)
+        ).format(count=len(posts), file=target)
     try:
         target.write_bytes(content)
     except OSError as exc:
-        raise InputError(f"cannot write {target}: {exc.strerror}.") from None
+        raise InputError(
+            _("cannot write {file}: {reason}.").format(file=target, reason=exc.strerror)
+        ) from None
     click.echo(done)
 
 

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from posts.language import N_
+from posts.language import gettext as _
 from scheduler.commands.common import STATUSES, app, campaign_option, echo_json
 from scheduler.speaking import command
 
@@ -14,14 +16,14 @@ if TYPE_CHECKING:
 
 
 @command()
-@click.option("--since", metavar="TIME", help="Only events at or after TIME.")
-@click.option("--channel", help="Only events of posts on this channel.")
+@click.option("--since", metavar="TIME", help=N_("Only events at or after TIME."))
+@click.option("--channel", help=N_("Only events of posts on this channel."))
 @click.option(
-    "--status", type=click.Choice(STATUSES), help="Only events of posts now in this status."
+    "--status", type=click.Choice(STATUSES), help=N_("Only events of posts now in this status.")
 )
-@campaign_option("Only events of this campaign's posts (default: every campaign).")
-@click.option("--json", "as_json", is_flag=True, help="A JSON array of events.")
-@click.option("--csv", "as_csv", is_flag=True, help="CSV: at, post_id, channel, event, detail.")
+@campaign_option(N_("Only events of this campaign's posts (default: every campaign)."))
+@click.option("--json", "as_json", is_flag=True, help=N_("A JSON array of events."))
+@click.option("--csv", "as_csv", is_flag=True, help=N_("CSV: at, post_id, channel, event, detail."))
 def log(
     since: str | None,
     channel: str | None,
@@ -34,7 +36,7 @@ def log(
     from scheduler.output import console, event_json, events_csv, events_table
 
     if as_json and as_csv:
-        raise click.UsageError("Choose --json or --csv, not both.")
+        raise click.UsageError(_("Choose --json or --csv, not both."))
     a = app()
     if channel is not None:
         a.require_channel(channel)
@@ -54,8 +56,8 @@ def log(
 
 
 @command()
-@campaign_option("Count only this campaign's posts (default: every campaign).")
-@click.option("--json", "as_json", is_flag=True, help="counts, next_due, heartbeat, channels.")
+@campaign_option(N_("Count only this campaign's posts (default: every campaign)."))
+@click.option("--json", "as_json", is_flag=True, help=N_("counts, next_due, heartbeat, channels."))
 def status(campaign: str | None, as_json: bool) -> None:
     """Counts by status, the next due post, the daemon's heartbeat, and each channel's health."""
     from scheduler.output import print_status
@@ -66,30 +68,34 @@ def status(campaign: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(data)
     else:
-        print_status(data)
+        print_status(data, a.config.campaign.timezone)
 
 
 @command()
-@campaign_option("Only this campaign's posts (default: every campaign).")
-@click.option("--since", metavar="TIME", help="Only posts published at or after TIME.")
-@click.option("--json", "as_json", is_flag=True, help="A JSON array of posts with their reach.")
-@click.option("--csv", "as_csv", is_flag=True, help="CSV: one row per post, one column a count.")
+@campaign_option(N_("Only this campaign's posts (default: every campaign)."))
+@click.option("--since", metavar="TIME", help=N_("Only posts published at or after TIME."))
+@click.option("--json", "as_json", is_flag=True, help=N_("A JSON array of posts with their reach."))
+@click.option(
+    "--csv", "as_csv", is_flag=True, help=N_("CSV: one row per post, one column a count.")
+)
 def report(campaign: str | None, since: str | None, as_json: bool, as_csv: bool) -> None:
     """What each published post reached, at its latest snapshot; totals per subject and
     phase; the best and worst post."""
     from posts.errors import InputError
+    from posts.language import show_time
     from posts.reach_report import read_reach
-    from posts.timing import format_instant
     from scheduler.reach_output import print_report, reach_csv, reach_json
 
     if as_json and as_csv:
-        raise click.UsageError("Choose --json or --csv, not both.")
+        raise click.UsageError(_("Choose --json or --csv, not both."))
     a = app()
     tz = a.config.campaign.timezone
     start = a.parse_time(since) if since else None
     if start is not None and start > a.now():
         raise InputError(
-            f"--since {format_instant(start, tz)} is in the future: no post has reach there yet."
+            _("--since {time} is in the future: no post has reach there yet.").format(
+                time=show_time(start, tz)
+            )
         )
     posts = read_reach(a.store, campaign=a.campaign_filter(campaign), since=start)
     if as_json:
@@ -97,16 +103,16 @@ def report(campaign: str | None, since: str | None, as_json: bool, as_csv: bool)
     elif as_csv:
         click.echo(reach_csv(posts, tz), nl=False)
     else:
-        print_report(
-            posts, tz, member_notes(a.config), format_instant(start, tz) if start else None
-        )
+        print_report(posts, tz, member_notes(a.config), show_time(start, tz) if start else None)
 
 
 def member_notes(config: Config) -> list[str]:
     """Said once per LinkedIn channel that posts as a member, not a page."""
     return [
-        f"{name}: posts as a member, and LinkedIn gives impressions and clicks for a page's "
-        "posts only; a member's token cannot read them (docs/reach.md)."
+        _(
+            "{channel}: posts as a member, and LinkedIn gives impressions and clicks for a page's "
+            "posts only; a member's token cannot read them (docs/reach.md)."
+        ).format(channel=name)
         for name, channel in config.channels.items()
         if channel.type == "linkedin"
         and channel.mode == "live"
