@@ -133,8 +133,11 @@ def create_app(
         WTF_CSRF_SSL_STRICT=False,  # plain HTTP on loopback has no Referer check to make
         MAX_CONTENT_LENGTH=MAX_BODY,
     )
-    install(web, settings, listening)  # proxy headers, Secure cookie, Host check: first
+    # The language is chosen first (it reads a header and changes nothing), so that every
+    # refusal, the Host check's included, speaks the request's language; then the proxy
+    # headers, Secure cookie and Host check, before CSRF and the login check.
     install_language(web, a.config)
+    install(web, settings, listening)
     CSRFProtect(web)
     from scheduler.web.connect import connect_pages
 
