@@ -104,12 +104,13 @@ def _legend(colours: dict[str, str], shown: Sequence[str]) -> list[str]:
 
 def _scatter(dots: Sequence[PostReach], colours: dict[str, str], tz: tzinfo) -> list[str]:
     bottom, right = TOP + PLOT_HEIGHT, WIDTH - RIGHT
+    axis = escape(_("interactions"))
     parts = [
         '<g class="axes" stroke="#5b6570">',
         f'<line x1="{LEFT}" y1="{bottom}" x2="{right}" y2="{bottom}"/>',
         f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{bottom}"/>',
         "</g>",
-        f'<text x="12" y="{TOP - 8}" fill="#5b6570">{escape(_("interactions"))}</text>',
+        f'<text x="12" y="{TOP - 8}" fill="#5b6570">{axis}</text>',
     ]
     if not dots:
         nothing = escape(_("No published post has figures yet."))
@@ -143,9 +144,10 @@ def _scatter(dots: Sequence[PostReach], colours: dict[str, str], tz: tzinfo) -> 
         parts.append(
             f'<text x="{right}" y="{bottom + 18}" text-anchor="end">{_day(end, tz)}</text>'
         )
+    published = escape(_("published"))  # the time axis: when each post was published
     parts.append(
         f'<text x="{(LEFT + right) / 2}" y="{bottom + 36}" text-anchor="middle" '
-        f'fill="#5b6570">{escape(_("published"))}</text>'
+        f'fill="#5b6570">{published}</text>'
     )
     parts.append('<g class="dots">')
     for post in dots:
@@ -168,8 +170,9 @@ def _scatter(dots: Sequence[PostReach], colours: dict[str, str], tz: tzinfo) -> 
 
 
 def _bars(phases: Sequence[Total], top: int) -> list[str]:
+    heading = escape(_("Interactions per phase"))
     parts = [
-        f'<text x="12" y="{top}" font-weight="bold">{escape(_("Interactions per phase"))}</text>',
+        f'<text x="12" y="{top}" font-weight="bold">{heading}</text>',
         '<g class="bars">',
     ]
     most = max([1, *(t.interactions for t in phases)])
