@@ -14,6 +14,7 @@ from typing import Any
 from posts.campaign import ChannelConfig, Config
 from posts.claims import PostView
 from posts.errors import ConfigError
+from posts.language import gettext as _
 from posts.publishing import Channel
 from scheduler.channels.http import HttpRequest
 from scheduler.credentials import read_token
@@ -44,15 +45,17 @@ def require_real_target(channel: ChannelConfig) -> None:
     for key, values in PLACEHOLDERS.items():
         value = str(channel.options.get(key, "")).rstrip("/")
         if value in values:
-            how = (
-                "postsched connect " + channel.name + " sets it"
-                if key == "author"
-                else "give your own server's address, such as https://mastodon.social"
-            )
-            raise ConfigError(
-                f"[channels.{channel.name}] is live but its {key} is still the example "
-                f"{value!r}: {how}."
-            )
+            if key == "author":
+                refusal = _(
+                    "[channels.{channel}] is live but its {key} is still the example "
+                    "{value!r}: postsched connect {channel} sets it."
+                )
+            else:
+                refusal = _(
+                    "[channels.{channel}] is live but its {key} is still the example "
+                    "{value!r}: give your own server's address, such as https://mastodon.social."
+                )
+            raise ConfigError(refusal.format(channel=channel.name, key=key, value=value))
 
 
 def upload_lister(channel_type: str) -> UploadLister:

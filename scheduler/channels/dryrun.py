@@ -19,6 +19,7 @@ from posts.campaign import ChannelConfig, Config
 from posts.claims import PostView
 from posts.confirming import Confirmation, Sent
 from posts.errors import PermanentError, TransientError
+from posts.language import gettext as _
 from posts.publishing import Receipt
 from posts.timing import parse_duration
 from scheduler.channels import RequestBuilder, UploadLister
@@ -71,7 +72,11 @@ class DryRunChannel:
             self.folder.mkdir(parents=True, exist_ok=True)
             write_atomically(path, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
         except OSError as exc:
-            raise TransientError(f"cannot write the outbox file {path}: {exc.strerror}") from exc
+            raise TransientError(
+                _("cannot write the outbox file {path}: {reason}").format(
+                    path=path, reason=exc.strerror
+                )
+            ) from exc
         return Receipt(remote_id=f"dry-run:{post.id}", url=path.resolve().as_uri())
 
     def confirm(self, post: Sent) -> Confirmation:
@@ -79,9 +84,10 @@ class DryRunChannel:
         parsed = urlparse(post.remote_url or "")
         path = Path(url2pathname(parsed.path)) if parsed.scheme == "file" else None
         if path is not None and path.is_file():
-            return Confirmation(True, f"the outbox file {path.name} is there")
+            return Confirmation(True, _("the outbox file {name} is there").format(name=path.name))
         return Confirmation(
-            False, f"the outbox file {path.name if path else post.remote_url} is gone"
+            False,
+            _("the outbox file {name} is gone").format(name=path.name if path else post.remote_url),
         )
 
     def find(self, post: PostView, since: datetime) -> Receipt | None:
@@ -92,4 +98,4 @@ class DryRunChannel:
 
     def reach(self, remote_id: str) -> dict[str, int]:
         """Nothing was sent, so nothing was seen: recorded once, never asked again."""
-        raise PermanentError("dry-run: nothing to read")
+        raise PermanentError(_("dry-run: nothing to read"))

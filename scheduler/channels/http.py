@@ -14,6 +14,7 @@ from posts.characters import is_web_address
 from posts.claims import PostView
 from posts.errors import PermanentError, TransientError
 from posts.images import image_kind
+from posts.language import gettext as _
 from posts.timing import parse_duration
 
 if TYPE_CHECKING:
@@ -72,7 +73,9 @@ def network_url(value: object) -> tuple[str | None, str | None]:
         return value, None
     shown = repr(value)
     shown = shown if len(shown) <= 200 else shown[:199] + "…"
-    return None, f"the network gave the address {shown}, which is not a web address: not kept"
+    return None, _(
+        "the network gave the address {address}, which is not a web address: not kept"
+    ).format(address=shown)
 
 
 def read_image(post: PostView) -> Image:
@@ -84,11 +87,13 @@ def read_image(post: PostView) -> Image:
 def load_image(path: Path, alt: str | None) -> Image:
     """An image file and its alt text (a post's own, or a link card's from config.toml)."""
     if not alt:
-        raise PermanentError("an image needs its alt text; this one has none")
+        raise PermanentError(_("an image needs its alt text; this one has none"))
     try:
         content = path.read_bytes()
     except OSError as exc:
-        raise PermanentError(f"cannot read the image {path}: {exc.strerror}") from None
+        raise PermanentError(
+            _("cannot read the image {path}: {reason}").format(path=path, reason=exc.strerror)
+        ) from None
     kind = image_kind(content[:16])
     mime = f"image/{kind}" if kind else mimetypes.guess_type(path.name)[0]
     return Image(path.name, content, mime or "application/octet-stream", alt)
@@ -152,13 +157,19 @@ class HttpClient:
                 **extra,
             )
         except requests.Timeout:
-            raise TransientError(f"{request.method} {request.url} timed out") from None
+            raise TransientError(
+                _("{method} {url} timed out").format(method=request.method, url=request.url)
+            ) from None
         except requests.ConnectionError as exc:
             reason = self.censor(str(exc.args[0]) if exc.args else type(exc).__name__)
-            raise TransientError(f"cannot reach {request.url}: {reason}") from None
+            raise TransientError(
+                _("cannot reach {url}: {reason}").format(url=request.url, reason=reason)
+            ) from None
         except requests.RequestException as exc:
             raise TransientError(
-                f"{request.method} {request.url} failed: {self.censor(str(exc))}"
+                _("{method} {url} failed: {reason}").format(
+                    method=request.method, url=request.url, reason=self.censor(str(exc))
+                )
             ) from None
         # Method, URL and status only: the headers (and so the token) are never logged.
         log.debug("%s %s -> %s", request.method, request.url, response.status_code)
@@ -194,8 +205,9 @@ def read_counts(response: Response, who: str, found: dict[str, object]) -> dict[
     missing = [name for name, value in found.items() if not _is_count(value)]
     if missing:
         raise UnreadableAnswerError(
-            f"{who} answered {response.status_code} without the counts its docs describe "
-            f"({', '.join(missing)})"
+            _("{network} answered {code} without the counts its docs describe ({names})").format(
+                network=who, code=response.status_code, names=", ".join(missing)
+            )
         )
     return {name: int(value) for name, value in found.items()}  # type: ignore[call-overload]
 
@@ -207,12 +219,24 @@ def answer_json(response: Response, who: str) -> dict[str, Any]:
     try:
         data = response.json()
     except ValueError:
-        kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+        kind = response.headers.get("Content-Type", "").split(";")[0]
+        if not kind:
+            raise UnreadableAnswerError(
+                _("{network} answered {code} with no content type instead of JSON").format(
+                    network=who, code=response.status_code
+                )
+            ) from None
         raise UnreadableAnswerError(
-            f"{who} answered {response.status_code} with {kind} instead of JSON"
+            _("{network} answered {code} with {kind} instead of JSON").format(
+                network=who, code=response.status_code, kind=kind
+            )
         ) from None
     if not isinstance(data, dict):
-        raise UnreadableAnswerError(f"{who} answered {response.status_code} with unexpected JSON")
+        raise UnreadableAnswerError(
+            _("{network} answered {code} with unexpected JSON").format(
+                network=who, code=response.status_code
+            )
+        )
     return data
 
 

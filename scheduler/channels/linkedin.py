@@ -13,6 +13,8 @@ from posts.campaign import ChannelConfig, Config
 from posts.claims import PostView
 from posts.confirming import Confirmation, Sent
 from posts.errors import AuthError, PermanentError, PostschedError, PublishError, TransientError
+from posts.language import N_
+from posts.language import gettext as _
 from posts.littletext import escape_little_text, unescape_little_text
 from posts.publishing import Receipt
 from posts.rendering import Subject
@@ -154,7 +156,7 @@ def upload_requests(post: PostView, channel: ChannelConfig, config: Config) -> l
         initialize_upload(channel).public(),
         {
             "method": "PUT",
-            "url": "(value.uploadUrl of the initializeUpload answer)",
+            "url": "(value.uploadUrl of the initializeUpload answer)",  # untranslated: outbox JSON
             "headers": {"Content-Type": picture.mime},
             "body": picture.public(),
         },
@@ -202,7 +204,11 @@ class LinkedInChannel:
         author = str(self.channel.options["author"])
         account, shown, via = member, name, None
         if author.startswith("urn:li:organization:"):
-            account, shown, via = author, f"the page {self._page_name(author)}", name
+            account, shown, via = (
+                author,
+                _("the page {name}").format(name=self._page_name(author)),
+                name,
+            )
         expires = self.token.expires_at.date().isoformat() if self.token.expires_at else None
         configured = self.channel.options.get("token_expires")
         return {
@@ -217,7 +223,9 @@ class LinkedInChannel:
         response = self.http.send(HttpRequest("GET", f"{self.api_url}/v2/userinfo"))
         if response.status_code == 403:  # a Community Management app has no OpenID scopes
             response = self.http.send(HttpRequest("GET", f"{self.api_url}/v2/me"))
-        self._raise_for(response, "checking the token", attempts=0)
+        self._raise_for(
+            response, N_("LinkedIn {code} while checking the token: {words}"), attempts=0
+        )
         try:
             data = response.json()
         except ValueError:
@@ -227,7 +235,7 @@ class LinkedInChannel:
         if data.get("id"):
             first, last = data.get("localizedFirstName", ""), data.get("localizedLastName", "")
             return f"urn:li:person:{data['id']}", f"{first} {last}".strip() or str(data["id"])
-        raise PermanentError("LinkedIn did not say whom the token belongs to")
+        raise PermanentError(_("LinkedIn did not say whom the token belongs to"))
 
     def _page_name(self, author: str) -> str:
         """The page's name, once LinkedIn shows that the member may post for it."""
@@ -238,7 +246,11 @@ class LinkedInChannel:
                 headers=self._headers(),
             )
         )
-        self._raise_for(acls, "listing the pages the token may post for", attempts=0)
+        self._raise_for(
+            acls,
+            N_("LinkedIn {code} while listing the pages the token may post for: {words}"),
+            attempts=0,
+        )
         try:
             elements = acls.json().get("elements", [])
         except (ValueError, AttributeError):
@@ -250,8 +262,10 @@ class LinkedInChannel:
         }
         if roles.get(author) not in POSTING_ROLES:
             raise PermanentError(
-                f"the token's member is not a Super admin or Content admin of {author}: run "
-                f"postsched connect {self.name} and choose a page it administers"
+                _(
+                    "the token's member is not a Super admin or Content admin of {author}: run "
+                    "postsched connect {channel} and choose a page it administers"
+                ).format(author=author, channel=self.name)
             )
         page = self.http.send(
             HttpRequest(
@@ -286,17 +300,25 @@ class LinkedInChannel:
         try:
             renewed = LinkedInConnector(self.channel).refresh(entry)
         except PostschedError as exc:
-            log.warning("%s: the token could not be renewed: %s", self.name, exc)
+            log.warning(
+                _("{channel}: the token could not be renewed: {reason}").format(
+                    channel=self.name, reason=exc
+                )
+            )
             return
         try:
             credentials.save_entry(self.name, renewed)
         except PostschedError as exc:  # read-only under systemd: renewed for this run only
-            log.warning("%s: the renewed token could not be saved: %s", self.name, exc)
+            log.warning(
+                _("{channel}: the renewed token could not be saved: {reason}").format(
+                    channel=self.name, reason=exc
+                )
+            )
         self.token = stored_token(self.channel) or replace(
             token, value=str(renewed["access_token"])
         )
         self.http.set_token(self.token.value)
-        log.info("%s: the LinkedIn token was renewed", self.name)
+        log.info(_("{channel}: the LinkedIn token was renewed").format(channel=self.name))
 
     def publish(self, post: PostView) -> Receipt:
         self.refresh_if_due()
@@ -306,7 +328,9 @@ class LinkedInChannel:
         request = build_request(post, self.channel, self.config, image)
         response = self.http.send(request)
         try:
-            adopted = self._raise_for(response, "publishing", attempts=post.attempts)
+            adopted = self._raise_for(
+                response, N_("LinkedIn {code} while publishing: {words}"), attempts=post.attempts
+            )
         except PublishError:
             # The refusal may be about the image: the next attempt uploads it afresh.
             if key is not None:
@@ -316,7 +340,9 @@ class LinkedInChannel:
             return Receipt(remote_id=adopted, url=post_url(adopted))
         urn = response.headers.get("x-restli-id")
         if not urn:
-            raise TransientError(f"LinkedIn answered {response.status_code} without x-restli-id")
+            raise TransientError(
+                _("LinkedIn answered {code} without x-restli-id").format(code=response.status_code)
+            )
         urn = unquote(urn)
         return Receipt(remote_id=urn, url=post_url(urn))
 
@@ -329,20 +355,27 @@ class LinkedInChannel:
         shown = post.remote_url or post.remote_id
         if response.status_code in (404, 410):
             return Confirmation(
-                False, f"LinkedIn {response.status_code} for {shown}: removed, or never visible"
+                False,
+                _("LinkedIn {code} for {post}: removed, or never visible").format(
+                    code=response.status_code, post=shown
+                ),
             )
-        self._raise_for(response, "reading the post back", attempts=0)
-        return Confirmation(True, f"LinkedIn shows {shown}")
+        self._raise_for(
+            response, N_("LinkedIn {code} while reading the post back: {words}"), attempts=0
+        )
+        return Confirmation(True, _("LinkedIn shows {post}").format(post=shown))
 
     def find(self, post: PostView, since: datetime) -> Receipt | None:
         """The post among the author's 20 latest: the same commentary, made after `since`."""
         url = f"{self.api_url}/rest/posts?author={quote(self.owner, safe='')}&q=author&count=20"
         response = self.http.send(HttpRequest("GET", url, headers=self._headers()))
-        self._raise_for(response, "looking for the post", attempts=0)
+        self._raise_for(
+            response, N_("LinkedIn {code} while looking for the post: {words}"), attempts=0
+        )
         try:
             elements = response.json().get("elements", [])
         except (ValueError, AttributeError):
-            raise TransientError("LinkedIn listed the author's posts as non-JSON") from None
+            raise TransientError(_("LinkedIn listed the author's posts as non-JSON")) from None
         wanted = " ".join(post.body.split())
         for element in elements if isinstance(elements, list) else []:
             if not isinstance(element, dict) or not element.get("id"):
@@ -372,12 +405,17 @@ class LinkedInChannel:
         member = not self.owner.startswith("urn:li:organization:")
         if response.status_code == 403 and member:
             raise PermanentError(
-                f"LinkedIn 403 while reading the post's reactions: "
-                f"{self.http.error_text(response)}; a member's token cannot read reactions, "
-                "comments or statistics (r_member_social is granted to few apps), only a "
-                "page's token can"
+                _(
+                    "LinkedIn 403 while reading the post's reactions: {words}; a member's token "
+                    "cannot read reactions, comments or statistics (r_member_social is granted "
+                    "to few apps), only a page's token can"
+                ).format(words=self.http.error_text(response))
             )
-        self._raise_for(response, "reading the post's reactions and comments", attempts=0)
+        self._raise_for(
+            response,
+            N_("LinkedIn {code} while reading the post's reactions and comments: {words}"),
+            attempts=0,
+        )
         data = answer_json(response, "LinkedIn")
         likes, comments = data.get("likesSummary"), data.get("commentsSummary")
         counts = read_counts(
@@ -403,7 +441,11 @@ class LinkedInChannel:
             f"&{kind}=List({quote(urn, safe='')})"
         )
         response = self.http.send(HttpRequest("GET", url, headers=self._headers()))
-        self._raise_for(response, "reading the page's share statistics", attempts=0)
+        self._raise_for(
+            response,
+            N_("LinkedIn {code} while reading the page's share statistics: {words}"),
+            attempts=0,
+        )
         data = answer_json(response, "LinkedIn")
         elements = data.get("elements")
         first = elements[0] if isinstance(elements, list) and elements else {}
@@ -429,39 +471,52 @@ class LinkedInChannel:
         if cached is not None:
             return cached
         response = self.http.send(initialize_upload(self.channel))
-        self._raise_for(response, "starting the image upload", attempts=0)
+        self._raise_for(
+            response, N_("LinkedIn {code} while starting the image upload: {words}"), attempts=0
+        )
         try:
             value = response.json()["value"]
             upload_url, urn = str(value["uploadUrl"]), str(value["image"])
         except (ValueError, KeyError, TypeError):
-            raise TransientError("LinkedIn's initializeUpload answer had no uploadUrl") from None
+            raise TransientError(_("LinkedIn's initializeUpload answer had no uploadUrl")) from None
         put = HttpRequest("PUT", upload_url, headers={"Content-Type": image.mime})
         response = self.http.send(put, data=image.content)
-        self._raise_for(response, "uploading the image", attempts=0)
+        self._raise_for(
+            response, N_("LinkedIn {code} while uploading the image: {words}"), attempts=0
+        )
         self._images[key] = urn
         return urn
 
-    def _raise_for(self, response: Response, doing: str, *, attempts: int) -> str | None:
-        """Classify a refusal once; return the URN of an earlier attempt LinkedIn recognises."""
+    def _raise_for(self, response: Response, refusal: str, *, attempts: int) -> str | None:
+        """Classify a refusal once; return the URN of an earlier attempt LinkedIn recognises.
+        `refusal` is the sentence (marked with N_) that says what was being done."""
         code = response.status_code
         if code < 400:
             return None
         words = self.http.error_text(response)
-        what = f"LinkedIn {code} while {doing}: {words}"
+        what = _(refusal).format(code=code, words=words)
         if code == 401:
             raise AuthError(
-                f"{what}; {renew_hint(self.channel, self.token)} (LinkedIn tokens last 60 days)"
+                _("{refusal}; {hint} (LinkedIn tokens last 60 days)").format(
+                    refusal=what, hint=renew_hint(self.channel, self.token)
+                )
             )
         if code == 426:
             raise PermanentError(
-                f"{what}; LinkedIn no longer serves API version {self.version}: set api_version "
-                f"in [channels.{self.name}] to a recent month (YYYYMM)"
+                _(
+                    "{refusal}; LinkedIn no longer serves API version {version}: set api_version "
+                    "in [channels.{channel}] to a recent month (YYYYMM)"
+                ).format(refusal=what, version=self.version, channel=self.name)
             )
         if code == 422 and "DUPLICATE_POST" in response.text:
             found = _DUPLICATE.search(words) or _DUPLICATE.search(response.text)
             if found and attempts > 0:
                 return found.group(0)  # our earlier attempt went through
-            raise PermanentError(f"{what}; LinkedIn refuses a text it already has: change it")
+            raise PermanentError(
+                _("{refusal}; LinkedIn refuses a text it already has: change it").format(
+                    refusal=what
+                )
+            )
         if code == 429 or code >= 500:
             raise TransientError(what)  # LinkedIn sends no reset time: back off
         raise PermanentError(what)

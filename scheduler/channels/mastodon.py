@@ -13,6 +13,8 @@ from posts.campaign import ChannelConfig, Config
 from posts.claims import PostView
 from posts.confirming import Confirmation, Sent
 from posts.errors import AuthError, PermanentError, PublishError, RateLimitError, TransientError
+from posts.language import N_
+from posts.language import gettext as _
 from posts.publishing import Receipt
 from scheduler.channels.http import (
     USER_AGENT,
@@ -75,6 +77,7 @@ def upload_requests(post: PostView, channel: ChannelConfig, config: Config) -> l
 
 # What a status's reach is read as (GET /api/v1/statuses/:id), named as Mastodon names them.
 REACH_COUNTS = ("favourites_count", "reblogs_count", "replies_count")
+LOOKING = N_("Mastodon {code} while looking for the post: {words}")
 DEFAULT_LIMITS = (500, 23)  # max_characters, characters_reserved_per_url
 MEDIA_WAIT = 60.0  # seconds to wait for the server to process an image
 
@@ -119,7 +122,7 @@ class MastodonChannel:
         """Who the token posts as (verify_credentials). Mastodon tokens do not expire."""
         url = f"{self.instance}/api/v1/accounts/verify_credentials"
         response = self.http.send(HttpRequest("GET", url))
-        self._raise_for(response, "checking the token")
+        self._raise_for(response, N_("Mastodon {code} while checking the token: {words}"))
         data = _json(response)
         return {
             "account": f"@{data.get('acct')}",
@@ -133,7 +136,7 @@ class MastodonChannel:
         response = self.http.send(
             HttpRequest("GET", f"{self.instance}/api/v1/statuses/{remote_id}")
         )
-        self._raise_for(response, "reading the status's counts")
+        self._raise_for(response, N_("Mastodon {code} while reading the status's counts: {words}"))
         data = answer_json(response, "Mastodon")
         return read_counts(response, "Mastodon", {name: data.get(name) for name in REACH_COUNTS})
 
@@ -143,11 +146,13 @@ class MastodonChannel:
         media_ids = [self._upload(post)] if post.media_path else None
         request = build_request(post, self.channel, self.config, media_ids)
         response = self.http.send(request)
-        self._raise_for(response, "publishing")
+        self._raise_for(response, N_("Mastodon {code} while publishing: {words}"))
         data = _json(response)
         status_id = data.get("id")
         if not status_id:
-            raise TransientError(f"Mastodon answered {response.status_code} without a status id")
+            raise TransientError(
+                _("Mastodon answered {code} without a status id").format(code=response.status_code)
+            )
         url, note = network_url(data.get("url") or data.get("uri"))
         return Receipt(remote_id=str(status_id), url=url, note=note)
 
@@ -157,15 +162,20 @@ class MastodonChannel:
         """GET /api/v1/statuses/:id: there, or 404/410 (deleted, or never visible to us)."""
         url = f"{self.instance}/api/v1/statuses/{quote(post.remote_id, safe='')}"
         response = self.http.send(HttpRequest("GET", url))
-        shown = post.remote_url or f"status {post.remote_id}"
+        shown = post.remote_url or _("status {id}").format(id=post.remote_id)
         if response.status_code in (404, 410):
             return Confirmation(
-                False, f"Mastodon {response.status_code} for {shown}: removed, or never visible"
+                False,
+                _("Mastodon {code} for {post}: removed, or never visible").format(
+                    code=response.status_code, post=shown
+                ),
             )
-        self._raise_for(response, "reading the post back")
+        self._raise_for(response, N_("Mastodon {code} while reading the post back: {words}"))
         if str(_json(response).get("id")) != post.remote_id:
-            raise TransientError(f"Mastodon answered another status for {shown}")
-        return Confirmation(True, f"Mastodon shows {shown}")
+            raise TransientError(
+                _("Mastodon answered another status for {post}").format(post=shown)
+            )
+        return Confirmation(True, _("Mastodon shows {post}").format(post=shown))
 
     def find(self, post: PostView, since: datetime) -> Receipt | None:
         """The post among the account's 20 latest statuses: the same plain text, made after
@@ -173,16 +183,16 @@ class MastodonChannel:
         me = self.http.send(
             HttpRequest("GET", f"{self.instance}/api/v1/accounts/verify_credentials")
         )
-        self._raise_for(me, "looking for the post")
+        self._raise_for(me, LOOKING)
         account = quote(str(_json(me).get("id")), safe="")
         response = self.http.send(
             HttpRequest("GET", f"{self.instance}/api/v1/accounts/{account}/statuses?limit=20")
         )
-        self._raise_for(response, "looking for the post")
+        self._raise_for(response, LOOKING)
         try:
             statuses = response.json()
         except ValueError:
-            raise TransientError("Mastodon listed the account's statuses as non-JSON") from None
+            raise TransientError(_("Mastodon listed the account's statuses as non-JSON")) from None
         wanted = _words(post.body)
         for status in statuses if isinstance(statuses, list) else []:
             if not isinstance(status, dict) or not status.get("id"):
@@ -201,7 +211,7 @@ class MastodonChannel:
             files={"file": (image.name, image.content, image.mime)},
             data={"description": image.alt},
         )
-        self._raise_for(response, "uploading the image")
+        self._raise_for(response, N_("Mastodon {code} while uploading the image: {words}"))
         media = _json(response)
         media_id = str(media.get("id"))
         deadline = time.monotonic() + MEDIA_WAIT
@@ -210,23 +220,26 @@ class MastodonChannel:
         while response.status_code in (202, 206) or media.get("url") is None:
             if time.monotonic() > deadline:
                 raise TransientError(
-                    f"the image {image.name} was still processing after {MEDIA_WAIT:.0f} s"
+                    _("the image {name} was still processing after {seconds} s").format(
+                        name=image.name, seconds=f"{MEDIA_WAIT:.0f}"
+                    )
                 )
             time.sleep(1)
             response = self.http.send(
                 HttpRequest("GET", f"{self.instance}/api/v1/media/{media_id}")
             )
-            self._raise_for(response, "waiting for the image")
+            self._raise_for(response, N_("Mastodon {code} while waiting for the image: {words}"))
             media = _json(response)
         return media_id
 
-    def _raise_for(self, response: Response, doing: str) -> None:
-        """Classify a refusal once (DESIGN.md rule 4)."""
+    def _raise_for(self, response: Response, refusal: str) -> None:
+        """Classify a refusal once (DESIGN.md rule 4). `refusal` is the sentence (marked with
+        N_) that says what was being done: "Mastodon {code} while publishing: {words}"."""
         code = response.status_code
         if code < 400:
             return
         words = self.http.error_text(response)
-        what = f"Mastodon {code} while {doing}: {words}"
+        what = _(refusal).format(code=code, words=words)
         if code == 401:
             raise AuthError(f"{what}; {renew_hint(self.channel, self.token)}")
         if code == 429:
@@ -243,10 +256,14 @@ def _json(response: Response) -> dict[str, Any]:
         data = response.json()
     except ValueError:
         raise TransientError(
-            f"Mastodon answered {response.status_code} with a body that is not JSON"
+            _("Mastodon answered {code} with a body that is not JSON").format(
+                code=response.status_code
+            )
         ) from None
     if not isinstance(data, dict):
-        raise TransientError(f"Mastodon answered {response.status_code} with unexpected JSON")
+        raise TransientError(
+            _("Mastodon answered {code} with unexpected JSON").format(code=response.status_code)
+        )
     return data
 
 

@@ -40,10 +40,13 @@ from werkzeug.wrappers.response import Response as BaseResponse
 
 from posts.errors import InputError, NotFoundError, PostschedError
 from posts.images import image_kind
+from posts.language import current, ngettext, show_time
+from posts.language import gettext as _
 from posts.models import RETRYABLE, Post
 from posts.officer import AddRequest
-from posts.store import EDITABLE, MAX_ID, counted, id_range
+from posts.store import EDITABLE, MAX_ID, counted
 from posts.timing import format_instant
+from posts.typed_time import examples
 from scheduler.app import App
 from scheduler.commands.queue import QUEUE_ROWS
 from scheduler.overview import STATUSES, status_data
@@ -68,13 +71,17 @@ def hash_password(password: str) -> str:
 def require_password_hash(value: str | None) -> str:
     if not value:
         raise InputError(
-            "The web page has no password yet: run `postsched hash-password`, then put the hash "
-            "in [web] password_hash in config.toml or in $POSTSCHED_WEB_PASSWORD_HASH."
+            _(
+                "The web page has no password yet: run `postsched hash-password`, then put the "
+                "hash in [web] password_hash in config.toml or in $POSTSCHED_WEB_PASSWORD_HASH."
+            )
         )
     if not value.startswith(HASH_METHODS):
         raise InputError(
-            "[web] password_hash (or $POSTSCHED_WEB_PASSWORD_HASH) is not a hash that "
-            "`postsched hash-password` printed: it should start with scrypt: or pbkdf2:."
+            _(
+                "[web] password_hash (or $POSTSCHED_WEB_PASSWORD_HASH) is not a hash that "
+                "`postsched hash-password` printed: it should start with scrypt: or pbkdf2:."
+            )
         )
     return value
 
@@ -85,9 +92,11 @@ def session_key(value: str) -> bytes:
         return os.urandom(32)
     if len(value) < MIN_SECRET_KEY:
         raise InputError(
-            f"$POSTSCHED_WEB_SECRET_KEY is too short to sign sessions: give at least "
-            f"{MIN_SECRET_KEY} random characters (python3 -c 'import secrets; "
-            "print(secrets.token_urlsafe(32))' prints some)."
+            _(
+                "$POSTSCHED_WEB_SECRET_KEY is too short to sign sessions: give at least "
+                "{count} random characters (python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))' prints some)."
+            ).format(count=MIN_SECRET_KEY)
         )
     return value.encode()
 
@@ -124,8 +133,11 @@ def create_app(
         WTF_CSRF_SSL_STRICT=False,  # plain HTTP on loopback has no Referer check to make
         MAX_CONTENT_LENGTH=MAX_BODY,
     )
-    install(web, settings, listening)  # proxy headers, Secure cookie, Host check: first
+    # The language is chosen first (it reads a header and changes nothing), so that every
+    # refusal, the Host check's included, speaks the request's language; then the proxy
+    # headers, Secure cookie and Host check, before CSRF and the login check.
     install_language(web, a.config)
+    install(web, settings, listening)
     CSRFProtect(web)
     from scheduler.web.connect import connect_pages
 
@@ -133,28 +145,36 @@ def create_app(
     from scheduler.web.reach import reach_pages
 
     web.register_blueprint(reach_pages(a))
-    _ = a.officer  # open the database (and check its schema) now, not at the first request
+    _opened = a.officer  # open the database (and check its schema) now, not at the first request
     tz = a.config.campaign.timezone
 
     # helpers shared by the templates ---------------------------------------------------
 
     def show(value: datetime | None) -> str:
+        """An instant for a person: the one way the page writes one, in the current language."""
+        return show_time(value, tz)
+
+    def iso(value: datetime | None) -> str:
+        """An instant for a program (the CSV export): ISO 8601 with the campaign's offset."""
         return format_instant(value, tz) or ""
 
-    def show_short(value: datetime | None) -> str:
-        return value.astimezone(tz).strftime("%a %d %b %Y, %H:%M") if value else ""
-
     def local_input(value: datetime | None) -> str:
-        return value.astimezone(tz).strftime("%Y-%m-%dT%H:%M") if value else ""
+        """An instant as a time field holds it: the current language's typed form, which
+        posts.timing.parse_instant reads back ("07/01/2027 09:30", "2027-01-07 09:30")."""
+        return typed_form(value, tz)
 
     @web.context_processor
     def _context() -> dict[str, Any]:
         return {
             "campaign": a.config.campaign,
             "config": a.config,
+            "show_time": show,
+            # the names the templates used before there was one formatter: the same one
             "show": show,
-            "show_short": show_short,
+            "show_short": show,
             "local_input": local_input,
+            "time_placeholder": time_placeholder(),
+            "time_examples": examples(current()),
             "statuses": STATUSES,
             "channels": list(a.config.channels),
             "tz_name": str(tz),
@@ -178,13 +198,14 @@ def create_app(
             flash(ended, "error")
         if request.method == "GET":
             return redirect(url_for("login", next=request.full_path.rstrip("?")))
-        return Response("Log in first: nothing was changed.\n", 403, mimetype="text/plain")
+        refusal = _("Log in first: nothing was changed.")
+        return Response(f"{refusal}\n", 403, mimetype="text/plain")
 
     @web.after_request
     def _headers(response: Response) -> Response:
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; img-src 'self' data:; form-action 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'"
+            "frame-ancestors 'none'; base-uri 'none'"  # untranslated: a header
         )
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
@@ -193,7 +214,7 @@ def create_app(
 
     @web.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> tuple[str, int]:
-        message = (
+        message = _(
             "This form did not come from postsched's own page, or the session it came from has "
             "ended; nothing was changed. Reload the page and try again."
         )
@@ -205,19 +226,21 @@ def create_app(
 
     @web.errorhandler(400)
     def _bad_request(error: Any) -> tuple[str, int]:
-        message = getattr(error, "description", "") or "The request could not be read."
-        if not message.endswith((".", "?")) or "browser (or proxy)" in message:
-            message = "The request could not be read; nothing was changed."
+        message = getattr(error, "description", "") or _("The request could not be read.")
+        # werkzeug's own description, in English: "The browser (or proxy) sent a request..."
+        werkzeugs = "browser (or proxy)"  # untranslated: werkzeug's words, matched
+        if not message.endswith((".", "?")) or werkzeugs in message:
+            message = _("The request could not be read; nothing was changed.")
         return render_template("error.html", message=message), 400
 
     @web.errorhandler(404)
     def _no_page(error: Exception) -> tuple[str, int]:
-        return render_template("error.html", message="There is no such page."), 404
+        return render_template("error.html", message=_("There is no such page.")), 404
 
     @web.errorhandler(500)
     def _bug(error: Exception) -> tuple[str, int]:
         # Flask has logged the traceback on stderr (the service's journal).
-        message = (
+        message = _(
             "Something went wrong inside postsched; the details are in the server's log. "
             "Whatever this request was changing was either done whole or not at all."
         )
@@ -240,7 +263,7 @@ def create_app(
                 session.update(sessions.open(password_hash))
                 session.permanent = True
                 return redirect(target)
-            flash("Wrong password.", "error")
+            flash(_("Wrong password."), "error")
             return render_template("login.html", next=target), 401
         return render_template("login.html", next=target)
 
@@ -248,7 +271,7 @@ def create_app(
     def logout() -> Redirect:
         sessions.close(session.get("sid"))  # a copy of the cookie opens nothing any more
         session.clear()
-        flash("Logged out.", "info")
+        flash(_("Logged out."), "info")
         return redirect(url_for("login"))
 
     # reading -----------------------------------------------------------------------------
@@ -272,7 +295,12 @@ def create_app(
         campaigns = a.campaign_names()
         campaign = request.args.get("campaign") or None
         if campaign is not None and campaign not in campaigns:
-            flash(f"There is no campaign {campaign!r}: showing every campaign's posts.", "error")
+            flash(
+                _("There is no campaign {campaign!r}: showing every campaign's posts.").format(
+                    campaign=campaign
+                ),
+                "error",
+            )
             campaign = None
         limit = queue_limit(request.args)
         posts = a.store.list_posts(wanted, channel, campaign=campaign, limit=limit)
@@ -350,7 +378,11 @@ def create_app(
         channel = a.require_channel(filters["channel"]) if filters["channel"] else None
         status = filters["status"] or None
         if status is not None and status not in STATUSES:
-            raise InputError(f"There is no status {status!r} (statuses: {', '.join(STATUSES)}).")
+            raise InputError(
+                _("There is no status {status!r} (statuses: {statuses}).").format(
+                    status=status, statuses=", ".join(STATUSES)
+                )
+            )
         return a.store.events(since=since, channel=channel, status=status)
 
     @web.get("/status")
@@ -426,14 +458,14 @@ def create_app(
         from scheduler.exchange import csv_bytes, csv_delimiter, posts_csv
 
         delimiter = csv_delimiter(a.config.campaign.language)
-        content = csv_bytes(posts_csv(a.store.list_posts(STATUSES), show, delimiter))
+        content = csv_bytes(posts_csv(a.store.list_posts(STATUSES), iso, delimiter))
         return download(content, f"{a.config.campaign.name}.csv", "text/csv")
 
     # changing ----------------------------------------------------------------------------
 
     def warn(message: str) -> None:
         """A campaign rule a hand-set time breaks: saved all the same, and said on the next page."""
-        flash(f"Warning: {message}", "warning")
+        flash(_("Warning: {message}").format(message=message), "warning")
 
     def act(verb: Callable[[], str | None], *, back: str) -> Redirect:
         """Run a verb; its sentence (or its refusal's) becomes the next page's message."""
@@ -451,7 +483,7 @@ def create_app(
         try:
             return [int(value) for value in raw]
         except ValueError:
-            abort(400, "Post ids are whole numbers, such as 12.")
+            abort(400, _("Post ids are whole numbers, such as 12."))
 
     @web.post("/approve")
     def approve() -> Redirect:
@@ -463,11 +495,12 @@ def create_app(
             else:
                 ids = chosen_ids()
                 if not ids:
-                    return "Tick at least one post to approve."
+                    return _("Tick at least one post to approve.")
             posts = a.store.approve(ids, now=a.now(), campaign=campaign)
             if not posts:
-                return "No draft to approve."
-            return f"{counted(len(posts))} approved.{late_note(posts)}"
+                return _("No draft to approve.")
+            approved = ngettext("{count} post approved.", "{count} posts approved.", len(posts))
+            return approved.format(count=len(posts)) + late_note(posts)
 
         return act(verb, back=url_for("queue"))
 
@@ -476,16 +509,16 @@ def create_app(
         late = [str(p.id) for p in posts if p.due_at < now]
         if not late:
             return ""
-        return (
-            f" Already past their due time: {', '.join(late)}; the daemon marks them "
+        return " " + _(
+            "Already past their due time: {ids}; the daemon marks them "
             "missed after the grace period unless you change their time or retry them."
-        )
+        ).format(ids=", ".join(late))
 
     @web.post("/cancel")
     def cancel() -> str | Redirect:
         ids = chosen_ids()
         if not ids:
-            flash("Tick at least one post to cancel.", "error")
+            flash(_("Tick at least one post to cancel."), "error")
             return redirect(safe_next(request.form.get("next"), url_for("queue")))
         if request.form.get("confirmed") != "yes":
             try:
@@ -499,7 +532,8 @@ def create_app(
 
         def verb() -> str:
             posts = a.store.cancel(ids, now=a.now())
-            return f"{counted(len(posts))} cancelled."
+            cancelled = ngettext("{count} post cancelled.", "{count} posts cancelled.", len(posts))
+            return cancelled.format(count=len(posts))
 
         return act(verb, back=url_for("queue"))
 
@@ -526,12 +560,12 @@ def create_app(
                 # "Save and approve": what was typed is saved first, then the post approved; a
                 # refused edit above approves nothing and shows the form again as typed.
                 approved = a.store.approve([post_id], now=a.now())
-                done = "edited and approved" if changed else "approved"
-                flash(f"Post {post_id} {done}.{late_note(approved)}", "info")
+                done = _("Post {id} edited and approved.") if changed else _("Post {id} approved.")
+                flash(done.format(id=post_id) + late_note(approved), "info")
             elif changed:
-                flash(f"Post {post_id} edited.", "info")
+                flash(_("Post {id} edited.").format(id=post_id), "info")
             else:
-                flash("Nothing to change: the text and the time are as they were.", "info")
+                flash(_("Nothing to change: the text and the time are as they were."), "info")
             for note in notes:  # "edited" never hides that the daemon will hold it
                 warn(note)
         except PostschedError as exc:
@@ -551,7 +585,7 @@ def create_app(
             at_text = request.form.get("at", "").strip()
             at = a.parse_time(at_text) if at_text else None
             a.officer_of_post(post_id).retry(post_id, a.now(), at=at, warn=warn)
-            return f"Post {post_id} scheduled again."
+            return _("Post {id} scheduled again.").format(id=post_id)
 
         return act(verb, back=url_for("post", post_id=post_id))
 
@@ -569,7 +603,8 @@ def create_app(
                 path.unlink(missing_ok=True)
             flash(str(exc), "error")
             return render_template("new.html", form=form, phases=phases()), 400
-        flash(f"Post {item.id} queued on {item.channel} for {show(item.due_at)}.", "info")
+        queued = _("Post {id} queued on {channel} for {time}.")
+        flash(queued.format(id=item.id, channel=item.channel, time=show(item.due_at)), "info")
         for note in notes:
             warn(note)
         return redirect(url_for("post", post_id=item.id))
@@ -586,12 +621,15 @@ def create_app(
         channel = a.require_channel(form.get("channel", ""))
         at_text = given("at")
         if at_text is None:
-            raise InputError("Give the post's time.")
+            raise InputError(_("Give the post's time."))
         expires = given("link_expires")
         subject = given("subject")
         if subject is not None and len(subject.splitlines()) > 1:
             raise InputError(
-                "The subject is one line, such as article or course:<key>: remove its line breaks."
+                _(
+                    "The subject is one line, such as article or course:<key>: remove its "
+                    "line breaks."
+                )
             )
         return AddRequest(
             channel=channel,
@@ -612,7 +650,9 @@ def create_app(
         data = upload.read()
         kind = image_kind(data[:16])
         if kind is None:  # told by its first bytes, whatever its name says
-            raise InputError(f"{upload.filename} is not a PNG, JPEG, GIF or WebP image.")
+            raise InputError(
+                _("{file} is not a PNG, JPEG, GIF or WebP image.").format(file=upload.filename)
+            )
         suffix = ".jpg" if kind == "jpeg" else f".{kind}"
         folder = a.config.web.uploads or Path("uploads")
         try:
@@ -622,7 +662,11 @@ def create_app(
                 target.write_bytes(data)
                 kept.append(target)
         except OSError as exc:
-            raise InputError(f"The image cannot be kept in {folder}: {exc.strerror}.") from None
+            raise InputError(
+                _("The image cannot be kept in {folder}: {reason}.").format(
+                    folder=folder, reason=exc.strerror
+                )
+            ) from None
         return target
 
     @web.post("/plan")
@@ -638,40 +682,78 @@ def create_app(
 
     @web.post("/import")
     def import_csv() -> Redirect:
-        from scheduler.exchange import parse_posts_csv, skipped_rows
+        from scheduler.exchange import parse_posts_csv
 
         def verb() -> str:
             upload = request.files.get("csv")
             if upload is None or not upload.filename:
-                raise InputError("Choose a CSV file to import.")
+                raise InputError(_("Choose a CSV file to import."))
             try:
                 text = upload.read().decode("utf-8")
             except UnicodeDecodeError:
                 raise InputError(
-                    f"{upload.filename} is not UTF-8 text: save it from the spreadsheet as "
-                    "CSV UTF-8."
+                    _(
+                        "{file} is not UTF-8 text: save it from the spreadsheet as CSV UTF-8."
+                    ).format(file=upload.filename)
                 ) from None
             rows = parse_posts_csv(text, upload.filename, a.parse_time, channels=a.config.channels)
             for label, row in rows:
                 if row.image is not None:
                     raise InputError(
-                        f"{label}: the image column names a file on the server, which the web "
-                        "page does not read; add image posts with New post, or import this "
-                        "file with `postsched import --csv` on the server."
+                        _(
+                            "{row}: the image column names a file on the server, which the web "
+                            "page does not read; add image posts with New post, or import this "
+                            "file with `postsched import --csv` on the server."
+                        ).format(row=label)
                     )
             posts = a.officer.add_many(rows, a.now(), warn=warn)
-            skipped = (
-                f" Skipped {skipped_rows(len(rows.skipped))} no longer draft or scheduled."
-                if rows.skipped
-                else ""
-            )
-            return (
-                f"{counted(len(posts))} queued from {upload.filename} ({id_range(posts)}).{skipped}"
-            )
+            queued = ngettext(
+                "{count} post queued from {file} (id {ids}).",
+                "{count} posts queued from {file} (ids {ids}).",
+                len(posts),
+            ).format(count=len(posts), file=upload.filename, ids=ids_of(posts))
+            if rows.skipped:
+                skipped = ngettext(
+                    "Skipped {count} row of a post no longer draft or scheduled.",
+                    "Skipped {count} rows of posts no longer draft or scheduled.",
+                    len(rows.skipped),
+                ).format(count=len(rows.skipped))
+                queued = f"{queued} {skipped}"
+            return queued
 
         return act(verb, back=url_for("exchange"))
 
     return web
+
+
+# How a time field holds an instant, per language (Babel pattern, and what the empty field
+# shows): the form a person of that language types, which posts/typed_time.py reads back.
+TYPED_FORMS = {
+    "fr": ("dd/MM/y HH:mm", "jj/mm/aaaa hh:mm"),  # untranslated: a pattern, a shape
+    "en": ("yyyy-MM-dd HH:mm", "YYYY-MM-DD HH:MM"),  # untranslated: a pattern, a shape
+}
+
+
+def typed_form(value: datetime | None, tz: Any) -> str:
+    """`value` in the campaign's time zone as the current language types a time."""
+    if value is None:
+        return ""
+    from babel.dates import format_datetime
+
+    pattern = TYPED_FORMS.get(current(), TYPED_FORMS["en"])[0]
+    return format_datetime(value.astimezone(tz), pattern, locale=current())
+
+
+def time_placeholder() -> str:
+    """What an empty time field shows: the shape of the form typed_form writes."""
+    return TYPED_FORMS.get(current(), TYPED_FORMS["en"])[1]
+
+
+def ids_of(posts: list[Post]) -> str:
+    """ "12" or "12-15": the posts an import just inserted, in id order."""
+    if len(posts) == 1:
+        return str(posts[0].id)
+    return f"{posts[0].id}-{posts[-1].id}"
 
 
 def queue_limit(args: Any) -> int | None:
@@ -744,4 +826,8 @@ def make_server(
             **proxy,
         )
     except OSError as exc:
-        raise InputError(f"Cannot listen on {host}:{port}: {exc.strerror}.") from None
+        raise InputError(
+            _("Cannot listen on {host}:{port}: {reason}.").format(
+                host=host, port=port, reason=exc.strerror
+            )
+        ) from None

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from html import escape
 
+from posts.language import gettext as _
+from posts.language import ngettext, show_day
 from posts.reach_report import PostReach, Total
 
 # Colour-blind-safe (Okabe-Ito), darker shades first so dots read on white.
@@ -37,14 +39,23 @@ def describe(posts: Sequence[PostReach], phases: Sequence[Total]) -> str:
     """The chart in one sentence, for a screen reader."""
     dots = plotted(posts)
     if not dots:
-        return "No published post has figures yet."
+        return _("No published post has figures yet.")
     best = max(dots, key=lambda p: p.interactions)
     per_phase = "; ".join(f"{t.key} {t.interactions}" for t in phases)
-    return (
-        f"{len(dots)} published {'post' if len(dots) == 1 else 'posts'} with figures, from 0 to "
-        f"{best.interactions} interactions "
-        f"(the most: post {best.id} on {best.channel}). Interactions per phase: {per_phase}. "
-        "The table below gives every figure."
+    return ngettext(
+        "{count} published post with figures, from 0 to {most} interactions "
+        "(the most: post {id} on {channel}). Interactions per phase: {per_phase}. "
+        "The table below gives every figure.",
+        "{count} published posts with figures, from 0 to {most} interactions "
+        "(the most: post {id} on {channel}). Interactions per phase: {per_phase}. "
+        "The table below gives every figure.",
+        len(dots),
+    ).format(
+        count=len(dots),
+        most=best.interactions,
+        id=best.id,
+        channel=best.channel,
+        per_phase=per_phase,
     )
 
 
@@ -62,13 +73,14 @@ def reach_svg(
     bars_top = TOP + PLOT_HEIGHT + 60
     height = bars_top + 24 + max(len(phases), 1) * (BAR_HEIGHT + BAR_GAP) + 8
     label = describe(posts, phases)
+    title = _("Reach: interactions of each post over time, and per phase")
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {height}" '
         f'width="100%" role="img" aria-label="{escape(label)}" '
         'aria-describedby="chart-desc" font-family="system-ui, sans-serif" '
-        'font-size="13">',
-        '<title id="chart-title">Reach: interactions of each post over time, and per phase</title>',
-        f'<desc id="chart-desc">{escape(label)}</desc>',
+        'font-size="13">',  # untranslated: SVG markup
+        f'<title id="chart-title">{escape(title)}</title>',  # untranslated: SVG markup
+        f'<desc id="chart-desc">{escape(label)}</desc>',  # untranslated: SVG markup
     ]
     out += _legend(colours, [p.channel for p in dots])
     out += _scatter(dots, colours, tz)
@@ -83,7 +95,7 @@ def _legend(colours: dict[str, str], shown: Sequence[str]) -> list[str]:
     for name, colour in colours.items():
         if name not in shown:
             continue
-        parts.append(f'<circle cx="{x + 6}" cy="18" r="6" fill="{colour}"/>')
+        parts.append(f'<circle cx="{x + 6}" cy="18" r="6" fill="{colour}"/>')  # untranslated: SVG
         parts.append(f'<text x="{x + 16}" y="22">{escape(name)}</text>')
         x += 30 + 8 * len(name)
     parts.append("</g>")
@@ -92,17 +104,18 @@ def _legend(colours: dict[str, str], shown: Sequence[str]) -> list[str]:
 
 def _scatter(dots: Sequence[PostReach], colours: dict[str, str], tz: tzinfo) -> list[str]:
     bottom, right = TOP + PLOT_HEIGHT, WIDTH - RIGHT
+    axis = escape(_("interactions"))
     parts = [
         '<g class="axes" stroke="#5b6570">',
         f'<line x1="{LEFT}" y1="{bottom}" x2="{right}" y2="{bottom}"/>',
         f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{bottom}"/>',
         "</g>",
-        f'<text x="12" y="{TOP - 8}" fill="#5b6570">interactions</text>',
+        f'<text x="12" y="{TOP - 8}" fill="#5b6570">{axis}</text>',
     ]
     if not dots:
+        nothing = escape(_("No published post has figures yet."))
         parts.append(
-            f'<text x="{LEFT + 12}" y="{TOP + PLOT_HEIGHT / 2}" fill="#5b6570">'
-            "No published post has figures yet.</text>"
+            f'<text x="{LEFT + 12}" y="{TOP + PLOT_HEIGHT / 2}" fill="#5b6570">{nothing}</text>'
         )
         return parts
     times = [p.published_at.timestamp() for p in dots if p.published_at is not None]
@@ -131,29 +144,35 @@ def _scatter(dots: Sequence[PostReach], colours: dict[str, str], tz: tzinfo) -> 
         parts.append(
             f'<text x="{right}" y="{bottom + 18}" text-anchor="end">{_day(end, tz)}</text>'
         )
+    published = escape(_("published"))  # the time axis: when each post was published
     parts.append(
         f'<text x="{(LEFT + right) / 2}" y="{bottom + 36}" text-anchor="middle" '
-        'fill="#5b6570">published</text>'
+        f'fill="#5b6570">{published}</text>'
     )
     parts.append('<g class="dots">')
     for post in dots:
         assert post.published_at is not None
-        tip = (
-            f"post {post.id}, {post.channel}, {post.subject}, {post.phase}, "
-            f"{_day(post.published_at, tz)}: {post.interactions} interactions"
+        tip = _("post {id}, {channel}, {subject}, {phase}, {day}: {count} interactions").format(
+            id=post.id,
+            channel=post.channel,
+            subject=post.subject,
+            phase=post.phase,
+            day=_day(post.published_at, tz),
+            count=post.interactions,
         )
         parts.append(
             f'<circle class="dot" data-post="{post.id}" cx="{x_of(post.published_at):.1f}" '
             f'cy="{y_of(post.interactions):.1f}" r="6" fill="{colours[post.channel]}" '
-            f'fill-opacity="0.85"><title>{escape(tip)}</title></circle>'
+            f'fill-opacity="0.85"><title>{escape(tip)}</title></circle>'  # untranslated: SVG
         )
     parts.append("</g>")
     return parts
 
 
 def _bars(phases: Sequence[Total], top: int) -> list[str]:
+    heading = escape(_("Interactions per phase"))
     parts = [
-        f'<text x="12" y="{top}" font-weight="bold">Interactions per phase</text>',
+        f'<text x="12" y="{top}" font-weight="bold">{heading}</text>',
         '<g class="bars">',
     ]
     most = max([1, *(t.interactions for t in phases)])
@@ -167,11 +186,13 @@ def _bars(phases: Sequence[Total], top: int) -> list[str]:
             f'<text x="{x - 8}" y="{y + BAR_HEIGHT - 6}" text-anchor="end">{escape(total.key)}'
             "</text>"
         )
+        tip = _("{phase}: {interactions} interactions, {posts} posts").format(
+            phase=total.key, interactions=total.interactions, posts=total.posts
+        )
         parts.append(
             f'<rect class="bar" data-phase="{escape(total.key)}" x="{x}" y="{y}" '
-            f'width="{width:.1f}" height="{BAR_HEIGHT}" fill="#1f5fa8">'
-            f"<title>{escape(total.key)}: {total.interactions} interactions, "
-            f"{total.posts} posts</title></rect>"
+            f'width="{width:.1f}" height="{BAR_HEIGHT}" fill="#1f5fa8">'  # untranslated: SVG
+            f"<title>{escape(tip)}</title></rect>"
         )
         parts.append(
             f'<text x="{x + width + 6:.1f}" y="{y + BAR_HEIGHT - 6}">{total.interactions}</text>'
@@ -181,4 +202,4 @@ def _bars(phases: Sequence[Total], top: int) -> list[str]:
 
 
 def _day(moment: datetime, tz: tzinfo) -> str:
-    return moment.astimezone(tz).strftime("%d %b %Y")
+    return show_day(moment.astimezone(tz).date())

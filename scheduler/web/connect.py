@@ -16,6 +16,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from werkzeug.wrappers.response import Response
 
 from posts.errors import PostschedError
+from posts.language import gettext as _
 from scheduler.app import App
 from scheduler.connect import (
     Connected,
@@ -60,8 +61,10 @@ def connect_pages(a: App) -> Blueprint:
         kept = session.pop("connect", None)
         if not isinstance(kept, dict):
             return back(
-                "This answer does not belong to a connect started from this page (or the page "
-                "was restarted since); nothing was stored. Press Connect again.",
+                _(
+                    "This answer does not belong to a connect started from this page (or the page "
+                    "was restarted since); nothing was stored. Press Connect again."
+                ),
                 "error",
             )
         pending = Pending(**kept)
@@ -75,7 +78,7 @@ def connect_pages(a: App) -> Blueprint:
         except PostschedError as exc:
             return back(str(exc), "error")
         now = time.monotonic()
-        for key in [k for k, (at, _) in waiting.items() if now - at > CHOICE_LIFETIME]:
+        for key in [k for k, (at, _connected) in waiting.items() if now - at > CHOICE_LIFETIME]:
             del waiting[key]
         key = secrets.token_urlsafe(16)
         waiting[key] = (now, connected)
@@ -87,7 +90,7 @@ def connect_pages(a: App) -> Blueprint:
         key = session.pop("connect_choice", None)
         found = waiting.pop(str(key), None)
         if found is None or time.monotonic() - found[0] > CHOICE_LIFETIME:
-            return back("This choice came too late or twice; nothing was stored.", "error")
+            return back(_("This choice came too late or twice; nothing was stored."), "error")
         try:
             return saved(found[1], request.form.get("author") or "")
         except PostschedError as exc:
@@ -99,6 +102,8 @@ def connect_pages(a: App) -> Blueprint:
             message = disconnect_channel(a.config, name)
         except PostschedError as exc:
             return back(str(exc), "error")
-        return back(message, "error" if "not revoked" in message else "info")
+        # The same sentence disconnect_channel says when the network revoked the token.
+        revoked = _("{name}: the token is revoked and forgotten.").format(name=name)
+        return back(message, "info" if message == revoked else "error")
 
     return pages

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, render_template, request
 from markupsafe import Markup
 
+from posts.language import gettext as _
 from posts.reach_report import best_and_worst, figures, read_reach, totals
 from scheduler.app import App
 from scheduler.commands.report import member_notes
@@ -20,7 +21,12 @@ def reach_pages(a: App) -> Blueprint:
         campaigns = a.campaign_names()
         campaign = request.args.get("campaign") or None
         if campaign is not None and campaign not in campaigns:
-            flash(f"There is no campaign {campaign!r}: showing every campaign's posts.", "error")
+            flash(
+                _("There is no campaign {campaign!r}: showing every campaign's posts.").format(
+                    campaign=campaign
+                ),
+                "error",
+            )
             campaign = None
         posts = read_reach(a.store, campaign=campaign, since=None)
         by_subject = totals(posts, lambda p: p.subject)

@@ -31,6 +31,8 @@ from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from posts.campaign import WebSettings
+from posts.language import gettext as _
+from posts.language import ngettext
 
 Clock = Callable[[], float]
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -77,13 +79,15 @@ class Sessions:
         with self._lock:
             started = self._started.get(sid)
         if started is None:
-            return "Your session has ended (logged out, or the server restarted); log in again."
+            return _("Your session has ended (logged out, or the server restarted); log in again.")
         if cookie.get("pw") != digest(password_hash):
             self.close(sid)
-            return "The password has changed since this session began; log in again."
+            return _("The password has changed since this session began; log in again.")
         if self.clock() - started >= self.seconds:
             self.close(sid)
-            return f"Your session ended {hours(self.lifetime)} after you logged in; log in again."
+            return _("Your session ended {span} after you logged in; log in again.").format(
+                span=hours(self.lifetime)
+            )
         return None
 
     def close(self, sid: object) -> None:
@@ -94,12 +98,12 @@ class Sessions:
 def hours(span: timedelta) -> str:
     seconds = int(span.total_seconds())
     if seconds % 3600 == 0:
-        n, unit = seconds // 3600, "hour"
-    elif seconds % 60 == 0:
-        n, unit = seconds // 60, "minute"
-    else:
-        n, unit = seconds, "second"
-    return f"{n} {unit}{'s' if n != 1 else ''}"
+        n = seconds // 3600
+        return ngettext("{count} hour", "{count} hours", n).format(count=n)
+    if seconds % 60 == 0:
+        n = seconds // 60
+        return ngettext("{count} minute", "{count} minutes", n).format(count=n)
+    return ngettext("{count} second", "{count} seconds", seconds).format(count=seconds)
 
 
 class LoginThrottle:
@@ -156,10 +160,11 @@ class LoginThrottle:
 
 def throttled_sentence(wait: int) -> str:
     minutes = max(1, math.ceil(wait / 60))
-    return (
-        "Too many wrong passwords were tried; logging in is paused, try again in "
-        f"{minutes} minute{'s' if minutes != 1 else ''}."
-    )
+    return ngettext(
+        "Too many wrong passwords were tried; logging in is paused, try again in {count} minute.",
+        "Too many wrong passwords were tried; logging in is paused, try again in {count} minutes.",
+        minutes,
+    ).format(count=minutes)
 
 
 def allowed_hosts(configured: Iterable[str], listening: str | None = None) -> frozenset[str]:
@@ -180,11 +185,15 @@ def host_name(header: str) -> str | None:
 def host_refusal(header: str, allowed: frozenset[str]) -> str | None:
     if host_name(header) in allowed:
         return None
-    shown = header if header.isprintable() and len(header) < 100 else "This host name"
-    return (
-        f"{shown!r} is not a name this postsched web page answers to: add it to [web] hosts in "
+    if not (header.isprintable() and len(header) < 100):
+        return _(
+            "This host name is not a name this postsched web page answers to: add it to "
+            "[web] hosts in config.toml if the page is meant to be reached by it."
+        )
+    return _(
+        "{host!r} is not a name this postsched web page answers to: add it to [web] hosts in "
         "config.toml if the page is meant to be reached by it."
-    )
+    ).format(host=header)
 
 
 def install(web: Flask, settings: WebSettings, listening: str | None) -> None:

@@ -21,6 +21,8 @@ from datetime import date, datetime, timedelta
 from babel.dates import format_date, get_day_names
 
 from posts.campaign import Config, link_deadline, link_end
+from posts.language import current
+from posts.language import gettext as _
 from posts.models import Post
 
 # Two years of weeks at most: a post typed in for 2099 must not draw a thousand weeks.
@@ -89,7 +91,7 @@ def endings(config: Config) -> list[Ending]:
 
 
 def holiday_names(country: str | None, language: str, first: date, last: date) -> dict[date, str]:
-    """The public holidays of `country` between two days, named in the campaign's language
+    """The public holidays of `country` between two days, named in `language` (the page's)
     where the holidays package has it (else in the country's own)."""
     if country is None:
         return {}
@@ -130,23 +132,24 @@ def build_timeline(
     # Every subject of the campaign: one without an `expires` is never over.
     subjects = sum((1 if c.article else 0) + len(c.courses) for c in (config, *others))
     starts = {c.campaign.start: c.campaign.name for c in others}
-    names = holiday_names(campaign.holidays, campaign.language, first, last)
+    language = current()  # the page's: day and month names, holidays and marks
+    names = holiday_names(campaign.holidays, language, first, last)
     weeks: list[list[Day]] = []
-    current = first
-    while current <= last:
+    shown = first
+    while shown <= last:
         week = []
-        for _ in range(7):
-            day = _day(current, by_day, today, config, ends, names, subjects)
-            if current in starts:
-                day.marks.append(f"{starts[current]} starts")
+        for _weekday in range(7):
+            day = _day(shown, by_day, today, config, ends, names, subjects)
+            if shown in starts:
+                day.marks.append(_("{campaign} starts").format(campaign=starts[shown]))
             week.append(day)
-            current += timedelta(days=1)
+            shown += timedelta(days=1)
         weeks.append(week)
 
     def show_date(day: date, pattern: str) -> str:
-        return format_date(day, pattern, locale=campaign.language)
+        return format_date(day, pattern, locale=language)
 
-    day_names = get_day_names("abbreviated", locale=campaign.language)
+    day_names = get_day_names("abbreviated", locale=language)
     return Timeline(
         weeks,
         ends,
@@ -171,9 +174,9 @@ def _day(
     day = Day(current, sorted(by_day.get(current, []), key=lambda p: (p.due_at, p.id)))
     if current == today:
         day.classes.append("today")
-        day.marks.append("today")
+        day.marks.append(_("today"))
     if current == config.campaign.start:
-        day.marks.append("campaign starts")
+        day.marks.append(_("campaign starts"))
     if current.weekday() >= 5:
         day.classes.append("weekend")
     if current in holidays:
@@ -182,12 +185,17 @@ def _day(
     for ending in ends:
         if current == ending.deadline.date():
             day.classes.append("deadline")
-            day.marks.append(f"{ending.label}: last post by {ending.deadline:%H:%M}")
+            day.marks.append(
+                _("{subject}: last post by {time}").format(
+                    subject=ending.label,
+                    time=ending.deadline.strftime("%H:%M"),
+                )
+            )
         if current == ending.expires:
             day.classes.append("link-last-day")
-            day.marks.append(f"{ending.label}: last day")
+            day.marks.append(_("{subject}: last day").format(subject=ending.label))
         if current == ending.over:
-            day.marks.append(f"{ending.label}: over from today")
+            day.marks.append(_("{subject}: over from today").format(subject=ending.label))
         if current >= ending.over:
             day.over.append(ending.subject)
     if day.over:
