@@ -40,13 +40,13 @@ from werkzeug.wrappers.response import Response as BaseResponse
 
 from posts.errors import InputError, NotFoundError, PostschedError
 from posts.images import image_kind
+from posts.labels import event_label, status_label
 from posts.language import current, ngettext, show_time
 from posts.language import gettext as _
 from posts.models import RETRYABLE, Post
 from posts.officer import AddRequest
-from posts.store import EDITABLE, MAX_ID, counted
+from posts.store import EDITABLE, MAX_ID
 from posts.timing import format_instant
-from posts.typed_time import examples
 from scheduler.app import App
 from scheduler.commands.queue import QUEUE_ROWS
 from scheduler.overview import STATUSES, status_data
@@ -168,20 +168,17 @@ def create_app(
         return {
             "campaign": a.config.campaign,
             "config": a.config,
-            "show_time": show,
-            # the names the templates used before there was one formatter: the same one
-            "show": show,
-            "show_short": show,
+            "show": show,  # the one way the page writes an instant (posts.language.show_time)
+            "status_label": status_label,
+            "event_label": event_label,
             "local_input": local_input,
             "time_placeholder": time_placeholder(),
-            "time_examples": examples(current()),
             "statuses": STATUSES,
             "channels": list(a.config.channels),
             "tz_name": str(tz),
             "editable": {s.value for s in EDITABLE},
             "retryable": {s.value for s in RETRYABLE},
             "logged_in": sessions.refusal(session, password_hash) is None,
-            "counted": counted,
         }
 
     # security ----------------------------------------------------------------------------
