@@ -159,7 +159,7 @@ def test_a_time_typed_the_french_way_is_read_and_shown_back(
 
 
 def test_the_templates_are_given_the_time_fields_form(web: Flask) -> None:
-    template = "{{ time_placeholder }}|{{ local_input(when) }}|{{ show_time(when) }}"
+    template = "{{ time_placeholder }}|{{ local_input(when) }}|{{ show(when) }}"
     when = datetime(2027, 1, 7, 8, 30, tzinfo=UTC)
     with web.test_request_context("/", headers={"Accept-Language": "fr"}):
         web.preprocess_request()
