@@ -18,7 +18,8 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
 
@@ -178,7 +179,7 @@ def _delay(sent: Sent, rules: TickRules, now: datetime) -> timedelta:
 
 
 def _later(claims: Claims, sent: Sent, taken: datetime, when: datetime, why: str) -> None:
-    shown = show_time(when, claims.store.display_tz)
+    shown = show_time(when, cast(ZoneInfo, claims.store.display_tz))  # any tzinfo works
     log.warning(
         _("post {id}: read-back deferred to {time}: {why}").format(id=sent.id, time=shown, why=why)
     )

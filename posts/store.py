@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
@@ -521,7 +522,7 @@ class Store:
     # helpers -----------------------------------------------------------------------------
 
     def _show(self, instant: datetime) -> str:
-        return show_time(instant, self.display_tz)
+        return show_time(instant, cast(ZoneInfo, self.display_tz))  # any tzinfo works
 
     def _get(self, session: Session, post_id: int) -> Post:
         if not 0 < post_id <= MAX_ID:

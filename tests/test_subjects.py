@@ -166,9 +166,9 @@ def test_spring_courses_are_planned_only_before_each_deadline(spring: Path) -> N
     assert last_call["due_at"] == "2027-04-06T09:30:00+02:00"
     assert last_call["why"] == "last-call: 3 days before course outils's last day (9 April 2027)"
     promo = by_key["course:ethique/promo-2/mastodon"]
-    assert promo["why"].startswith("promotion 2 of 2 in turn, spread 11 January 2027 to 26 February 2027"), promo[
-        "why"
-    ]
+    assert promo["why"].startswith(
+        "promotion 2 of 2 in turn, spread 11 January 2027 to 26 February 2027"
+    ), promo["why"]
 
 
 def test_templates_get_the_course_s_own_deadline_and_sessions(spring: Path) -> None:
@@ -210,9 +210,7 @@ def test_the_publish_time_check_expires_a_course_post_after_its_deadline(spring:
     posts = app.store.list_posts(list(Status))
     ethique = [p for p in posts if p.subject == "course:ethique"]
     assert ethique and all(p.status == Status.EXPIRED for p in ethique)
-    assert all(
-        "stops working at Sat 27 Feb 2027, 00:00" in (p.last_error or "") for p in ethique
-    )
+    assert all("stops working at Sat 27 Feb 2027, 00:00" in (p.last_error or "") for p in ethique)
     assert all(p.published_at is None for p in posts)
 
 
