@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from posts.language import gettext as _
+
 Anchor = Literal["start", "expires"]
 
 
@@ -31,7 +33,9 @@ class Phase:
 
     def target_day(self, start: date, expires: date | None) -> date:
         base = start if self.anchor == "start" else expires
-        assert base is not None, "a phase anchored on expires needs its subject's expires"
+        assert base is not None, (
+            "a phase anchored on expires needs its subject's expires"  # untranslated: a bug
+        )
         return base + timedelta(days=self.offset.days)
 
 
@@ -96,7 +100,9 @@ class SubjectDates:
 
     @property
     def label(self) -> str:
-        return "the article" if self.subject == "article" else f"course {self.subject[7:]}"
+        if self.subject == "article":
+            return _("the article")
+        return _("course {key}").format(key=self.subject[7:])
 
 
 @dataclass(frozen=True)

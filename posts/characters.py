@@ -8,6 +8,7 @@ cannot store a NUL at all, and a carriage return forges lines in logs and calend
 from __future__ import annotations
 
 from posts.errors import InputError
+from posts.language import gettext as _
 
 KEPT = frozenset("\n\t")
 C0_NAMES = [
@@ -66,22 +67,27 @@ def first_control(text: str, kept: frozenset[str] = KEPT) -> tuple[int, str] | N
     return None
 
 
-def clean_text(text: str, what: str = "The text", kept: frozenset[str] = KEPT) -> str:
-    """The text with CR LF read as LF, or InputError naming its first other control character."""
+def clean_text(text: str, what: str | None = None, kept: frozenset[str] = KEPT) -> str:
+    """The text with CR LF read as LF, or InputError naming its first other control character
+    (`what` names the text in that sentence: "The text" when None)."""
     text = text.replace("\r\n", "\n")
     found = first_control(text, kept)
     if found is not None:
         where, char = found
         raise InputError(
-            f"{what} holds the control character {char_name(char)} at character {where}, which "
-            "networks refuse and databases may not store: remove it."
+            _(
+                "{what} holds the control character {char} at character {where}, which "
+                "networks refuse and databases may not store: remove it."
+            ).format(
+                what=_("The text") if what is None else what, char=char_name(char), where=where
+            )
         )
     return text
 
 
 def is_web_address(link: str) -> bool:
     """An http(s) address with no space or control character in it."""
-    scheme, _, rest = link.partition("://")
+    scheme, _sep, rest = link.partition("://")
     return (
         scheme.lower() in ("http", "https")
         and bool(rest)

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from posts.language import gettext as _
 from posts.models import ChannelState, Event, Heartbeat, Post, Status
 from posts.store import Store
 
@@ -120,7 +121,9 @@ class ClaimLostError(Exception):
     """A worker finished a post whose claim another worker had already settled as stale."""
 
     def __init__(self, post_id: int, worker: str):
-        super().__init__(f"post {post_id} is no longer claimed by {worker}")
+        super().__init__(
+            _("post {id} is no longer claimed by {worker}").format(id=post_id, worker=worker)
+        )
         self.post_id = post_id
         self.worker = worker
 
@@ -140,7 +143,7 @@ class Claims:
         with self.store.session() as session:
             row = session.get(Heartbeat, worker)
             if row is None:
-                host, _, rest = worker.partition(":")
+                host, _sep, rest = worker.partition(":")
                 pid = int(rest.split(":")[0]) if rest.split(":")[0].isdigit() else 0
                 session.add(
                     Heartbeat(worker=worker, host=host, pid=pid, started_at=now, last_tick_at=now)
@@ -436,9 +439,11 @@ class Claims:
             for post in stale:
                 claimed_at = post.claimed_at or post.updated_at
                 window = dedup.get(post.channel, timedelta(0))
-                was = f"left publishing by {post.claimed_by} at {self._show(claimed_at)}"
                 if now - claimed_at < window:
-                    detail = f"{was}; retrying with the same idempotency key"
+                    detail = _(
+                        "left publishing by {worker} at {time}; retrying with the same "
+                        "idempotency key"
+                    ).format(worker=post.claimed_by, time=self._show(claimed_at))
                     # The interrupted attempt counts: LinkedIn adopts a duplicate only after
                     # an earlier attempt of ours.
                     self._move(
@@ -454,10 +459,11 @@ class Claims:
                     )
                     status, event = Status.SCHEDULED, "reclaimed"
                 else:
-                    detail = (
-                        f"{was}; the network may or may not have it and can no longer "
-                        "deduplicate a retry: check it, then `retry` or leave it"
-                    )
+                    detail = _(
+                        "left publishing by {worker} at {time}; the network may or may not "
+                        "have it and can no longer deduplicate a retry: check it, then `retry` "
+                        "or leave it"
+                    ).format(worker=post.claimed_by, time=self._show(claimed_at))
                     self._move(
                         session, post.id, Status.PUBLISHING, Status.UNKNOWN, now, last_error=detail
                     )
@@ -487,7 +493,7 @@ class Claims:
         post, at, url = published.post, published.at, published.url
         detail = url or published.remote_id
         if published.note:
-            detail = f"{detail} ({published.note})"
+            detail = _("{address} ({note})").format(address=detail, note=published.note)
         self._finish(
             session,
             post,

@@ -18,12 +18,15 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
 
 from posts.claims import Claims, Outcome
 from posts.errors import AuthError, PermanentError, RateLimitError, TransientError
+from posts.language import gettext as _
+from posts.language import show_time
 from posts.models import Event, Post, Status
 
 if TYPE_CHECKING:
@@ -136,27 +139,35 @@ def _confirm_one(
         answer = channel.confirm(sent)
     except RateLimitError as exc:
         until = exc.retry_after or now + rules.backoff_base
-        claims.pause_channel(sent.channel, f"rate limited: {exc}", until, now)
+        claims.pause_channel(sent.channel, _("rate limited: {error}").format(error=exc), until, now)
         _later(claims, sent, taken, max(until, now + rules.backoff_base), f"{exc}")
         return None
     except AuthError as exc:
-        claims.pause_channel(sent.channel, f"authentication refused: {exc}", None, now)
+        claims.pause_channel(
+            sent.channel, _("authentication refused: {error}").format(error=exc), None, now
+        )
         _release(claims, sent, taken, now)
         return Outcome(sent.id, sent.channel, Status.PUBLISHED, "paused", str(exc), sent.remote_url)
     except TransientError as exc:
         _later(claims, sent, taken, now + _delay(sent, rules, now), str(exc))
         return None
     except PermanentError as exc:
-        detail = f"could not be read back: {exc}"
+        detail = _("could not be read back: {error}").format(error=exc)
         return _settle(claims, sent, taken, now, UNCONFIRMED, detail)
     except Exception as exc:  # an adapter bug: say so, stop asking, keep the tick going
-        log.exception("unexpected error confirming post %s", sent.id)
-        detail = f"could not be read back: unexpected {type(exc).__name__}: {exc}"
+        log.exception(_("unexpected error confirming post {id}").format(id=sent.id))
+        detail = _("could not be read back: unexpected {kind}: {error}").format(
+            kind=type(exc).__name__, error=exc
+        )
         return _settle(claims, sent, taken, now, UNCONFIRMED, detail)
     if answer.present:
-        detail = answer.detail or f"still there: {sent.remote_url or sent.remote_id}"
+        detail = answer.detail or _("still there: {address}").format(
+            address=sent.remote_url or sent.remote_id
+        )
         return _settle(claims, sent, taken, now, CONFIRMED, detail)
-    detail = answer.detail or f"{sent.remote_url or sent.remote_id} is no longer there"
+    detail = answer.detail or _("{address} is no longer there").format(
+        address=sent.remote_url or sent.remote_id
+    )
     return _settle(claims, sent, taken, now, VANISHED, detail)
 
 
@@ -168,8 +179,10 @@ def _delay(sent: Sent, rules: TickRules, now: datetime) -> timedelta:
 
 
 def _later(claims: Claims, sent: Sent, taken: datetime, when: datetime, why: str) -> None:
-    shown = when.astimezone(claims.store.display_tz).isoformat(timespec="seconds")
-    log.warning("post %s: read-back deferred to %s: %s", sent.id, shown, why)
+    shown = show_time(when, cast(ZoneInfo, claims.store.display_tz))  # any tzinfo works
+    log.warning(
+        _("post {id}: read-back deferred to {time}: {why}").format(id=sent.id, time=shown, why=why)
+    )
     with claims.store.session() as session:
         session.execute(
             update(Post).where(Post.id == sent.id, Post.confirm_at == taken).values(confirm_at=when)
@@ -178,7 +191,7 @@ def _later(claims: Claims, sent: Sent, taken: datetime, when: datetime, why: str
 
 def _release(claims: Claims, sent: Sent, taken: datetime, now: datetime) -> None:
     """Give the read back, due at once: it waits for its channel to be resumed."""
-    _later(claims, sent, taken, now, "its channel is paused")
+    _later(claims, sent, taken, now, _("its channel is paused"))
 
 
 def _settle(

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from posts.language import gettext as _
+
 
 class PostschedError(Exception):
     """Something the officer can act on; its message is one sentence."""
@@ -20,10 +22,15 @@ class TemplateError(PostschedError):
     """A template does not parse, uses an undefined variable, or breaks the sandbox."""
 
     def __init__(self, message: str, *, filename: str | None = None, lineno: int | None = None):
-        where = ""
-        if filename:
-            where = f"{filename}, line {lineno}: " if lineno else f"{filename}: "
-        super().__init__(f"{where}{message}")
+        if filename and lineno:
+            full = _("{filename}, line {lineno}: {message}").format(
+                filename=filename, lineno=lineno, message=message
+            )
+        elif filename:
+            full = _("{filename}: {message}").format(filename=filename, message=message)
+        else:
+            full = message
+        super().__init__(full)
         self.filename = filename
         self.lineno = lineno
 
@@ -37,7 +44,9 @@ class TooLongError(InputError):
 
     def __init__(self, what: str, length: int, limit: int, network: str):
         super().__init__(
-            f"{what} is {length} characters as {network} counts them, over its limit of {limit}."
+            _(
+                "{what} is {length} characters as {network} counts them, over its limit of {limit}."
+            ).format(what=what, length=length, network=network, limit=limit)
         )
         self.length = length
         self.limit = limit
@@ -47,7 +56,7 @@ class NotFoundError(PostschedError):
     """A post id that is not in the database."""
 
     def __init__(self, post_id: int):
-        super().__init__(f"There is no post with id {post_id}.")
+        super().__init__(_("There is no post with id {post_id}.").format(post_id=post_id))
         self.post_id = post_id
 
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from posts.errors import InputError
+from posts.language import gettext as _
 
 IMAGE_SIGNATURES = {
     b"\x89PNG\r\n\x1a\n": "png",
@@ -32,15 +33,21 @@ def check_image(path: Path, kinds: Sequence[str] = ANY_KIND) -> str:
     """The image's kind, or an InputError in one sentence: missing, unreadable, not an image
     of one of `kinds`."""
     if not path.is_file():
-        raise InputError(f"The image {path} does not exist.")
+        raise InputError(_("The image {path} does not exist.").format(path=path))
     try:
         with path.open("rb") as file:
             head = file.read(16)
     except OSError as exc:
-        raise InputError(f"The image {path} cannot be read: {exc.strerror}.") from None
+        raise InputError(
+            _("The image {path} cannot be read: {reason}.").format(path=path, reason=exc.strerror)
+        ) from None
     kind = image_kind(head)
     if kind is None or kind not in kinds:
         names = [KIND_NAMES[k] for k in kinds]
-        listed = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
-        raise InputError(f"{path} is not a {listed} image.")
+        listed = (
+            _("{kinds} or {last}").format(kinds=", ".join(names[:-1]), last=names[-1])
+            if len(names) > 1
+            else names[0]
+        )
+        raise InputError(_("{path} is not a {kinds} image.").format(path=path, kinds=listed))
     return kind

@@ -65,7 +65,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("postsched stores aware datetimes only")
+            raise ValueError(
+                "postsched stores aware datetimes only"  # untranslated: a programming error
+            )
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
@@ -152,7 +154,9 @@ class Post(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     events: Mapped[list[Event]] = relationship(
-        back_populates="post", order_by="Event.id", cascade="save-update, merge"
+        back_populates="post",
+        order_by="Event.id",
+        cascade="save-update, merge",  # untranslated: SQLAlchemy's option
     )
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from posts.errors import InputError, TooLongError
+from posts.language import gettext as _
 from posts.littletext import escape_little_text
 
 
@@ -38,29 +39,34 @@ class Network:
     def sent_label(self) -> str:
         """What `sent` is, for a person who would otherwise read its escapes as a fault."""
         if self.little_text:
-            return (
-                f"Text as {self.name}'s API receives it (little-text escaping: a backslash before "
+            return _(
+                "Text as {network}'s API receives it (little-text escaping: a backslash before "
                 "( ) @ and the other reserved characters; readers see it unescaped)"
-            )
-        return f"Text as {self.name} receives it"
+            ).format(network=self.name)
+        return _("Text as {network} receives it").format(network=self.name)
 
     def counting(self) -> str:
         """How `measure` counts, for a person reading a length against the limit."""
         if self.url_length is not None:
-            return (
-                f"counted as {self.name} counts: a link as {self.url_length}, "
+            return _(
+                "counted as {network} counts: a link as {link_length}, "
                 "@user@domain as @user, an emoji as 1"
-            )
+            ).format(network=self.name, link_length=self.url_length)
         if self.little_text:
-            return f"counted escaped, as {self.name} receives the commentary"
+            return _("counted escaped, as {network} receives the commentary").format(
+                network=self.name
+            )
         return ""
 
-    def check(self, text: str, what: str = "The text") -> int:
+    def check(self, text: str, what: str | None = None) -> int:
+        """The text's length as the network counts it, or InputError (`what` names the text in
+        the sentence: "The text" when None)."""
+        what = _("The text") if what is None else what
         length = self.measure(text)
         if length > self.limit:
             raise TooLongError(what, length, self.limit, self.name)
         if not text.strip():
-            raise InputError(f"{what} is empty.")
+            raise InputError(_("{what} is empty.").format(what=what))
         return length
 
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from babel.dates import format_date
-
 from posts.campaign import Config, link_end
 from posts.characters import clean_text, is_web_address
 from posts.errors import InputError
 from posts.images import check_image
+from posts.language import gettext as _
+from posts.language import show_date, show_time
 from posts.links import link_in
 from posts.models import RETRYABLE, Post
 from posts.networks import Network, network_for
@@ -66,7 +66,9 @@ class Officer:
 
     @property
     def store(self) -> Store:
-        assert self._store is not None, "this verb needs the database"
+        assert self._store is not None, (
+            "this verb needs the database"  # untranslated: a programming error
+        )
         return self._store
 
     @property
@@ -92,7 +94,7 @@ class Officer:
         if busy is None:
             busy = self.busy_slots(as_of)
         plan = plan_campaign(self.config, as_of, render, busy)
-        refuse_problems("the plan can be saved", find_problems(self.config, plan.posts))
+        refuse_problems(_("the plan can be saved"), find_problems(self.config, plan.posts))
         check_promises(self.config, plan.posts)
         return plan
 
@@ -131,7 +133,7 @@ class Officer:
             body = self.renderer.render(template, context)
             rendered.append(Rendered(replace(item, body=body), template))
         posts = [r.post for r in rendered]
-        refuse_problems("the templates can be used", find_problems(config, posts))
+        refuse_problems(_("the templates can be used"), find_problems(config, posts))
         check_promises(config, posts)
         return rendered
 
@@ -156,9 +158,11 @@ class Officer:
         new = self.prepare(request, now)
         breaks = self.rule_breaks(new.channel, new.due_at)
         if strict and breaks:
-            raise InputError(refusal(f"The new post on {new.channel}", breaks))
+            raise InputError(
+                refusal(_("The new post on {channel}").format(channel=new.channel), breaks)
+            )
         post = self.store.add_post(new, now=now)
-        _tell(warn, f"post {post.id}", breaks)
+        _tell(warn, _("post {id}").format(id=post.id), breaks)
         return post
 
     def add_many(
@@ -176,7 +180,7 @@ class Officer:
         known: dict[str, dict[str, int]] = {}  # each channel's texts, read once for the whole file
         checked: list[tuple[str, list[RuleBreak]]] = []
         earlier: dict[str, list[Neighbour]] = {}  # the rows above, per channel
-        stored = self._stored_neighbours(request for _, request in requests)
+        stored = self._stored_neighbours(request for _label, request in requests)
         for label, request in requests:
             try:
                 new = self.prepare(request, now, also_taken=taken, known=known)
@@ -185,16 +189,16 @@ class Officer:
                     new.channel, new.due_at, also=above, stored=stored.get(new.channel)
                 )
                 if strict and breaks:
-                    raise InputError(refusal("the post", breaks))
+                    raise InputError(refusal(_("the post"), breaks))
             except InputError as exc:
-                raise InputError(f"{label}: {exc}") from None
+                raise InputError(_("{label}: {refusal}").format(label=label, refusal=exc)) from None
             taken.add((new.channel, new.body))
-            above.append(Neighbour(f"the post on {label}", new.due_at))
+            above.append(Neighbour(_("the post on {label}").format(label=label), new.due_at))
             prepared.append(new)
             checked.append((label, breaks))
         posts = self.store.add_posts(prepared, now=now)
         for post, (label, breaks) in zip(posts, checked, strict=True):
-            _tell(warn, f"post {post.id} ({label})", breaks)
+            _tell(warn, _("post {id} ({label})").format(id=post.id, label=label), breaks)
         return posts
 
     def rule_breaks(
@@ -245,18 +249,22 @@ class Officer:
         channel = self.channel(request.channel)
         self.require_future(request.at, now)
         if request.text is None and request.template is None:
-            raise InputError("Give the post's text with --text, or a template with --template.")
+            raise InputError(_("Give the post's text with --text, or a template with --template."))
         if request.text is not None and request.template is not None:
             raise InputError(
-                "Give the post's text with --text or a template with --template, not both."
+                _("Give the post's text with --text or a template with --template, not both.")
             )
         subject_text = request.subject or ("article" if request.template else "one-off")
-        clean_text(subject_text, "The subject", kept=frozenset())
+        clean_text(subject_text, _("The subject"), kept=frozenset())
         subject = Subject.parse(subject_text)
         if subject.kind == "course" and self.config.course(subject.key or "") is None:
-            keys = ", ".join(c.key for c in self.config.courses) or "none"
+            keys = ", ".join(c.key for c in self.config.courses) or _("none")
             source = self.config.path.name if self.config.path else "config.toml"
-            raise InputError(f"There is no course {subject.key!r} in {source} (courses: {keys}).")
+            raise InputError(
+                _("There is no course {key!r} in {source} (courses: {keys}).").format(
+                    key=subject.key, source=source, keys=keys
+                )
+            )
         link, link_expires = request.link, request.link_expires
         if request.template is not None:
             body, phase = self._render_template(
@@ -271,11 +279,15 @@ class Officer:
             body, phase = clean_text(request.text or "").strip(), ONE_OFF_PHASE
         if link is not None and not is_web_address(link):
             raise InputError(
-                f"--link must be a web address starting with https:// or http://, not {link!r}."
+                _(
+                    "--link must be a web address starting with https:// or http://, not {link!r}."
+                ).format(link=link)
             )
         ends = self.subject_end(subject) if request.template or request.subject else None
         if link_expires is not None and link is None and ends is None:
-            raise InputError("--link-expires needs --link: it tells when that link stops working.")
+            raise InputError(
+                _("--link-expires needs --link: it tells when that link stops working.")
+            )
         if link and link not in body:
             body = f"{body}\n\n{link}"
         dying = self.dying_link(f"{body} {link or ''}")
@@ -288,7 +300,11 @@ class Officer:
         media_path, media_alt = self._media(request.image, request.alt)
         self.check_text(body, request.channel, known=known)
         if also_taken and (request.channel, body) in also_taken:
-            raise InputError(f"the same text is already queued above for {request.channel}.")
+            raise InputError(
+                _("the same text is already queued above for {channel}.").format(
+                    channel=request.channel
+                )
+            )
         return NewPost(
             campaign=self.config.campaign.name,
             channel=channel,
@@ -315,9 +331,10 @@ class Officer:
             template = self.renderer.find(subject.kind, phase, channel_type)
             if Path(template).name.startswith("default.") and phase != "default":
                 raise InputError(
-                    f"There is no template {phase!r} for {subject.kind} posts on {channel_type} "
-                    f"(looked for {subject.kind}/{phase}.{channel_type}.j2 and "
-                    f"{subject.kind}/{phase}.j2)."
+                    _(
+                        "There is no template {phase!r} for {kind} posts on {channel_type} "
+                        "(looked for {kind}/{phase}.{channel_type}.j2 and {kind}/{phase}.j2)."
+                    ).format(phase=phase, kind=subject.kind, channel_type=channel_type)
                 )
         context = self.renderer.context(subject, phase, channel, at)
         return self.renderer.render(template, context), phase
@@ -331,22 +348,28 @@ class Officer:
         path = Path(os.path.normpath(root / name))
         if not path.is_relative_to(root) or path == root:
             raise InputError(
-                f"{name} is not a template under the templates folder: name one by its path "
-                "there, such as article/announce.j2."
+                _(
+                    "{name} is not a template under the templates folder: name one by its path "
+                    "there, such as article/announce.j2."
+                ).format(name=name)
             )
         if not path.is_file():
-            raise InputError(f"There is no template {name} in the templates folder.")
+            raise InputError(
+                _("There is no template {name} in the templates folder.").format(name=name)
+            )
         return path.relative_to(root).as_posix()
 
     def _media(self, image: Path | None, alt: str | None) -> tuple[str | None, str | None]:
         if image is None:
             if alt:
-                raise InputError("--alt describes an image: give the image with --image.")
+                raise InputError(_("--alt describes an image: give the image with --image."))
             return None, None
         check_image(image)
         if not alt or not alt.strip():
-            raise InputError("An image needs its alt text (--alt) for readers who cannot see it.")
-        return str(image.resolve()), clean_text(alt, "The alt text").strip()
+            raise InputError(
+                _("An image needs its alt text (--alt) for readers who cannot see it.")
+            )
+        return str(image.resolve()), clean_text(alt, _("The alt text")).strip()
 
     # editing -----------------------------------------------------------------------------
 
@@ -361,14 +384,14 @@ class Officer:
         warn: Warn | None = None,
     ) -> Post:
         if text is None and at is None:
-            raise InputError("Give --text, --at or both: there is nothing to change.")
+            raise InputError(_("Give --text, --at or both: there is nothing to change."))
         post = self.store.get(post_id)
         require_status([post], EDITABLE, "edit", EDIT_RULE)
         if at is not None:
             self.require_future(at, now)
         link = lengths = None
         if text is not None:
-            text = clean_text(text, f"Post {post_id}'s new text").strip()
+            text = clean_text(text, _("Post {id}'s new text").format(id=post_id)).strip()
             length = self.check_text(text, post.channel, exclude=post.id)
             lengths = (self.network(post.channel).measure(post.body), length)
             link = self.dying_link(text)
@@ -377,9 +400,9 @@ class Officer:
         self.require_link_alive(at or post.due_at, min(ends) if ends else None, has_link=has_link)
         breaks = self.rule_breaks(post.channel, at, exclude=post.id) if at is not None else []
         if strict and breaks:
-            raise InputError(refusal(f"Post {post_id}", breaks))
+            raise InputError(refusal(_("Post {id}").format(id=post_id), breaks))
         edited = self.store.edit(post_id, now=now, body=text, due_at=at, link=link, lengths=lengths)
-        _tell(warn, f"post {post_id}", breaks)
+        _tell(warn, _("post {id}").format(id=post_id), breaks)
         return edited
 
     def dying_link(self, text: str) -> tuple[str, datetime] | None:
@@ -420,9 +443,9 @@ class Officer:
         self.require_link_alive(due, post.link_expires_at, has_link=post.link is not None)
         breaks = self.rule_breaks(post.channel, at, exclude=post.id) if at is not None else []
         if strict and breaks:
-            raise InputError(refusal(f"Post {post_id}", breaks))
+            raise InputError(refusal(_("Post {id}").format(id=post_id), breaks))
         retried = self.store.retry(post_id, due_at=due, now=now)
-        _tell(warn, f"post {post_id}", breaks)
+        _tell(warn, _("post {id}").format(id=post_id), breaks)
         return retried
 
     # checks ------------------------------------------------------------------------------
@@ -450,8 +473,10 @@ class Officer:
             bodies = known[channel] = self.store.bodies(channel, exclude=exclude)
         if text in bodies:
             raise InputError(
-                f"Channel {channel} already has post {bodies[text]} with this exact text; "
-                "networks refuse or hide repeats, so change the wording."
+                _(
+                    "Channel {channel} already has post {id} with this exact text; "
+                    "networks refuse or hide repeats, so change the wording."
+                ).format(channel=channel, id=bodies[text])
             )
         return length
 
@@ -459,8 +484,7 @@ class Officer:
         if at < now - PAST_TOLERANCE:
             tz = self.config.campaign.timezone
             raise InputError(
-                f"{at.astimezone(tz).isoformat(timespec='minutes')} is in the past; give a time "
-                "from now on."
+                _("{time} is in the past; give a time from now on.").format(time=show_time(at, tz))
             )
 
     def require_link_alive(
@@ -473,17 +497,23 @@ class Officer:
         margin = self.config.campaign.safety_margin
         if at > link_expires - margin:
             tz = self.config.campaign.timezone
-            last = format_date(
-                (link_expires - timedelta(seconds=1)).astimezone(tz),
-                format="d MMMM y",
-                locale=self.config.campaign.language,
-            )
-            what = "The link stops working" if has_link else "Its subject is no longer useful"
-            post = "a post carrying it" if has_link else "a post about it"
+            last = show_date((link_expires - timedelta(seconds=1)).astimezone(tz).date())
+            if has_link:
+                sentence = _(
+                    "The link stops working after {day}; with the safety margin of {margin}, "
+                    "a post carrying it must be due by {time}."
+                )
+            else:
+                sentence = _(
+                    "Its subject is no longer useful after {day}; with the safety margin of "
+                    "{margin}, a post about it must be due by {time}."
+                )
             raise InputError(
-                f"{what} after {last}; with the safety margin of "
-                f"{format_duration(margin)}, {post} must be due by "
-                f"{(link_expires - margin).astimezone(tz).isoformat(timespec='minutes')}."
+                sentence.format(
+                    day=last,
+                    margin=format_duration(margin),
+                    time=show_time(link_expires - margin, tz),
+                )
             )
 
 
@@ -497,5 +527,9 @@ def require_channel(config: Config, name: str) -> str:
     """The name, if config.toml has such a channel; else one sentence listing those it has."""
     if name not in config.channels:
         known = ", ".join(config.channels)
-        raise InputError(f"There is no channel {name!r} in config.toml (channels: {known}).")
+        raise InputError(
+            _("There is no channel {name!r} in config.toml (channels: {known}).").format(
+                name=name, known=known
+            )
+        )
     return name

@@ -21,19 +21,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from babel.dates import format_date
-
 from posts.campaign import Config, Phase, SubjectDates, link_deadline, link_end
+from posts.language import gettext as _
+from posts.language import ngettext, show_date, show_time
 from posts.links import tagged
 from posts.slots import Slots
 from posts.timing import wall_clock
 
+# (subject, phase, channel name, due_at, occurrence) -> the post's text.
 Render = Callable[[str, str, str, datetime, int], str]
-"""(subject, phase, channel name, due_at, occurrence) -> the post's text."""
 
 COURSE_PHASE = "promo"
 SEARCH_HORIZON = timedelta(days=400)
-LINK_EXPIRED = "link expired"  # the plan's note already says so; `plan` prints no line for it
+# The plan's note already says so; `plan` prints no line for it (it compares the reason).
+LINK_EXPIRED = "link expired"  # untranslated: a value scheduler/commands/campaign.py compares
 
 
 @dataclass(frozen=True)
@@ -96,34 +97,47 @@ class _Planner:
         self.placed: list[tuple[_Target, str, datetime, str]] = []
 
     def deadline(self, subject: SubjectDates) -> tuple[datetime, str]:
-        """The instant no post of the subject may reach, and how to name it."""
+        """The instant no post of the subject may reach, and what the plan says of a post that
+        finds no slot before it."""
         tz = self.campaign.timezone
-        limits = [(self.lower + SEARCH_HORIZON, "within 400 days")]
+        limits = [(self.lower + SEARCH_HORIZON, _("no free posting slot within 400 days"))]
         end = self.campaign.end_instant()
         if end is not None:
-            shown = end.astimezone(tz).isoformat(timespec="minutes")
-            limits.append((end, f"before the campaign's end ({shown})"))
+            limits.append(
+                (
+                    end,
+                    _("no free posting slot before the campaign's end ({time})").format(
+                        time=show_time(end, tz)
+                    ),
+                )
+            )
         if subject.expires is not None:
             deadline = link_deadline(subject.expires, self.campaign)
-            whose = "the link's" if subject.subject == "article" else "its"
-            shown = deadline.astimezone(tz).isoformat(timespec="minutes")
-            limits.append((deadline, f"before {whose} deadline ({shown})"))
+            if subject.subject == "article":
+                none = _("no free posting slot before the link's deadline ({time})")
+            else:
+                none = _("no free posting slot before its deadline ({time})")
+            limits.append((deadline, none.format(time=show_time(deadline, tz))))
         return min(limits, key=lambda limit: limit[0])
 
     def expired(self, subject: SubjectDates, names: list[str]) -> bool:
         """When the subject's deadline has passed: say so once, skip its posts, True."""
         if subject.expires is None or self.as_of < link_deadline(subject.expires, self.campaign):
             return False
-        day = format_date(subject.expires, format="d MMMM y", locale=self.campaign.language)
+        day = show_date(subject.expires)
         if subject.subject == "article":
             self.plan.notes.append(
-                f"The article's offprint phases ({', '.join(names)}) were skipped because the "
-                f"link expired on {day}."
+                _(
+                    "The article's offprint phases ({phases}) were skipped because the link "
+                    "expired on {day}."
+                ).format(phases=", ".join(names), day=day)
             )
         else:
             self.plan.notes.append(
-                f"The posts of {subject.label} ({', '.join(names)}) were skipped because its "
-                f"last useful day was {day}."
+                _(
+                    "The posts of {subject} ({phases}) were skipped because its last useful day "
+                    "was {day}."
+                ).format(subject=subject.label, phases=", ".join(names), day=day)
             )
         for name in names:
             self.plan.skipped.append(Skipped(subject.subject, name, None, LINK_EXPIRED))
@@ -142,11 +156,13 @@ class _Planner:
         for index, (phase, instant) in enumerate(timed):
             later = [t for _, t in timed[index + 1 :]]
             if instant < self.as_of and later and min(later) <= self.as_of:
-                reason = "its time passed and a later phase is due"
+                reason = _("its time passed and a later phase is due")
                 self.plan.skipped.append(Skipped(subject.subject, phase.name, None, reason))
                 continue
             if end is not None and self.slots.local_day(instant) > end:
-                reason = f"its day falls after the campaign's end ({end.isoformat()})"
+                reason = _("its day falls after the campaign's end ({day})").format(
+                    day=show_date(end)
+                )
                 self.plan.skipped.append(Skipped(subject.subject, phase.name, None, reason))
                 continue
             # A course's n-th phase is its n-th promotion (`occurrence` in its templates).
@@ -159,17 +175,30 @@ class _Planner:
         days = phase.offset.days
         if phase.anchor == "expires":
             assert subject.expires is not None
-            whose = "the link's" if subject.subject == "article" else f"{subject.label}'s"
-            anchor = f"{whose} last day ({self.slots.day_text(subject.expires)})"
+            shown = self.slots.day_text(subject.expires)
+            if subject.subject == "article":
+                anchor = _("the link's last day ({day})").format(day=shown)
+            else:
+                anchor = _("{subject}'s last day ({day})").format(subject=subject.label, day=shown)
         elif subject.start == self.campaign.start:
-            anchor = f"the campaign start ({self.slots.day_text(subject.start)})"
+            anchor = _("the campaign start ({day})").format(day=self.slots.day_text(subject.start))
         else:
-            anchor = f"{subject.label}'s start ({self.slots.day_text(subject.start)})"
+            anchor = _("{subject}'s start ({day})").format(
+                subject=subject.label, day=self.slots.day_text(subject.start)
+            )
         if days == 0:
-            return f"{phase.name}: on {anchor}"
-        plural = "s" if abs(days) > 1 else ""
-        side = "before" if days < 0 else "after"
-        return f"{phase.name}: {abs(days)} day{plural} {side} {anchor}"
+            return _("{phase}: on {anchor}").format(phase=phase.name, anchor=anchor)
+        if days < 0:
+            why = ngettext(
+                "{phase}: {count} day before {anchor}",
+                "{phase}: {count} days before {anchor}",
+                -days,
+            )
+        else:
+            why = ngettext(
+                "{phase}: {count} day after {anchor}", "{phase}: {count} days after {anchor}", days
+            )
+        return why.format(phase=phase.name, count=abs(days), anchor=anchor)
 
     def spread_targets(self, subjects: list[SubjectDates]) -> list[_Target]:
         """Evenly spaced targets for the courses without phases, the courses taking turns.
@@ -192,10 +221,14 @@ class _Planner:
                 if occurrence <= subject.spread
             ]
             span = max(end - start, timedelta(0))
-            between = f"spread {self.slots.day_text(start)} to {self.slots.day_text(end)}"
             for index, (subject, occurrence) in enumerate(order, start=1):
                 day = start + timedelta(days=round(span.days * index / (len(order) + 1)))
-                why = f"promotion {index} of {len(order)} in turn, {between}"
+                why = _("promotion {index} of {count} in turn, spread {start} to {end}").format(
+                    index=index,
+                    count=len(order),
+                    start=self.slots.day_text(start),
+                    end=self.slots.day_text(end),
+                )
                 instant = _instant(day, first, self.config)
                 targets.append(_Target(subject, course_phase(occurrence), instant, why, occurrence))
         return targets
@@ -224,25 +257,31 @@ class _Planner:
 
     def place(self, target: _Target) -> None:
         subject = target.subject
-        upper, limit = self.deadline(subject)
+        upper, none = self.deadline(subject)
         for channel in self.channels:
             reason = self.slots.why_not(channel, target.instant, self.lower, upper)
-            owner = f"{channel}'s {subject.subject} {target.phase}"
+            owner = _("{channel}'s {subject} {phase}").format(
+                channel=channel, subject=subject.subject, phase=target.phase
+            )
             instant = self.slots.place(channel, target.instant, self.lower, upper, owner)
             if instant is None:
-                why = f"no free posting slot {limit}"
-                self.plan.skipped.append(Skipped(subject.subject, target.phase, channel, why))
+                self.plan.skipped.append(Skipped(subject.subject, target.phase, channel, none))
                 continue
             why = target.why
             if instant != target.instant:
-                moved = "moved back" if instant < target.instant else "moved forward"
                 if instant > target.instant and target.instant >= self.lower:
-                    reason += "; nothing free before it"
+                    reason = _("{reason}; nothing free before it").format(reason=reason)
                 same_day = self.slots.local_day(instant) == self.slots.local_day(target.instant)
                 text = self.slots.time_text if same_day else self.slots.day_text
-                why += (
-                    f"; {moved} from {text(target.instant)} ({reason}) "
-                    f"to {self.slots.instant_text(instant)}"
+                if instant < target.instant:
+                    moved = _("{why}; moved back from {before} ({reason}) to {after}")
+                else:
+                    moved = _("{why}; moved forward from {before} ({reason}) to {after}")
+                why = moved.format(
+                    why=why,
+                    before=text(target.instant),
+                    reason=reason,
+                    after=self.slots.instant_text(instant),
                 )
             self.placed.append((target, channel, instant, why))
 
@@ -262,8 +301,12 @@ def plan_campaign(
     subjects = config.subjects()
     end = config.campaign.end_instant()
     if end is not None and as_of >= end:
-        day = format_date(config.campaign.end, format="d MMMM y", locale=config.campaign.language)
-        plan.notes.append(f"The campaign ended on {day}: nothing is planned after it.")
+        assert config.campaign.end is not None
+        plan.notes.append(
+            _("The campaign ended on {day}: nothing is planned after it.").format(
+                day=show_date(config.campaign.end)
+            )
+        )
     for subject in subjects:
         for target in planner.phase_targets(subject):
             planner.place(target)

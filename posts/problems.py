@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from posts.campaign import Config
 from posts.errors import InputError
+from posts.language import gettext as _
+from posts.language import ngettext
 from posts.networks import network_for
 from posts.planning import PlannedPost
 
@@ -30,8 +32,13 @@ class ProblemsError(InputError):
 
     def __init__(self, what: str, problems: Sequence[Problem]):
         keys = list(dict.fromkeys(p.plan_key for p in problems))
-        count = "1 post needs" if len(keys) == 1 else f"{len(keys)} posts need"
-        super().__init__(f"{count} work before {what}: {', '.join(keys)}.")
+        super().__init__(
+            ngettext(
+                "{count} post needs work before {what}: {posts}.",
+                "{count} posts need work before {what}: {posts}.",
+                len(keys),
+            ).format(count=len(keys), what=what, posts=", ".join(keys))
+        )
         self.problems = list(problems)
         self.posts = keys
 
@@ -47,16 +54,20 @@ def find_problems(config: Config, posts: Sequence[PlannedPost]) -> list[Problem]
         messages = []
         if length > network.limit:
             messages.append(
-                f"{length} characters as {network.name} counts them, over its limit of "
-                f"{network.limit}: shorten its template."
+                _(
+                    "{length} characters as {network} counts them, over its limit of {limit}: "
+                    "shorten its template."
+                ).format(length=length, network=network.name, limit=network.limit)
             )
         if not post.body.strip():
-            messages.append("it renders to an empty text: its template writes nothing.")
+            messages.append(_("it renders to an empty text: its template writes nothing."))
         earlier = seen.get((post.channel, post.body))
         if earlier:
             messages.append(
-                f"the same text as {earlier}; {network.name} refuses repeated posts: make the "
-                "templates differ."
+                _(
+                    "the same text as {earlier}; {network} refuses repeated posts: make the "
+                    "templates differ."
+                ).format(earlier=earlier, network=network.name)
             )
         seen[(post.channel, post.body)] = post.plan_key
         problems += [

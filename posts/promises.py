@@ -19,6 +19,7 @@ from babel.dates import get_month_names
 
 from posts.campaign import Config, Course
 from posts.errors import ConfigError
+from posts.language import gettext as _
 from posts.planning import PlannedPost
 
 
@@ -77,20 +78,30 @@ def check_promises(config: Config, posts: Iterable[PlannedPost]) -> None:
         own = {d for s in course.sessions for d in (s.start, s.end) if d is not None}
         texts = list(_fields(course))
         for post in rendered.get(f"course:{course.key}", []):
-            texts.append((f"the text of {post.plan_key}", post.body))
+            texts.append((_("the text of {post}").format(post=post.plan_key), post.body))
         for where, text in texts:
             for day, written in find_dates(text, language):
                 if day > course.expires and day not in own:
                     raise ConfigError(
-                        f"{source}: course {course.key!r} promises {written} in {where}, "
-                        f"after its expires {course.expires.isoformat()}: correct the date or "
-                        "move expires."
+                        _(
+                            "{source}: course {key!r} promises {written} in {where}, after its "
+                            "expires {expires}: correct the date or move expires."
+                        ).format(
+                            source=source,
+                            key=course.key,
+                            written=written,
+                            where=where,
+                            expires=course.expires.isoformat(),  # as config.toml writes it
+                        )
                     )
 
 
 def _fields(course: Course) -> Iterator[tuple[str, str]]:
-    yield "its title", course.title
-    yield "its summary", course.summary
+    yield _("its title"), course.title
+    yield _("its summary"), course.summary
     for number, session in enumerate(course.sessions, start=1):
         for name in ("place", "format", "note"):
-            yield f"session {number}'s {name}", getattr(session, name)
+            yield (
+                _("session {number}'s {field}").format(number=number, field=name),
+                getattr(session, name),
+            )

@@ -14,11 +14,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
-from typing import Protocol
+from typing import Protocol, cast
+from zoneinfo import ZoneInfo
 
 from posts.claims import ClaimLostError, Claims, Decision, Outcome, PostView, Published
 from posts.confirming import Confirmation, Sent, confirm_due
 from posts.errors import AuthError, PermanentError, PublishError, RateLimitError, TransientError
+from posts.language import gettext as _
+from posts.language import show_time
 
 log = logging.getLogger("postsched.publishing")
 
@@ -111,26 +114,33 @@ def decide(
     margin = rules.margin(post.campaign)
     if post.link_expires_at is not None and now > post.link_expires_at - margin:
         ends = _at(post.link_expires_at, rules)
-        what = (
-            f"the link {post.link} stops working at {ends}"
-            if post.link
-            else f"its subject's last useful day ends at {ends}"
-        )
-        return Decision(
-            "expire",
-            f"{what}; with the {_human(margin)} safety margin it was too late to publish",
-        )
+        if post.link:
+            why = _(
+                "the link {link} stops working at {time}; with the {margin} safety margin it "
+                "was too late to publish"
+            )
+        else:
+            why = _(
+                "its subject's last useful day ends at {time}; with the {margin} safety margin "
+                "it was too late to publish"
+            )
+        return Decision("expire", why.format(link=post.link, time=ends, margin=_human(margin)))
     lateness = now - post.due
     if lateness > rules.grace:
         return Decision(
             "miss",
-            f"reached {_human(lateness)} after its time, beyond the {_human(rules.grace)} grace",
+            _("reached {lateness} after its time, beyond the {grace} grace").format(
+                lateness=_human(lateness), grace=_human(rules.grace)
+            ),
         )
     if last_publish is not None and rules.min_gap and now < last_publish + rules.min_gap:
         return Decision(
             "hold",
-            f"held until {_at(last_publish + rules.min_gap, rules)} to keep "
-            f"{_human(rules.min_gap)} between posts on {post.channel}",
+            _("held until {time} to keep {gap} between posts on {channel}").format(
+                time=_at(last_publish + rules.min_gap, rules),
+                gap=_human(rules.min_gap),
+                channel=post.channel,
+            ),
             until=last_publish + rules.min_gap,
         )
     return Decision("claim", "")
@@ -238,7 +248,7 @@ def _record(
 def _claim_lost(claims: Claims, exc: ClaimLostError, clock: Callable[[], datetime]) -> None:
     """Another daemon took this post for dead and settled it; say so in its log, where a
     person checking for a duplicate will look."""
-    detail = f"{exc}: its outcome came back after the claim was settled"
+    detail = _("{claim}: its outcome came back after the claim was settled").format(claim=exc)
     log.warning(detail)
     claims.note(exc.post_id, clock(), "late-result", detail)
 
@@ -291,14 +301,16 @@ def _reconcile(
         found = find(post, post.due - FIND_SLACK)
     except PublishError as exc:
         attempt = post.attempts + 1
-        return None, f"attempt {attempt} failed ({error}); looking for the post failed ({exc})"
+        return None, _(
+            "attempt {attempt} failed ({error}); looking for the post failed ({reason})"
+        ).format(attempt=attempt, error=error, reason=exc)
     if found is None:
         return None, None
-    note = (
-        f"found among the account's latest posts after attempt {post.attempts + 1} failed: {error}"
-    )
+    note = _(
+        "found among the account's latest posts after attempt {attempt} failed: {error}"
+    ).format(attempt=post.attempts + 1, error=error)
     if found.note:
-        note = f"{note}; {found.note}"
+        note = _("{note}; {more}").format(note=note, more=found.note)
     return Receipt(found.remote_id, found.url, note), None
 
 
@@ -319,13 +331,13 @@ def _record_failure(
         raise error
     except RateLimitError as exc:
         until = exc.retry_after or now + backoff(attempt, rules, rng)
-        claims.pause_channel(post.channel, f"rate limited: {exc}", until, now)
+        claims.pause_channel(post.channel, _("rate limited: {error}").format(error=exc), until, now)
         return claims.reschedule(
             post,
             worker,
             now,
             until,
-            f"waiting until {_at(until, rules)}: {exc}",
+            _("waiting until {time}: {error}").format(time=_at(until, rules), error=exc),
             event="rate-limited",
         )
     except TransientError as exc:
@@ -335,37 +347,63 @@ def _record_failure(
                     post,
                     worker,
                     now,
-                    f"gave up after {attempt} attempts; {unsettled}: it may be out, check the "
-                    "account, then `retry` or leave it",
+                    _(
+                        "gave up after {attempts} attempts; {why}: it may be out, check the "
+                        "account, then `retry` or leave it"
+                    ).format(attempts=attempt, why=unsettled),
                 )
-            return claims.fail(post, worker, now, f"gave up after {attempt} attempts: {exc}")
+            return claims.fail(
+                post,
+                worker,
+                now,
+                _("gave up after {attempts} attempts: {error}").format(attempts=attempt, error=exc),
+            )
         delay = backoff(attempt, rules, rng)
         when = max(now + delay, exc.retry_after or now)
         return claims.reschedule(
-            post, worker, now, when, f"attempt {attempt} failed ({exc}); next at {_at(when, rules)}"
+            post,
+            worker,
+            now,
+            when,
+            _("attempt {attempt} failed ({error}); next at {time}").format(
+                attempt=attempt, error=exc, time=_at(when, rules)
+            ),
         )
     except AuthError as exc:
-        claims.pause_channel(post.channel, f"authentication refused: {exc}", None, now)
+        claims.pause_channel(
+            post.channel, _("authentication refused: {error}").format(error=exc), None, now
+        )
         return claims.reschedule(
-            post, worker, now, None, f"channel {post.channel} paused: {exc}", event="paused"
+            post,
+            worker,
+            now,
+            None,
+            _("channel {channel} paused: {error}").format(channel=post.channel, error=exc),
+            event="paused",
         )
     except PermanentError as exc:
         return claims.fail(post, worker, now, str(exc))
     except Exception as exc:  # an adapter bug: fail the post (never risk a repeat), keep going
-        log.exception("unexpected error publishing post %s", post.id)
-        return claims.fail(post, worker, now, f"unexpected {type(exc).__name__}: {exc}")
+        log.exception(_("unexpected error publishing post {id}").format(id=post.id))
+        return claims.fail(
+            post,
+            worker,
+            now,
+            _("unexpected {kind}: {error}").format(kind=type(exc).__name__, error=exc),
+        )
 
 
 def _at(instant: datetime, rules: TickRules) -> str:
-    return instant.astimezone(rules.display_tz).isoformat(timespec="seconds")
+    return show_time(instant, cast(ZoneInfo, rules.display_tz))  # any tzinfo works
 
 
 def _human(delta: timedelta) -> str:
     """'2 h 1 min', '45 s', '3 d': whole units, largest first, zero parts left out."""
     seconds = int(delta.total_seconds())
     parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+    units = ((_("{count} d"), 86400), (_("{count} h"), 3600), (_("{count} min"), 60))
+    for unit, size in (*units, (_("{count} s"), 1)):
         if seconds >= size:
-            parts.append(f"{seconds // size} {unit}")
+            parts.append(unit.format(count=seconds // size))
             seconds %= size
-    return " ".join(parts) or "0 s"
+    return " ".join(parts) or _("{count} s").format(count=0)

@@ -19,6 +19,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from posts.errors import AuthError, PermanentError, TransientError, UnreadableAnswerError
+from posts.language import gettext as _
 from posts.models import Post, ReachSnapshot, Status
 from posts.store import Store
 
@@ -117,7 +118,11 @@ def take_snapshots(
             counts: dict[str, int] | None = reader.reach(remote_id)
             reason, refused = None, False
         except (TransientError, AuthError) as exc:
-            log.info("reach of post %s on %s not read now: %s", post_id, channel, exc)
+            log.info(
+                _("reach of post {id} on {channel} not read now: {error}").format(
+                    id=post_id, channel=channel, error=exc
+                )
+            )
             resting.add(channel)
             continue
         except PermanentError as exc:

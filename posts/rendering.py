@@ -25,6 +25,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from posts.campaign import Config
 from posts.characters import clean_text
 from posts.errors import InputError, TemplateError
+from posts.language import gettext as _
 from posts.links import Utm, tagged
 
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -39,7 +40,7 @@ class Subject:
 
     @classmethod
     def parse(cls, text: str) -> Subject:
-        kind, _, key = text.partition(":")
+        kind, _sep, key = text.partition(":")
         return cls(kind, key or None)
 
     def __str__(self) -> str:
@@ -99,8 +100,16 @@ class Renderer:
             if (self.templates_dir / name).is_file():
                 return name
         raise TemplateError(
-            f"no template for {kind} posts in phase {phase!r} on {channel_type}: "
-            f"add one of {', '.join(candidates)} under {self.templates_dir}."
+            _(
+                "no template for {kind} posts in phase {phase!r} on {channel_type}: "
+                "add one of {candidates} under {folder}."
+            ).format(
+                kind=kind,
+                phase=phase,
+                channel_type=channel_type,
+                candidates=", ".join(candidates),
+                folder=self.templates_dir,
+            )
         )
 
     def render(self, name: str, context: Mapping[str, Any]) -> str:
@@ -111,21 +120,25 @@ class Renderer:
             text = template.render(context)
         except TemplateSyntaxError as exc:
             raise TemplateError(
-                f"syntax error: {exc.message}", filename=str(path), lineno=exc.lineno
+                _("syntax error: {error}").format(error=exc.message),
+                filename=str(path),
+                lineno=exc.lineno,
             ) from exc
         except TemplateNotFound as exc:
             raise TemplateError(
-                f"template {exc.name!r} does not exist", filename=str(path)
+                _("template {name!r} does not exist").format(name=exc.name), filename=str(path)
             ) from exc
         except UndefinedError as exc:
             raise TemplateError(
-                f"{exc.message} (a name the template uses is not defined for this post)",
+                _("{error} (a name the template uses is not defined for this post)").format(
+                    error=exc.message
+                ),
                 filename=str(_failing_file(exc, path)),
                 lineno=_failing_line(exc),
             ) from exc
         except SecurityError as exc:
             raise TemplateError(
-                f"the sandbox refused it: {exc}",
+                _("the sandbox refused it: {error}").format(error=exc),
                 filename=str(_failing_file(exc, path)),
                 lineno=_failing_line(exc),
             ) from exc
@@ -136,7 +149,7 @@ class Renderer:
                 lineno=_failing_line(exc),
             ) from exc
         try:
-            text = clean_text(text, "Its text")
+            text = clean_text(text, _("Its text"))
         except InputError as exc:
             raise TemplateError(str(exc), filename=str(path)) from None
         return tidy(text)
@@ -177,7 +190,9 @@ class Renderer:
         if subject.kind == "course":
             course = config.course(subject.key or "")
             if course is None:
-                raise TemplateError(f"there is no course with key {subject.key!r} in config.toml.")
+                raise TemplateError(
+                    _("there is no course with key {key!r} in config.toml.").format(key=subject.key)
+                )
             ctx["course"] = asdict(course) | {"phases": [p.name for p in course.phases]}
             if course.expires is not None:  # the course's own deadline, not the offprint's
                 local_day = due_at.astimezone(campaign.timezone).date()

@@ -13,12 +13,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
+from typing import cast
+from zoneinfo import ZoneInfo
 
 from posts.campaign import Campaign
+from posts.language import N_, babel_locale, current, show_time
+from posts.language import gettext as _
 from posts.timing import format_duration
 
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-PLANNER_NEVER = "the planner never posts then"
+PLANNER_NEVER = N_("the planner never posts then")
+# The holidays package's name of each language postsched speaks.
+HOLIDAY_LANGUAGES = {"en": "en_US", "fr": "fr"}
 
 
 @dataclass(frozen=True)
@@ -33,22 +38,25 @@ class Neighbour:
 @dataclass(frozen=True)
 class RuleBreak:
     rule: str  # "holiday", "weekday", "window", "min_gap" or "max_per_day"
-    when: str  # the local time, "Fri 25 Dec 2026 09:30"
+    when: str  # the local time, "Fri 25 Dec 2026, 09:30"
     reason: str  # "Christmas Day (Noël), a public holiday in FR"
     consequence: str  # "the planner never posts then"
 
     def warning(self, who: str) -> str:
-        """One sentence: 'post 17 is due Fri 25 Dec 2026 09:30, …: the planner never posts then.'"""
-        return f"{who} is due {self.when}, {self.reason}: {self.consequence}."
+        """One sentence: 'post 17 is due Fri 25 Dec 2026, 09:30, …: the planner never posts
+        then.'"""
+        return _("{who} is due {when}, {reason}: {consequence}.").format(
+            who=who, when=self.when, reason=self.reason, consequence=self.consequence
+        )
 
 
 def refusal(who: str, breaks: Sequence[RuleBreak]) -> str:
     """The one sentence --strict refuses with, naming every rule the time breaks."""
     reasons = "; ".join(b.reason for b in breaks)
-    return (
-        f"{who} would be due {breaks[0].when}, {reasons}: --strict refuses a time the "
-        "campaign's rules advise against (choose another, or drop --strict to be warned only)."
-    )
+    return _(
+        "{who} would be due {when}, {reasons}: --strict refuses a time the campaign's rules "
+        "advise against (choose another, or drop --strict to be warned only)."
+    ).format(who=who, when=breaks[0].when, reasons=reasons)
 
 
 def check_time(
@@ -58,25 +66,39 @@ def check_time(
     tz = campaign.timezone
     local = at.astimezone(tz)
     when = show(local)
+    never = _(PLANNER_NEVER)
     breaks = []
     holiday = holiday_name(campaign.holidays, local.date())
     if holiday is not None:
-        reason = f"{holiday}, a public holiday in {campaign.holidays}"
-        breaks.append(RuleBreak("holiday", when, reason, PLANNER_NEVER))
+        reason = _("{holiday}, a public holiday in {country}").format(
+            holiday=holiday, country=campaign.holidays
+        )
+        breaks.append(RuleBreak("holiday", when, reason, never))
     if local.weekday() not in campaign.windows.weekdays:
-        days = ", ".join(WEEKDAY_NAMES[d][:3] for d in campaign.windows.weekdays)
+        from babel.dates import get_day_names
+
+        wide = get_day_names("wide", locale=babel_locale())
+        short = get_day_names("abbreviated", locale=babel_locale())
+        days = ", ".join(short[d] for d in campaign.windows.weekdays)
         breaks.append(
             RuleBreak(
                 "weekday",
                 when,
-                f"a {WEEKDAY_NAMES[local.weekday()]}, not one of the posting days ({days})",
-                PLANNER_NEVER,
+                _("a {weekday}, not one of the posting days ({days})").format(
+                    weekday=wide[local.weekday()], days=days
+                ),
+                never,
             )
         )
     if local.time().replace(second=0, microsecond=0) not in campaign.windows.times:
         times = ", ".join(t.strftime("%H:%M") for t in campaign.windows.times)
         breaks.append(
-            RuleBreak("window", when, f"not one of the posting times ({times})", PLANNER_NEVER)
+            RuleBreak(
+                "window",
+                when,
+                _("not one of the posting times ({times})").format(times=times),
+                never,
+            )
         )
     gap = _gap_break(campaign, channel, at, neighbours, when)
     if gap is not None:
@@ -88,9 +110,18 @@ def check_time(
             RuleBreak(
                 "max_per_day",
                 when,
-                f"post number {len(same_day) + 1} on {channel} that day (with {names}), over "
-                f"max_per_day = {campaign.max_per_day}",
-                f"the planner never puts more than {campaign.max_per_day} a day on a channel",
+                _(
+                    "post number {number} on {channel} that day (with {names}), over "
+                    "max_per_day = {most}"
+                ).format(
+                    number=len(same_day) + 1,
+                    channel=channel,
+                    names=names,
+                    most=campaign.max_per_day,
+                ),
+                _("the planner never puts more than {most} a day on a channel").format(
+                    most=campaign.max_per_day
+                ),
             )
         )
     return breaks
@@ -114,19 +145,26 @@ def _gap_break(
     shown = format_duration(gap)
     if before:
         last = max(before, key=lambda n: n.at)
-        verb = "published" if last.published else "due"
+        if last.published:
+            reason = _("within {gap} of {name} on {channel} (published {time})")
+        else:
+            reason = _("within {gap} of {name} on {channel} (due {time})")
         return RuleBreak(
             "min_gap",
             when,
-            f"within {shown} of {last.name} on {channel} ({verb} {hhmm(last.at, tz, at)})",
-            f"the daemon will hold it until {hhmm(last.at + gap, tz, at)}",
+            reason.format(gap=shown, name=last.name, channel=channel, time=hhmm(last.at, tz, at)),
+            _("the daemon will hold it until {time}").format(time=hhmm(last.at + gap, tz, at)),
         )
     first = min(close, key=lambda n: n.at)
     return RuleBreak(
         "min_gap",
         when,
-        f"within {shown} of {first.name} on {channel} (due {hhmm(first.at, tz, at)})",
-        f"the daemon will hold {first.name} until {hhmm(at + gap, tz, at)}",
+        _("within {gap} of {name} on {channel} (due {time})").format(
+            gap=shown, name=first.name, channel=channel, time=hhmm(first.at, tz, at)
+        ),
+        _("the daemon will hold {name} until {time}").format(
+            name=first.name, time=hhmm(at + gap, tz, at)
+        ),
     )
 
 
@@ -140,8 +178,8 @@ def window_of(campaign: Campaign, at: datetime) -> tuple[datetime, datetime]:
 
 
 def show(local: datetime) -> str:
-    """'Fri 25 Dec 2026 09:30' (English, as the command line's sentences are)."""
-    return f"{local:%a} {local.day} {local:%b %Y %H:%M}"
+    """'Fri 25 Dec 2026, 09:30', « ven. 25 déc. 2026, 09:30 »: in the current language."""
+    return show_time(local, cast(ZoneInfo, local.tzinfo))
 
 
 def hhmm(instant: datetime, tz: tzinfo, reference: datetime) -> str:
@@ -152,33 +190,37 @@ def hhmm(instant: datetime, tz: tzinfo, reference: datetime) -> str:
     return show(local)
 
 
-def english_holidays(country: str) -> Callable[[date], str | None]:
-    """A day's holiday in `country` by its English name, or None: what the planner says."""
-    return _calendars(country)[0]
+def spoken_holidays(country: str) -> Callable[[date], str | None]:
+    """A day's holiday in `country` by its name in the current language (when the holidays
+    package has it, else the country's own), or None: what the planner says."""
+    return _calendars(country, current())[0]
 
 
 def holiday_name(country: str | None, day: date) -> str | None:
-    """ "Christmas Day (Noël)": the English name, and the country's own when it differs."""
+    """ "Christmas Day (Noël)": the name in the current language, and the country's own when
+    it differs (« Noël » alone in French)."""
     if country is None:
         return None
-    english, own = _calendars(country)
-    name = english(day)
+    spoken, own = _calendars(country, current())
+    name = spoken(day)
     if name is None:
         return None
     local = own(day)
     return f"{name} ({local})" if local and local != name else name
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=16)
 def _calendars(
-    country: str,
+    country: str, language: str
 ) -> tuple[Callable[[date], str | None], Callable[[date], str | None]]:
-    # Read once per country for every check and plan of the process (posts/slots.py too).
+    # Read once per country and language for every check and plan of the process
+    # (posts/slots.py too).
     import holidays
 
     own = holidays.country_holidays(country)
     languages = own.supported_languages or ()
-    english = holidays.country_holidays(country, language="en_US") if "en_US" in languages else own
+    wanted = HOLIDAY_LANGUAGES.get(language, language)
+    spoken = holidays.country_holidays(country, language=wanted) if wanted in languages else own
     if own.default_language and own.default_language in languages:
         own = holidays.country_holidays(country, language=own.default_language)
-    return english.get, own.get
+    return spoken.get, own.get

@@ -12,13 +12,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_datetime
 
 from posts.campaign import Config
-from posts.rules import english_holidays
+from posts.language import babel_locale, show_date, show_day, show_time
+from posts.language import gettext as _
+from posts.rules import spoken_holidays
 from posts.timing import wall_clock
-
-OTHER_CAMPAIGN = "a post of another campaign"
 
 
 class Slots:
@@ -30,7 +30,7 @@ class Slots:
         self.owners: dict[tuple[str, datetime], str] = {}
         for channel, instants in (busy or {}).items():
             for instant in instants:
-                self.take(channel, instant, OTHER_CAMPAIGN)
+                self.take(channel, instant, _("a post of another campaign"))
 
     def local_day(self, instant: datetime) -> date:
         return instant.astimezone(self.campaign.timezone).date()
@@ -100,53 +100,62 @@ class Slots:
         day = self.local_day(target)
         holiday = self.holiday_name(day)
         if target < lower:
-            return "already past" if lower > self.campaign.start_instant() else "before the start"
+            if lower > self.campaign.start_instant():
+                return _("already past")
+            return _("before the start")
         if target >= upper:
-            return "too late for its deadline"
+            return _("too late for its deadline")
         if day.weekday() not in self.campaign.windows.weekdays:
-            return "a weekend" if day.weekday() >= 5 else "not a posting day"
+            return _("a weekend") if day.weekday() >= 5 else _("not a posting day")
         if holiday:
-            return f"{holiday}, a public holiday"
+            return _("{holiday}, a public holiday").format(holiday=holiday)
         local = target.astimezone(self.campaign.timezone).time()
         if local not in self.campaign.windows.times:
-            return "outside the posting windows"
+            return _("outside the posting windows")
         same_day = [
             self.owners.get((channel, other), "")
             for other in self.taken[channel]
             if self.local_day(other) == day
         ]
         if len(same_day) >= self.campaign.max_per_day:
-            return f"{channel}'s day was full with {_named(same_day)}"
+            return _("{channel}'s day was full with {posts}").format(
+                channel=channel, posts=_named(same_day)
+            )
         for other in self._neighbours(channel, target):
             if abs(other - target) < self.campaign.min_gap or other == target:
-                return f"too close to {_named([self.owners.get((channel, other), '')])}"
-        return "its slot was taken"
+                return _("too close to {post}").format(
+                    post=_named([self.owners.get((channel, other), "")])
+                )
+        return _("its slot was taken")
 
     # how the plan writes days and times in `why` --------------------------------------------
 
     def day_text(self, day: date | datetime) -> str:
-        """`16 Apr`; an instant is read as its local day with its weekday, `Sat 14 Mar`."""
+        """`16 April 2026`; an instant is read as its local day with its weekday,
+        `Sat 14 Mar 2026`: in the current language."""
         if isinstance(day, datetime):
-            local = day.astimezone(self.campaign.timezone)
-            return format_date(local, format="EEE d MMM", locale="en")
-        return format_date(day, format="d MMM", locale="en")
+            return show_day(day.astimezone(self.campaign.timezone).date())
+        return show_date(day)
 
     def time_text(self, instant: datetime) -> str:
-        return format_datetime(instant, format="HH:mm", tzinfo=self.campaign.timezone, locale="en")
+        return format_datetime(
+            instant, format="HH:mm", tzinfo=self.campaign.timezone, locale=babel_locale()
+        )
 
     def instant_text(self, instant: datetime) -> str:
-        return format_datetime(
-            instant, format="EEE d MMM HH:mm", tzinfo=self.campaign.timezone, locale="en"
-        )
+        return show_time(instant, self.campaign.timezone)
 
 
 def _named(owners: Sequence[str]) -> str:
-    names = [o for o in owners if o] or ["another post"]
-    return " and ".join(dict.fromkeys(names))
+    names = list(dict.fromkeys(o for o in owners if o)) or [_("another post")]
+    if len(names) == 1:
+        return names[0]
+    return _("{posts} and {last}").format(posts=", ".join(names[:-1]), last=names[-1])
 
 
 def _holiday_names(country: str | None) -> Callable[[date], str | None]:
-    """The country's holidays by their English name (posts/rules.py reads them the same way)."""
+    """The country's holidays by their name in the current language (posts/rules.py reads
+    them the same way)."""
     if country is None:
         return lambda _day: None
-    return english_holidays(country)
+    return spoken_holidays(country)

@@ -10,20 +10,37 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
 from posts.errors import NotFoundError, StateError
+from posts.labels import status_label
+from posts.language import N_, ngettext, show_time
+from posts.language import gettext as _
 from posts.models import PENDING, RETRYABLE, ChannelState, Event, Post, Status
 from posts.planning import PlannedPost
 from posts.rules import Neighbour
 
 MAX_ID = 2**63 - 1  # the largest id a database column holds; larger ones are no post
 EDITABLE = frozenset({Status.DRAFT, Status.SCHEDULED})
-EDIT_RULE = "a post can be edited while it is a draft or scheduled"
-RETRY_RULE = "only a failed, missed, expired or unknown post can be retried"
+# What a verb says of a post it does not apply to (require_status): whole sentences, each with
+# the post's {id} and its {status} as a person reads it.
+APPROVE_RULE = N_("Cannot approve post {id}: it is {status}, and only a draft can be approved.")
+CANCEL_RULE = N_(
+    "Cannot cancel post {id}: it is {status}, and only a draft or a scheduled post can be "
+    "cancelled."
+)
+EDIT_RULE = N_(
+    "Cannot edit post {id}: it is {status}, and a post can be edited while it is a draft or "
+    "scheduled."
+)
+RETRY_RULE = N_(
+    "Cannot retry post {id}: it is {status}, and only a failed, missed, expired or unknown post "
+    "can be retried."
+)
 
 
 @dataclass
@@ -34,23 +51,46 @@ class PlanReport:
 
     def summary(self, status: str) -> str:
         """What `plan` (the command and the web page) says it did."""
-        return (
-            f"{counted(len(self.inserted))} inserted as {status}, "
-            f"{counted(len(self.updated), 'draft')} updated, "
-            f"{len(self.kept)} already planned and left as they are."
+        inserted = len(self.inserted)
+        if status == "draft":
+            done = ngettext(
+                "{count} post inserted as draft", "{count} posts inserted as draft", inserted
+            )
+        else:
+            done = ngettext(
+                "{count} post inserted as scheduled",
+                "{count} posts inserted as scheduled",
+                inserted,
+            )
+        updated = ngettext(
+            "{count} draft updated", "{count} drafts updated", len(self.updated)
+        ).format(count=len(self.updated))
+        kept = ngettext(
+            "{count} already planned and left as it is",
+            "{count} already planned and left as they are",
+            len(self.kept),
+        ).format(count=len(self.kept))
+        return _("{inserted}, {updated}, {kept}.").format(
+            inserted=done.format(count=inserted), updated=updated, kept=kept
         )
 
 
 def counted(number: int, noun: str = "post") -> str:
     """'1 post', '3 posts', '0 posts' ('1 draft', '2 events'): every count a person reads."""
+    if noun == "post":
+        return ngettext("{count} post", "{count} posts", number).format(count=number)
+    if noun == "draft":
+        return ngettext("{count} draft", "{count} drafts", number).format(count=number)
+    if noun == "event":
+        return ngettext("{count} event", "{count} events", number).format(count=number)
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def id_range(posts: Sequence[Post]) -> str:
     """'id 12' or 'ids 12-15': the posts a command just inserted, in id order."""
     if len(posts) == 1:
-        return f"id {posts[0].id}"
-    return f"ids {posts[0].id}-{posts[-1].id}"
+        return _("id {id}").format(id=posts[0].id)
+    return _("ids {first}-{last}").format(first=posts[0].id, last=posts[-1].id)
 
 
 @dataclass(frozen=True)
@@ -115,8 +155,11 @@ class Store:
         )
         session.add(post)
         session.flush()
-        what = "a draft again, from an export, due" if new.draft else "scheduled by hand for"
-        _record(session, post, now, "added", f"{what} {self._show(new.due_at)}")
+        if new.draft:
+            detail = _("a draft again, from an export, due {time}")
+        else:
+            detail = _("scheduled by hand for {time}")
+        _record(session, post, now, "added", detail.format(time=self._show(new.due_at)))
         return post
 
     def save_plan(
@@ -165,7 +208,11 @@ class Store:
                         post,
                         now,
                         "planned",
-                        f"{start_status} for {self._show(item.due_at)}",
+                        (
+                            _("draft for {time}")
+                            if start_status == Status.DRAFT
+                            else _("scheduled for {time}")
+                        ).format(time=self._show(item.due_at)),
                     )
                     report.inserted.append(post)
                 elif _replannable(post) and (post.body != item.body or post.due_at != item.due_at):
@@ -194,7 +241,7 @@ class Store:
                 posts = list(session.scalars(query.order_by(Post.due_at)))
             else:
                 posts = self._get_many(session, ids)
-                require_status(posts, {Status.DRAFT}, "approve", "only a draft can be approved")
+                require_status(posts, {Status.DRAFT}, "approve", APPROVE_RULE)
             for post in posts:
                 _move(session, post, Status.SCHEDULED, now, "approved", "")
             return posts
@@ -206,7 +253,7 @@ class Store:
                 posts,
                 {Status.DRAFT, Status.SCHEDULED},
                 "cancel",
-                "only a draft or a scheduled post can be cancelled",
+                CANCEL_RULE,
             )
             for post in posts:
                 _move(session, post, Status.CANCELLED, now, "cancelled", "")
@@ -231,13 +278,25 @@ class Store:
             changes = []
             if link is not None and (post.link, post.link_expires_at) != link:
                 post.link, post.link_expires_at = link
-                changes.append(f"carries {link[0]}, which stops working {self._show(link[1])}")
+                changes.append(
+                    _("carries {link}, which stops working {time}").format(
+                        link=link[0], time=self._show(link[1])
+                    )
+                )
             if body is not None and body != post.body:
                 before, after = lengths or (len(post.body), len(body))
-                changes.append(f"text changed ({before} -> {after} characters)")
+                changes.append(
+                    _("text changed ({before} -> {after} characters)").format(
+                        before=before, after=after
+                    )
+                )
                 post.body = body
             if due_at is not None and due_at != post.due_at:
-                changes.append(f"due {self._show(post.due_at)} -> {self._show(due_at)}")
+                changes.append(
+                    _("due {before} -> {after}").format(
+                        before=self._show(post.due_at), after=self._show(due_at)
+                    )
+                )
                 post.due_at = due_at
                 post.next_attempt_at = None
                 post.grace_from = None
@@ -267,7 +326,9 @@ class Store:
                 Status.SCHEDULED,
                 now,
                 "retried",
-                f"was {was}, due {self._show(due_at)}",
+                _("was {status}, due {time}").format(
+                    status=status_label(was), time=self._show(due_at)
+                ),
             )
             return post
 
@@ -441,7 +502,7 @@ class Store:
         with self.session() as session:
             found = [
                 Neighbour(
-                    f"post {p.id}",
+                    _("post {id}").format(id=p.id),
                     p.published_at or p.next_attempt_at or p.due_at,
                     p.published_at is not None,
                 )
@@ -451,13 +512,17 @@ class Store:
                 select(ChannelState.last_published_at).where(ChannelState.name == channel)
             )
         if last is not None and start <= last < end and all(n.at != last for n in found):
-            found.append(Neighbour(f"the last post published on {channel}", last, True))
+            found.append(
+                Neighbour(
+                    _("the last post published on {channel}").format(channel=channel), last, True
+                )
+            )
         return sorted(found, key=lambda n: n.at)
 
     # helpers -----------------------------------------------------------------------------
 
     def _show(self, instant: datetime) -> str:
-        return instant.astimezone(self.display_tz).isoformat(timespec="seconds")
+        return show_time(instant, cast(ZoneInfo, self.display_tz))  # any tzinfo works
 
     def _get(self, session: Session, post_id: int) -> Post:
         if not 0 < post_id <= MAX_ID:
@@ -482,18 +547,22 @@ def _replannable(post: Post) -> bool:
 def _describe_changes(post: Post, item: PlannedPost, show: Callable[[datetime], str]) -> str:
     parts = []
     if post.due_at != item.due_at:
-        parts.append(f"due {show(post.due_at)} -> {show(item.due_at)}")
+        parts.append(
+            _("due {before} -> {after}").format(before=show(post.due_at), after=show(item.due_at))
+        )
     if post.body != item.body:
-        parts.append("text re-rendered from its template")
+        parts.append(_("text re-rendered from its template"))
     return "; ".join(parts)
 
 
 def require_status(
     posts: Sequence[Post], allowed: frozenset[Status] | set[Status], verb: str, rule: str
 ) -> None:
+    """StateError for the first post not in `allowed`: `rule` is the whole sentence of `verb`
+    (APPROVE_RULE, CANCEL_RULE, EDIT_RULE, RETRY_RULE), with the post's {id} and {status}."""
     for post in posts:
         if post.status not in allowed:
-            raise StateError(f"Cannot {verb} post {post.id}: it is {post.status}, and {rule}.")
+            raise StateError(_(rule).format(id=post.id, status=status_label(post.status)))
 
 
 def _move(

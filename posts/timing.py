@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from posts.errors import InputError
+from posts.language import gettext as _
 from posts.typed_time import not_a_time, read_local_time
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
@@ -26,13 +27,15 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text)
     if not match:
         raise InputError(
-            f"{text!r} is not a duration: write a whole number and a unit, "
-            "such as 90s, 10m, 12h or 3d."
+            _(
+                "{text!r} is not a duration: write a whole number and a unit, "
+                "such as 90s, 10m, 12h or 3d."
+            ).format(text=text)
         )
     try:
         return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
     except OverflowError:
-        raise InputError(f"{text!r} is too long a duration.") from None
+        raise InputError(_("{text!r} is too long a duration.").format(text=text)) from None
 
 
 def format_duration(delta: timedelta) -> str:
@@ -57,8 +60,10 @@ def parse_instant(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
         instant = None
     if instant is None or not FIRST_YEAR <= instant.year <= LAST_YEAR:
         raise InputError(
-            f"{text!r} is outside the range of times postsched handles "
-            f"(years {FIRST_YEAR} to {LAST_YEAR})."
+            _(
+                "{text!r} is outside the range of times postsched handles "
+                "(years {first} to {last})."
+            ).format(text=text, first=FIRST_YEAR, last=LAST_YEAR)
         )
     return instant
 
@@ -91,7 +96,9 @@ def localize(naive: datetime, tz: ZoneInfo) -> datetime:
     aware = naive.replace(tzinfo=tz, fold=0)
     if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
         raise InputError(
-            f"{naive.isoformat(timespec='minutes')} does not exist in {tz.key}: the clocks skip it."
+            _("{time} does not exist in {zone}: the clocks skip it.").format(
+                time=naive.isoformat(timespec="minutes"), zone=tz.key
+            )
         )
     return aware
 

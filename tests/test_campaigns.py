@@ -448,7 +448,7 @@ def test_add_and_import_take_a_campaign_and_an_export_reads_back_with_its_drafts
         "--campaign",
         "printemps-2027",
     )
-    assert late.code == 1 and "2027-02-26T12:00" in late.err  # held to the course's deadline
+    assert late.code == 1 and "Fri 26 Feb 2027, 12:00" in late.err  # held to the course's deadline
 
     assert run("plan", "--campaign", "printemps-2027", "--as-of", "2026-11-30T12:00").code == 0
     exported = planned.parent / "printemps.csv"

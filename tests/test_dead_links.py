@@ -15,14 +15,14 @@ def test_the_offprint_link_in_a_text_is_refused_after_its_last_day(planned: Path
     result = refused_unchanged(
         planned, "add", "mastodon", "--at", "+1d", "--text", f"Lisez l'article : {OFFPRINT}"
     )
-    assert_refused(result, "stops working after 16 avril 2026")
+    assert_refused(result, "stops working after 16 April 2026")
 
 
 def test_the_offprint_link_given_without_its_expiry_is_refused(planned: Path) -> None:
     result = refused_unchanged(
         planned, "add", "linkedin", "--at", "+1d", "--text", "Lisez", "--link", OFFPRINT
     )
-    assert_refused(result, "stops working after 16 avril 2026")
+    assert_refused(result, "stops working after 16 April 2026")
 
 
 def test_an_edit_that_puts_the_offprint_link_in_a_text_is_refused(planned: Path) -> None:
@@ -31,7 +31,7 @@ def test_an_edit_that_puts_the_offprint_link_in_a_text_is_refused(planned: Path)
     result = refused_unchanged(
         planned, "edit", str(added.new_id), "--text", f"Une formation, et l'article {OFFPRINT}"
     )
-    assert_refused(result, "stops working after 16 avril 2026")
+    assert_refused(result, "stops working after 16 April 2026")
 
 
 def test_a_misspelt_template_is_refused_rather_than_replaced_by_the_default(

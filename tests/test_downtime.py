@@ -378,7 +378,7 @@ def test_the_shipped_campaign_with_its_daemon_down_from_march_to_the_offprints_l
     for post in left:
         if post["subject"] == "article":
             assert_expired(post, OFFPRINT, before=("planned", "approved"))
-            assert "stops working at 2026-04-17T00:00:00+02:00" in post["last_error"]
+            assert "stops working at Fri 17 Apr 2026, 00:00" in post["last_error"]
             assert "with the 12 h safety margin" in post["last_error"]
         else:
             assert [e["event"] for e in post["events"]] == ["planned", "approved", "missed"]

@@ -119,7 +119,7 @@ def test_planning_after_the_expiry_plans_courses_and_says_why_in_one_sentence(
     notes = [line for line in result.err.splitlines() if "skipped" in line]
     assert notes == [
         "The article's offprint phases (announce, reminder-30d, reminder-10d, last-call) were "
-        "skipped because the link expired on 16 avril 2026."
+        "skipped because the link expired on 16 April 2026."
     ]
     posts = plan_json_as_of("2026-11-28T10:00")
     assert {p["subject"] for p in posts} == {

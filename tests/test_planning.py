@@ -194,7 +194,7 @@ def test_a_post_with_no_slot_left_is_skipped_and_the_plan_says_why() -> None:
 def test_planning_after_the_expiry_skips_the_article_and_says_so() -> None:
     as_of = datetime(2026, 11, 28, 10, 0, tzinfo=PARIS)
     plan = plan_campaign(config(), as_of, plain_render)
-    assert [n for n in plan.notes if "16 avril 2026" in n] == plan.notes
+    assert [n for n in plan.notes if "16 April 2026" in n] == plan.notes
     assert len(plan.notes) == 1 and "skipped" in plan.notes[0]
     assert all(not p.subject.startswith("article") for p in plan.posts)
     assert len(plan.posts) == 2 * 4

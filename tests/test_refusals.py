@@ -425,12 +425,12 @@ def test_add_in_the_past_is_refused(planned: Path) -> None:
     result = refused_unchanged(
         planned, "add", "mastodon", "--at", "2020-01-01T10:00", "--text", "Bonjour"
     )
-    assert_refused(result, "2020-01-01", "past")
+    assert_refused(result, "Wed 1 Jan 2020, 10:00", "past")
 
 
 def test_edit_into_the_past_is_refused(planned: Path) -> None:
     result = refused_unchanged(planned, "edit", "1", "--at", "2020-01-01T10:00")
-    assert_refused(result, "2020-01-01", "past")
+    assert_refused(result, "Wed 1 Jan 2020, 10:00", "past")
 
 
 @pytest.mark.parametrize("when", ["next tuesday", "2026-13-45", "+1y", ""])

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from posts.errors import NotFoundError, StateError
+from posts.language import show_time
 from posts.models import Event, Post, Status
 from posts.planning import PlannedPost
 from posts.store import NewPost, Store
@@ -276,7 +277,7 @@ def test_replan_refreshes_an_untouched_draft(store: Store, review: bool) -> None
     moved = store.get(time_changed.id)
     assert moved.due_at == new_due and moved.body == "text of last-call"
     assert [e.event for e in moved.events] == ["planned", "replanned"]
-    assert new_due.astimezone(UTC).isoformat(timespec="seconds") in moved.events[1].detail
+    assert show_time(new_due, ZoneInfo("UTC")) in moved.events[1].detail
     assert row_counts(store) == (2, 4)
 
 
@@ -484,8 +485,8 @@ def test_edit_marks_the_post_and_names_what_changed(store: Store) -> None:
     text_event, time_event = saved.events[1:]
     assert "text changed (5 -> 9 characters)" in text_event.detail
     assert "due" not in text_event.detail
-    assert DUE.astimezone(UTC).isoformat(timespec="seconds") in time_event.detail
-    assert new_due.astimezone(UTC).isoformat(timespec="seconds") in time_event.detail
+    assert show_time(DUE, ZoneInfo("UTC")) in time_event.detail
+    assert show_time(new_due, ZoneInfo("UTC")) in time_event.detail
     assert "text" not in time_event.detail
 
 
