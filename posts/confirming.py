@@ -18,8 +18,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol, cast
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import insert, select, update
 
@@ -179,7 +178,7 @@ def _delay(sent: Sent, rules: TickRules, now: datetime) -> timedelta:
 
 
 def _later(claims: Claims, sent: Sent, taken: datetime, when: datetime, why: str) -> None:
-    shown = show_time(when, cast(ZoneInfo, claims.store.display_tz))  # any tzinfo works
+    shown = show_time(when, claims.store.display_tz)
     log.warning(
         _("post {id}: read-back deferred to {time}: {why}").format(id=sent.id, time=shown, why=why)
     )

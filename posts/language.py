@@ -16,10 +16,9 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 SOURCE = "en"
 # The languages whose catalogs are complete (checked by tests/test_catalogs.py): the ones a
@@ -115,7 +114,7 @@ def babel_locale() -> str:
     return _language.get()
 
 
-def show_time(instant: datetime | None, tz: ZoneInfo) -> str:
+def show_time(instant: datetime | None, tz: tzinfo) -> str:
     """An instant for a person, in the campaign's time zone and the current language."""
     if instant is None:
         return ""

@@ -14,8 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
-from typing import Protocol, cast
-from zoneinfo import ZoneInfo
+from typing import Protocol
 
 from posts.claims import ClaimLostError, Claims, Decision, Outcome, PostView, Published
 from posts.confirming import Confirmation, Sent, confirm_due
@@ -394,7 +393,7 @@ def _record_failure(
 
 
 def _at(instant: datetime, rules: TickRules) -> str:
-    return show_time(instant, cast(ZoneInfo, rules.display_tz))  # any tzinfo works
+    return show_time(instant, rules.display_tz)
 
 
 def _human(delta: timedelta) -> str:

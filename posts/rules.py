@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
-from typing import cast
-from zoneinfo import ZoneInfo
 
 from posts.campaign import Campaign
 from posts.language import N_, babel_locale, current, show_time
@@ -179,7 +177,7 @@ def window_of(campaign: Campaign, at: datetime) -> tuple[datetime, datetime]:
 
 def show(local: datetime) -> str:
     """'Fri 25 Dec 2026, 09:30', « ven. 25 déc. 2026, 09:30 »: in the current language."""
-    return show_time(local, cast(ZoneInfo, local.tzinfo))
+    return show_time(local, local.tzinfo or UTC)
 
 
 def hhmm(instant: datetime, tz: tzinfo, reference: datetime) -> str:

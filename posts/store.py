@@ -10,8 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import Any, cast
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from sqlalchemy import Engine, Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
@@ -73,24 +72,6 @@ class PlanReport:
         return _("{inserted}, {updated}, {kept}.").format(
             inserted=done.format(count=inserted), updated=updated, kept=kept
         )
-
-
-def counted(number: int, noun: str = "post") -> str:
-    """'1 post', '3 posts', '0 posts' ('1 draft', '2 events'): every count a person reads."""
-    if noun == "post":
-        return ngettext("{count} post", "{count} posts", number).format(count=number)
-    if noun == "draft":
-        return ngettext("{count} draft", "{count} drafts", number).format(count=number)
-    if noun == "event":
-        return ngettext("{count} event", "{count} events", number).format(count=number)
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
-
-
-def id_range(posts: Sequence[Post]) -> str:
-    """'id 12' or 'ids 12-15': the posts a command just inserted, in id order."""
-    if len(posts) == 1:
-        return _("id {id}").format(id=posts[0].id)
-    return _("ids {first}-{last}").format(first=posts[0].id, last=posts[-1].id)
 
 
 @dataclass(frozen=True)
@@ -522,7 +503,7 @@ class Store:
     # helpers -----------------------------------------------------------------------------
 
     def _show(self, instant: datetime) -> str:
-        return show_time(instant, cast(ZoneInfo, self.display_tz))  # any tzinfo works
+        return show_time(instant, self.display_tz)
 
     def _get(self, session: Session, post_id: int) -> Post:
         if not 0 < post_id <= MAX_ID:

@@ -202,10 +202,6 @@ def _request(values: dict[str, str], parse_time: Callable[[str], datetime]) -> A
     )
 
 
-def skipped_rows(number: int) -> str:
-    return ngettext("{count} row of a post", "{count} rows of posts", number).format(count=number)
-
-
 def csv_delimiter(language: str) -> str:
     """';' where spreadsheets write decimals with a comma (fr, de…), as they expect; else ','."""
     from babel.numbers import get_decimal_symbol

@@ -156,7 +156,7 @@ def plan(as_of: str | None, dry_run: bool, as_json: bool, campaign: str | None) 
     for note in result.notes:
         say(note)
     for skipped in result.skipped:
-        if skipped.reason in (LINK_EXPIRED, _(LINK_EXPIRED)):
+        if skipped.reason == LINK_EXPIRED:
             continue  # the plan's note already says so
         if skipped.channel:
             said = _("Skipped {subject} {phase} on {channel}: {reason}.")

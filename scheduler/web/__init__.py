@@ -17,7 +17,7 @@ import io
 import os
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,7 +41,7 @@ from werkzeug.wrappers.response import Response as BaseResponse
 from posts.errors import InputError, NotFoundError, PostschedError
 from posts.images import image_kind
 from posts.labels import event_label, status_label
-from posts.language import current, ngettext, show_time
+from posts.language import current, ngettext, show_date, show_time
 from posts.language import gettext as _
 from posts.models import RETRYABLE, Post
 from posts.officer import AddRequest
@@ -150,8 +150,11 @@ def create_app(
 
     # helpers shared by the templates ---------------------------------------------------
 
-    def show(value: datetime | None) -> str:
-        """An instant for a person: the one way the page writes one, in the current language."""
+    def show(value: datetime | str | None) -> str:
+        """An instant for a person: the one way the page writes one, in the current language
+        (an ISO string too, as the status data `status --json` shares holds them)."""
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value) if value else None
         return show_time(value, tz)
 
     def iso(value: datetime | None) -> str:
@@ -169,6 +172,7 @@ def create_app(
             "campaign": a.config.campaign,
             "config": a.config,
             "show": show,  # the one way the page writes an instant (posts.language.show_time)
+            "show_date": lambda day: show_date(date.fromisoformat(day[:10])) if day else "",
             "status_label": status_label,
             "event_label": event_label,
             "local_input": local_input,
