@@ -177,7 +177,7 @@ def test_queue_rows_is_the_number_the_help_says() -> None:
 
 
 def test_report_and_export_speak_french(planned: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert in_french(monkeypatch, "report").out == "Aucune publication pour l’instant.\n"
+    assert in_french(monkeypatch, "report").out == "Aucune publication parue pour l’instant.\n"
     assert in_english(monkeypatch, "report").out == "No published post yet.\n"
     future = in_french(monkeypatch, "report", "--since", "2031-01-07T09:30")
     assert future.code == 1

@@ -138,7 +138,7 @@ def test_dates_are_written_the_french_way_on_the_queue_and_the_post(
     page = text_of(
         post(officer, "/posts/new", {"channel": "mastodon", "text": "Un mot", "at": "+3d"})
     )
-    assert re.search(r"Publication \d+ mise en file d'attente sur mastodon pour le jeu\. ", page)
+    assert re.search(r"Publication \d+ mise en file d’attente sur mastodon pour le jeu\. ", page)
 
 
 def test_a_time_typed_the_french_way_is_read_and_shown_back(

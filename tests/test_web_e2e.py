@@ -296,3 +296,44 @@ def test_connect_mastodon_from_the_status_page_in_a_browser(
         thread.join(timeout=10)
     for name in ("connect", "connect-server", "connected", "connected-phone"):
         assert (shots / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+
+
+def test_a_french_browser_reads_every_page_in_french_and_types_a_french_time(
+    browser: Any, site: str, shots: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The officer's own setting: no POSTSCHED_LANG, a French browser, the French campaign.
+    monkeypatch.delenv("POSTSCHED_LANG")
+    french = shots / "fr"
+    french.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    page.goto(f"{site}/")
+    assert page.get_attribute("html", "lang") == "fr"
+    page.screenshot(path=str(french / "login.png"))
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Se connecter')")
+    assert page.url == f"{site}/"
+    page.screenshot(path=str(french / "timeline.png"), full_page=True)
+
+    page.click("nav >> text=File d’attente")
+    assert page.inner_text("#row-1 .badge") == "brouillon"
+    assert "lun. 12 janv. 2026, 09:30" in page.inner_text("#row-1")
+    page.screenshot(path=str(french / "queue.png"), full_page=True)
+    page.click("#row-1 button:has-text('Approuver')")
+    assert page.inner_text("#row-1 .badge") == "programmée"
+
+    # A time typed as a French officer writes it, in a text field showing that form.
+    page.goto(f"{site}/posts/3")
+    field = page.locator("#at")
+    assert field.get_attribute("type") == "text"
+    assert field.get_attribute("placeholder") == "jj/mm/aaaa hh:mm"
+    field.fill("03/02/2026 12:30")
+    page.locator("form:has(#at) button[type=submit]").first.click()
+    assert "mar. 3 févr. 2026, 12:30" in page.inner_text("main")
+    page.screenshot(path=str(french / "post.png"), full_page=True)
+
+    for name in ("log", "status", "plan", "exchange", "reach", "posts/new"):
+        page.goto(f"{site}/{name}")
+        assert page.get_attribute("html", "lang") == "fr"
+        page.screenshot(path=str(french / f"{name.replace('posts/', '')}.png"), full_page=True)
+    context.close()
