@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gettext as stdlib_gettext
 import io
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -114,27 +115,35 @@ def babel_locale() -> str:
     return _language.get()
 
 
+def _first(pattern: str, day: date) -> str:
+    """French writes the first of a month « 1er mars », which Babel's patterns do not."""
+    if day.day == 1 and _language.get() == "fr":
+        return re.sub(r"(?<![d'])d(?![d'])", "d'er'", pattern, count=1)
+    return pattern
+
+
 def show_time(instant: datetime | None, tz: tzinfo) -> str:
     """An instant for a person, in the campaign's time zone and the current language."""
     if instant is None:
         return ""
     from babel.dates import format_datetime
 
-    return format_datetime(instant.astimezone(tz), TIME_PATTERN, locale=babel_locale())
+    local = instant.astimezone(tz)
+    return format_datetime(local, _first(TIME_PATTERN, local), locale=babel_locale())
 
 
 def show_day(day: date) -> str:
     """A day for a person, in the current language."""
     from babel.dates import format_date
 
-    return format_date(day, DAY_PATTERN, locale=babel_locale())
+    return format_date(day, _first(DAY_PATTERN, day), locale=babel_locale())
 
 
 def show_date(day: date) -> str:
-    """A day inside a sentence ("16 avril 2026", "16 April 2026")."""
+    """A day inside a sentence ("16 avril 2026", "16 April 2026", « 1er mars 2027 »)."""
     from babel.dates import format_date
 
-    return format_date(day, "d MMMM y", locale=babel_locale())
+    return format_date(day, _first("d MMMM y", day), locale=babel_locale())
 
 
 def show_number(value: float) -> str:

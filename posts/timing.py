@@ -14,9 +14,11 @@ from posts.errors import InputError
 from posts.language import gettext as _
 from posts.typed_time import not_a_time, read_local_time
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-_RELATIVE = re.compile(r"^\+(\d+)([smhdw])$")
+# "j" (jours) is read as "d": a French officer types +3j.
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdwj])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "j": "days", "w": "weeks"}
+_RELATIVE = re.compile(r"^\+(\d+)([smhdwj])$")
+NOW_WORDS = {"now", "maintenant"}
 # Times outside these years are typing mistakes, and too close to the calendar's own limits
 # for the arithmetic planning and display do on them.
 FIRST_YEAR, LAST_YEAR = 2000, 2199
@@ -70,7 +72,7 @@ def parse_instant(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
 
 def _parse_instant(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     value = text.strip()
-    if value == "now":
+    if value.lower() in NOW_WORDS:
         return now.astimezone(UTC)
     relative = _RELATIVE.match(value)
     if relative:
@@ -78,7 +80,7 @@ def _parse_instant(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        typed = read_local_time(value)
+        typed = read_local_time(value, now.astimezone(tz).date())
         if typed is None:
             raise not_a_time(text) from None
         parsed = typed

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -24,17 +25,34 @@ from posts.language import LANGUAGES, N_, choose, gettext, ngettext, normalize, 
 
 def configured(config_path: Path) -> tuple[str | None, str | None]:
     """config.toml's [ui] language and [campaign] language, read without the rest of the
-    config, so that --help and a config error are already in the officer's language."""
+    config, so that --help and a config error are already in the officer's language; from a
+    file TOML cannot read, by its lines (its refusal is then in the officer's language too)."""
     try:
-        with config_path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        text = config_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         return None, None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return _languages_by_line(text)
     found = []
     for table in ("ui", "campaign"):
         value = data.get(table, {}).get("language") if isinstance(data.get(table), dict) else None
         found.append(value if isinstance(value, str) else None)
     return found[0], found[1]
+
+
+def _languages_by_line(text: str) -> tuple[str | None, str | None]:
+    table, found = "", dict[str, str]()
+    for line in text.splitlines():
+        header = re.match(r"\s*\[\s*([\w.-]+)\s*\]", line)
+        if header:
+            table = header.group(1)
+            continue
+        value = re.match(r"""\s*language\s*=\s*["']([\w-]+)["']""", line)
+        if value and table in ("ui", "campaign"):
+            found.setdefault(table, value.group(1))
+    return found.get("ui"), found.get("campaign")
 
 
 def requested(environ: Mapping[str, str]) -> str | None:

@@ -13,6 +13,7 @@ import pytest
 from posts.errors import ConfigError
 from posts.language import choose, current, gettext, normalize, speaking
 from scheduler.speaking import command_line_language, requested, web_language
+from tests.conftest import run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,3 +83,78 @@ def test_the_package_build_compiles_the_catalogs(tmp_path: Path) -> None:
         compiled = archive.read("posts/locale/fr/LC_MESSAGES/postsched.mo")
     catalog = stdlib.GNUTranslations(io.BytesIO(compiled))
     assert catalog.gettext("Usage:") not in ("", "Usage:")
+
+
+def test_a_config_toml_cannot_read_is_refused_in_its_campaigns_language(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("POSTSCHED_LANG")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    config = project / "config.toml"
+    config.write_text(config.read_text().replace('"ia-travail-social-2026"', '"ia-travail'))
+    result = run("check")
+    assert result.code == 1
+    assert result.err.startswith("Erreur") and "n’est pas du TOML valide" in result.err
+
+
+def test_the_demo_never_writes_over_a_folder_that_holds_something(project: Path) -> None:
+    mine = project / "mine"
+    mine.mkdir()
+    (mine / "config.toml").write_text("mine = 1\n")
+    result = run("demo", "--keep", str(mine))
+    assert result.code == 1
+    assert "is not an empty folder" in result.err
+    assert (mine / "config.toml").read_text() == "mine = 1\n"
+    assert sorted(p.name for p in mine.iterdir()) == ["config.toml"]
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "expected"),
+    [
+        ("fr", "maintenant", "2026-11-30T16:00"),
+        ("fr", "+3j", "2026-12-03T16:00"),
+        ("fr", "demain 9h30", "2026-12-01T09:30"),
+        ("fr", "aujourd’hui à 14 h", "2026-11-30T14:00"),
+        ("fr", "lundi 8 mars 2027 9h30", "2027-03-08T09:30"),
+        ("en", "tomorrow 9:30", "2026-12-01T09:30"),
+    ],
+)
+def test_days_named_from_today_and_french_words_for_now(
+    language: str, typed: str, expected: str
+) -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from posts.timing import parse_instant
+
+    paris = ZoneInfo("Europe/Paris")
+    now = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
+    with speaking(language):
+        found = parse_instant(typed, now=now, tz=paris)
+    assert found.astimezone(paris).isoformat(timespec="minutes").startswith(expected)
+
+
+def test_a_weekday_that_is_not_the_dates_is_refused_as_a_typing_mistake() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from posts.errors import InputError
+    from posts.timing import parse_instant
+
+    now = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
+    with speaking("fr"), pytest.raises(InputError) as refused:
+        parse_instant("mardi 8 mars 2027 9h30", now=now, tz=ZoneInfo("Europe/Paris"))
+    assert "le 8 mars 2027 est un lundi" in str(refused.value)
+
+
+def test_french_writes_the_first_of_a_month_1er() -> None:
+    from datetime import UTC, date, datetime
+    from zoneinfo import ZoneInfo
+
+    from posts.language import show_date, show_time
+
+    first = datetime(2027, 3, 1, 8, 30, tzinfo=UTC)
+    with speaking("fr"):
+        assert show_time(first, ZoneInfo("Europe/Paris")) == "lun. 1er mars 2027, 09:30"
+        assert show_date(date(2027, 3, 11)) == "11 mars 2027"
+    assert show_time(first, ZoneInfo("Europe/Paris")) == "Mon 1 Mar 2027, 09:30"

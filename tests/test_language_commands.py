@@ -36,7 +36,7 @@ def test_the_group_help_speaks_french_with_clicks_own_words(
     assert "Afficher ce message et quitter." in result.out
     assert "Afficher la version et quitter." in result.out
     assert "Commandes:" in result.out
-    assert "N'afficher que ce qui a été demandé." in result.out  # an option's help (N_)
+    assert "N’afficher que ce qui a été demandé." in result.out  # an option's help (N_)
     assert "Show this message and exit." not in result.out and "Usage:" not in result.out
 
 
@@ -47,7 +47,7 @@ def test_plan_help_speaks_french(project: Path, monkeypatch: pytest.MonkeyPatch)
     out = re.sub(r"[ \n]+", " ", result.out)  # click wraps the lines
     assert out.startswith(f"Utilisation{NB}: postsched plan [OPTIONS]")
     assert f"Calculer la campagne{NB}; sans --dry-run, ajouter les publications" in out
-    assert f"Planifier comme s'il était TIME (par défaut{NB}: maintenant)." in out
+    assert f"Planifier comme s’il était TIME (par défaut{NB}: maintenant)." in out
     assert f"Afficher le plan{NB}; ne rien écrire." in out
     assert "Afficher ce message et quitter." in out
     assert "Plan as if it were TIME" not in out
@@ -73,7 +73,7 @@ def test_a_usage_error_speaks_french(project: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("POSTSCHED_LANG", "fr")
     unknown = run("plann")
     assert unknown.code == 2
-    assert "Essayez « postsched --help » pour obtenir de l'aide." in unknown.err.replace(NB, " ")
+    assert "Essayez « postsched --help » pour obtenir de l’aide." in unknown.err.replace(NB, " ")
     assert f"Erreur{NB}: Commande 'plann' inconnue. Vouliez-vous dire 'plan'{NB}?" in unknown.err
     option = run("plan", "--bogus")
     assert option.code == 2
@@ -129,7 +129,7 @@ def test_init_and_check_speak_french(project: Path, monkeypatch: pytest.MonkeyPa
     check = run("-q", "check")
     assert check.code == 0, check.err
     assert (
-        "config.toml est valide et ses 16 publications s'affichent toutes dans leurs limites."
+        "config.toml est valide et ses 16 publications s’affichent toutes dans leurs limites."
         in check.out
     )
 
@@ -147,7 +147,7 @@ def test_a_language_postsched_does_not_speak_is_refused(
     # The refusal speaks the language chosen without it: the shipped campaign's French.
     assert run("check").err == (
         f"Erreur{NB}: POSTSCHED_LANG vaut 'de', une langue que postsched ne parle pas{NB}; "
-        "donnez-lui l'une des valeurs en, fr, ou supprimez-la.\n"
+        "donnez-lui l’une des valeurs en, fr, ou supprimez-la.\n"
     )
     (project / "config.toml").write_text(
         (project / "config.toml").read_text().replace('language = "fr"', 'language = "en"')
@@ -188,7 +188,7 @@ def test_a_notification_email_speaks_french(
     body = message.get_content()
     assert f"Campagne ia-travail-social-2026{NB}: ces publications demandent" in body, body
     assert body.count("- publication ") == 16 and f"- publication 1 sur mastodon{NB}: " in body
-    assert "Voyez `postsched show ID` pour l'historique complet" in body
+    assert "Voyez `postsched show ID` pour l’historique complet" in body
     assert "need a person" not in body
     assert "courriel envoyé à communication@hetis.fr au sujet de 16 publications" in result.err
 

@@ -77,7 +77,7 @@ def test_a_campaign_file_named_by_config_keeps_its_name_in_french(
     monkeypatch.setenv("POSTSCHED_LANG", "fr")
     line = refusal(run("--config", "printemps.toml", "check"))
     assert (
-        "printemps.toml: [campaign] timezone 'Europe/Pari' n'est pas un fuseau horaire IANA "
+        "printemps.toml: [campaign] timezone 'Europe/Pari' n’est pas un fuseau horaire IANA "
         "connu (par exemple Europe/Paris)." in line
     ), line
 
@@ -104,8 +104,8 @@ def test_ui_language_de_is_refused(project: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv("POSTSCHED_LANG")
     line = refusal(run("check"))
     assert (
-        f"config.toml: [ui] language 'de' n'est pas une langue que postsched parle{NBSP}; "
-        f"indiquez l'une de celles-ci{NBSP}: en, fr." in line
+        f"config.toml: [ui] language 'de' n’est pas une langue que postsched parle{NBSP}; "
+        f"indiquez l’une de celles-ci{NBSP}: en, fr." in line
     ), line
 
 
@@ -114,7 +114,7 @@ def test_a_missing_database_is_refused_in_french(
 ) -> None:
     monkeypatch.setenv("POSTSCHED_LANG", "fr")
     line = refusal(run("queue"))
-    assert f"n'existe pas encore{NBSP}: lancez d'abord `postsched init`." in line, line
+    assert f"n’existe pas encore{NBSP}: lancez d’abord `postsched init`." in line, line
     assert not (project / "postsched.db").exists()
 
 
@@ -146,7 +146,7 @@ def test_no_campaign_of_that_name_speaks_french(
 ) -> None:
     monkeypatch.setenv("POSTSCHED_LANG", "fr")
     line = refusal(run("queue", "--campaign", "automne"))
-    assert "Il n'y a pas de campagne 'automne' (campagnes" in line, line
+    assert "Il n’y a pas de campagne 'automne' (campagnes" in line, line
 
 
 def ics_events(project: Path) -> list[dict[str, str]]:

@@ -30,13 +30,13 @@ CHRISTMAS = datetime(2026, 12, 25, 9, 30, tzinfo=PARIS)
 
 def test_a_domain_refusal_speaks_french_and_english() -> None:
     with speaking("fr"):
-        assert str(NotFoundError(7)) == "Il n'y a pas de publication d'identifiant 7."
+        assert str(NotFoundError(7)) == "Aucune publication n° 7."
         too_long = TooLongError("Le texte", 612, 500, "Mastodon")
         assert str(too_long) == (
             "Le texte compte 612 caractères selon le décompte de Mastodon, au-delà de sa "
             "limite de 500."
         )
-        with pytest.raises(InputError, match="n'est pas une durée"):
+        with pytest.raises(InputError, match="n’est pas une durée"):
             parse_duration("deux heures")
     with speaking("en"):
         assert str(NotFoundError(7)) == "There is no post with id 7."
@@ -81,7 +81,7 @@ def test_a_saturday_is_named_in_the_language_with_its_posting_days() -> None:
     saturday = datetime(2026, 12, 26, 9, 30, tzinfo=PARIS)
     with speaking("fr"):
         [found] = check_time(CAMPAIGN, "mastodon", saturday, [])
-        assert "un samedi, qui n'est pas un jour de publication (lun., mar." in found.reason
+        assert "un samedi, qui n’est pas un jour de publication (lun., mar." in found.reason
     with speaking("en"):
         [found] = check_time(CAMPAIGN, "mastodon", saturday, [])
         assert "a Saturday, not one of the posting days (Mon, Tue" in found.reason
@@ -95,7 +95,7 @@ def test_the_expired_link_note_is_wholly_french_or_wholly_english() -> None:
     with speaking("fr"):
         [note] = plan_campaign(config(), AFTER_EXPIRY, plain_render).notes
     assert note == (
-        "Les phases du tiré à part de l'article (announce, reminder-30d, reminder-10d, "
+        "Les phases du tiré à part de l’article (announce, reminder-30d, reminder-10d, "
         "last-call) ont été ignorées, car le lien a expiré le 16 avril 2026."
     )
     with speaking("en"):
@@ -167,7 +167,7 @@ def test_an_ambiguous_date_is_refused_in_english_with_the_accepted_forms() -> No
     with speaking("en"), pytest.raises(InputError) as refused:
         parse_instant("07/01/2027", now=NOW, tz=PARIS)
     message = str(refused.value)
-    assert "could be the 7 of month 1 or the 1 of month 7" in message
+    assert "could be 7 January or 1 July" in message
     assert "7 January 2027 09:30" in message and "2027-01-07T09:30" in message
 
 

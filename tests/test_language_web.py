@@ -112,16 +112,16 @@ def test_a_wrong_password_is_told_in_french_or_english(web: Flask) -> None:
 
 def test_refusals_and_messages_are_french(officer: FlaskClient) -> None:
     page = text_of(post(officer, "/posts/new", {"channel": "mastodon", "text": "Bonjour"}))
-    assert "Indiquez l'heure de la publication." in page
+    assert "Indiquez l’heure de la publication." in page
     page = text_of(officer.get("/log?status=nope"))
-    assert f"Il n'y a pas de statut 'nope' (statuts{NBSP}: draft," in page
+    assert f"Il n’y a pas de statut 'nope' (statuts{NBSP}: draft," in page
     page = text_of(post(officer, "/approve", {}))
     assert "Cochez au moins une publication à approuver." in page
     page = text_of(officer.get("/queue?campaign=nulle-part"))
-    assert "Il n'y a pas de campagne 'nulle-part'" in page
+    assert "Il n’y a pas de campagne 'nulle-part'" in page
     page = text_of(officer.get("/queue?campaign=nulle-part", headers={"Accept-Language": "en"}))
     assert "There is no campaign 'nulle-part'" in page
-    assert "Cette page n'existe pas." in text_of(officer.get("/nulle-part"))
+    assert "Cette page n’existe pas." in text_of(officer.get("/nulle-part"))
 
 
 def test_dates_are_written_the_french_way_on_the_queue_and_the_post(
@@ -189,7 +189,7 @@ def test_the_calendar_names_days_holidays_and_marks_in_french(officer: FlaskClie
     page = text_of(officer.get("/?from=start"))
     assert "lun. 12 janv. 2026" in page  # a week's first day carries its year
     assert "lundi 6 avril 2026" in page and "Lundi de Pâques" in page
-    assert "aujourd'hui" in page and "début de la campagne" in page
+    assert "aujourd’hui" in page and "début de la campagne" in page
     assert f"article{NBSP}: dernier jour" in page
     assert f"article{NBSP}: dernière publication avant 12:00" in page
     english = text_of(officer.get("/?from=start", headers={"Accept-Language": "en"}))
@@ -203,7 +203,7 @@ def test_the_calendar_names_days_holidays_and_marks_in_french(officer: FlaskClie
 def test_the_reach_chart_speaks_french() -> None:
     with speaking("fr"):
         svg = reach_svg([], [], {}, PARIS)
-    assert "Aucune publication publiée n&#x27;a encore de chiffres." in svg
+    assert "Aucune publication publiée n’a encore de chiffres." in svg
     assert "Interactions par phase" in svg
     assert "Portée" in svg and "interactions de chaque publication" in svg
     with speaking("en"):
@@ -217,8 +217,20 @@ def test_a_channels_error_is_in_the_persons_language(tmp_path: Path) -> None:
         load_image(image, None)
     assert (
         str(refused.value)
-        == f"une image a besoin de son texte alternatif{NBSP}; celle-ci n'en a pas"
+        == f"une image a besoin de son texte alternatif{NBSP}; celle-ci n’en a pas"
     )
     with speaking("en"), pytest.raises(PermanentError) as refused:
         load_image(image, None)
     assert str(refused.value) == "an image needs its alt text; this one has none"
+
+
+def test_pages_vary_by_language_and_a_form_without_its_token_is_refused_all_in_french(
+    officer: FlaskClient,
+) -> None:
+    page = officer.get("/queue")
+    assert "Accept-Language" in page.headers["Vary"]  # no cache serves French to English
+    refused = officer.post("/approve", data={"one": "1"})
+    assert refused.status_code == 400
+    main = text_of(refused).split("<main>")[1].split("</main>")[0]
+    assert "Rechargez la page" in main
+    assert "CSRF" not in main and "token" not in main  # flask-wtf's English detail left out

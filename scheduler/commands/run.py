@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from posts.errors import InputError
 from posts.language import N_, ngettext, show_time
 from posts.language import gettext as _
 from scheduler.commands.common import app, say
@@ -80,6 +81,13 @@ def demo(keep: Path | None) -> None:
     a = app()
     started = time.perf_counter()
     if keep is not None:
+        if keep.exists() and (not keep.is_dir() or any(keep.iterdir())):
+            raise InputError(
+                _(
+                    "{folder} is not an empty folder: the demo writes its own config.toml, "
+                    "templates/, outbox/ and database there; name a new or empty folder."
+                ).format(folder=keep)
+            )
         keep.mkdir(parents=True, exist_ok=True)
     result = run_demo(a.config_path, keep)
     try:

@@ -219,7 +219,9 @@ def create_app(
             "This form did not come from postsched's own page, or the session it came from has "
             "ended; nothing was changed. Reload the page and try again."
         )
-        return render_template("error.html", message=message, detail=error.description), 400
+        # flask-wtf's own detail ("The CSRF token is missing.") is English only; the sentence
+        # above says all a person can act on.
+        return render_template("error.html", message=message), 400
 
     @web.errorhandler(NotFoundError)
     def _not_found(error: NotFoundError) -> tuple[str, int]:

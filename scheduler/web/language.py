@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, request
+from flask import Flask, Response, request
 
 from posts.campaign import Config
 from posts.language import current, gettext, ngettext, set_language
@@ -24,6 +24,11 @@ def install_language(web: Flask, config: Config) -> None:
         set_language(
             web_language(accepted, config.ui_language, config.campaign.language, os.environ)
         )
+
+    @web.after_request
+    def _varies(response: Response) -> Response:
+        response.vary.add("Accept-Language")  # a cache must not serve one language to another
+        return response
 
     @web.context_processor
     def _language() -> dict[str, str]:
