@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from posts.language import speaking
 from scheduler.app import App
 from scheduler.web import create_app, hash_password, make_server
 from tests.conftest import run, skip_or_fail
@@ -76,6 +77,19 @@ def browser() -> Iterator[Any]:
 def site(project: Path) -> Iterator[str]:
     """`postsched web`'s server over the shipped campaign, planned as drafts a week before its
     start, with the page's clock an hour later (2026-01-05 09:00, Paris)."""
+    yield from _serve(project)
+
+
+@pytest.fixture
+def french_site(project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The same, as the French officer runs it: no POSTSCHED_LANG, so the campaign's French
+    speaks from the plan's post log to the page."""
+    monkeypatch.delenv("POSTSCHED_LANG")
+    with speaking("fr"):
+        yield from _serve(project)
+
+
+def _serve(project: Path) -> Iterator[str]:
     assert run("init").code == 0
     a = App(config_path=project / "config.toml", clock=lambda: NOW)
     a.officer.save_plan(a.planner.compute_plan(NOW - timedelta(hours=1)), NOW - timedelta(hours=1))
@@ -299,10 +313,10 @@ def test_connect_mastodon_from_the_status_page_in_a_browser(
 
 
 def test_a_french_browser_reads_every_page_in_french_and_types_a_french_time(
-    browser: Any, site: str, shots: Path, monkeypatch: pytest.MonkeyPatch
+    browser: Any, french_site: str, shots: Path
 ) -> None:
     # The officer's own setting: no POSTSCHED_LANG, a French browser, the French campaign.
-    monkeypatch.delenv("POSTSCHED_LANG")
+    site = french_site
     french = shots / "fr"
     french.mkdir(exist_ok=True)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
@@ -330,6 +344,7 @@ def test_a_french_browser_reads_every_page_in_french_and_types_a_french_time(
     field.fill("03/02/2026 12:30")
     page.locator("form:has(#at) button[type=submit]").first.click()
     assert "mar. 3 févr. 2026, 12:30" in page.inner_text("main")
+    assert "brouillon pour le ven. 30 janv. 2026, 12:30" in page.inner_text("table.events")
     page.screenshot(path=str(french / "post.png"), full_page=True)
 
     for name in ("log", "status", "plan", "exchange", "reach", "posts/new"):
