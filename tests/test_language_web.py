@@ -23,8 +23,9 @@ from posts.errors import PermanentError
 from posts.language import speaking
 from scheduler.app import App
 from scheduler.channels.http import load_image
-from scheduler.web import create_app, hash_password, time_placeholder, typed_form
+from scheduler.web import create_app, hash_password
 from scheduler.web.chart import reach_svg
+from scheduler.web.pages import time_placeholder, typed_form
 from tests.test_web import NOW, PASSWORD, log_in, text_of, token
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -25,7 +25,8 @@ from posts.errors import PostschedError
 from posts.models import Post
 from posts.officer import AddRequest
 from scheduler.app import App
-from scheduler.web import create_app, hash_password, safe_next
+from scheduler.web import create_app, hash_password
+from scheduler.web.pages import safe_next
 from tests.conftest import run
 
 PASSWORD = "correct horse battery"

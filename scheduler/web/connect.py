@@ -36,7 +36,7 @@ def connect_pages(a: App) -> Blueprint:
 
     def back(message: str, category: str) -> Response:
         flash(message, category)
-        return redirect(url_for("status"))
+        return redirect(url_for("status.page"))
 
     def saved(connected: Connected, author_urn: str | None) -> Response:
         author = choose_author(connected, author_urn) if connected.authors else None

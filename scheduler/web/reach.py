@@ -3,14 +3,14 @@ server as inline SVG (scheduler/web/chart.py) above the same figures as a table.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, render_template, request
+from flask import Blueprint, render_template
 from markupsafe import Markup
 
-from posts.language import gettext as _
 from posts.reach_report import best_and_worst, figures, read_reach, totals
 from scheduler.app import App
 from scheduler.commands.report import member_notes
 from scheduler.web.chart import channel_colours, reach_svg
+from scheduler.web.pages import chosen_campaign
 
 
 def reach_pages(a: App) -> Blueprint:
@@ -19,15 +19,7 @@ def reach_pages(a: App) -> Blueprint:
     @pages.get("/reach")
     def page() -> str:
         campaigns = a.campaign_names()
-        campaign = request.args.get("campaign") or None
-        if campaign is not None and campaign not in campaigns:
-            flash(
-                _("There is no campaign {campaign!r}: showing every campaign's posts.").format(
-                    campaign=campaign
-                ),
-                "error",
-            )
-            campaign = None
+        campaign = chosen_campaign(campaigns)
         posts = read_reach(a.store, campaign=campaign, since=None)
         by_subject = totals(posts, lambda p: p.subject)
         by_phase = totals(posts, lambda p: p.phase)

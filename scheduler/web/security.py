@@ -198,7 +198,8 @@ def host_refusal(header: str, allowed: frozenset[str]) -> str | None:
 
 def install(web: Flask, settings: WebSettings, listening: str | None) -> None:
     """The proxy headers, the cookie's Secure flag and the Host check; installed before CSRF
-    and the login check, so a request for a name the page does not answer to goes no further."""
+    and the login check, so a request for a name the page does not answer to goes no further.
+    Then the headers every answer carries: what the browser may load, frame and send."""
     if settings.behind_proxy:
         # One proxy in front: its X-Forwarded-For is the client, -Proto the scheme, -Host the name.
         web.wsgi_app = ProxyFix(web.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
@@ -211,3 +212,14 @@ def install(web: Flask, settings: WebSettings, listening: str | None) -> None:
         if refusal is None:
             return None
         return Response(f"{refusal}\n", 400, mimetype="text/plain")
+
+    @web.after_request
+    def _headers(response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'"  # untranslated: a header
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
