@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from posts.claims import PostView
-from posts.publishing import TickRules, decide
+from posts.outcomes import PostView
+from posts.policy import TickRules, decide
 from tests.conftest import run
 
 AS_OF = "2026-01-05T08:00"

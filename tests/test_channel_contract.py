@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from posts.claims import PostView
 from posts.littletext import unescape_little_text
+from posts.outcomes import PostView
 from posts.publishing import Channel
 from scheduler.channels import build_channel
 from tests import test_linkedin, test_mastodon

@@ -21,7 +21,8 @@ from werkzeug import Request, Response
 from posts.campaign import NotifySettings
 from posts.claims import Claims
 from posts.models import Status
-from posts.publishing import Channel, TickRules, publish_due
+from posts.policy import TickRules
+from posts.publishing import Channel, publish_due
 from posts.store import NewPost, Store
 from scheduler.daemon import Daemon
 from scheduler.database import open_engine, upgrade

@@ -8,12 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from posts.claims import PostView
 from posts.errors import InputError, NotFoundError, TooLongError
 from posts.language import speaking
+from posts.outcomes import PostView
 from posts.planning import plan_campaign
+from posts.policy import TickRules, decide
 from posts.problems import Problem, ProblemsError
-from posts.publishing import TickRules, decide
 from posts.rules import check_time, refusal
 from posts.timing import parse_duration, parse_instant
 from tests import factories

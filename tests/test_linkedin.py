@@ -15,9 +15,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from posts.campaign import Config
-from posts.claims import PostView
 from posts.errors import AuthError, PermanentError, TransientError
 from posts.littletext import unescape_little_text
+from posts.outcomes import PostView
 from scheduler.channels import build_channel
 from scheduler.channels.linkedin import LinkedInChannel
 from tests.factories import article as make_article

@@ -11,10 +11,12 @@ import pytest
 import requests
 from pytest_httpserver import HTTPServer
 
-from posts.claims import Claims, PostView
+from posts.claims import Claims
 from posts.errors import AuthError, PermanentError, RateLimitError, TransientError
 from posts.models import Status
-from posts.publishing import TickRules, publish_due
+from posts.outcomes import PostView
+from posts.policy import TickRules
+from posts.publishing import publish_due
 from posts.store import NewPost, Store
 from scheduler.channels import build_channel
 from scheduler.channels.mastodon import MastodonChannel

@@ -10,7 +10,8 @@ import pytest
 import requests
 
 from posts.claims import Claims
-from posts.publishing import TickRules, publish_due
+from posts.policy import TickRules
+from posts.publishing import publish_due
 from posts.store import NewPost, Store
 from scheduler.database import open_engine, upgrade
 from scheduler.exchange import posts_ics
