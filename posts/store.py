@@ -19,7 +19,7 @@ from posts.errors import NotFoundError, StateError
 from posts.labels import status_label
 from posts.language import N_, ngettext, show_time
 from posts.language import gettext as _
-from posts.models import PENDING, RETRYABLE, ChannelState, Event, Post, Status
+from posts.models import PENDING, RETRYABLE, ChannelState, Event, Post, Status, new_post
 from posts.planning import PlannedPost
 from posts.rules import Neighbour
 
@@ -116,9 +116,8 @@ class Store:
         return added
 
     def _add(self, session: Session, new: NewPost, now: datetime) -> Post:
-        post = Post(
+        post = new_post(
             campaign=new.campaign,
-            plan_key=None,
             channel=new.channel,
             subject=new.subject,
             phase=new.phase,
@@ -129,10 +128,8 @@ class Store:
             media_alt=new.media_alt,
             status=Status.DRAFT if new.draft else Status.SCHEDULED,
             due_at=new.due_at,
-            attempts=0,
             edited=True,
-            created_at=now,
-            updated_at=now,
+            now=now,
         )
         session.add(post)
         session.flush()
@@ -166,7 +163,7 @@ class Store:
             for item in planned:
                 post = existing.get(item.plan_key)
                 if post is None:
-                    post = Post(
+                    post = new_post(
                         campaign=campaign,
                         plan_key=item.plan_key,
                         channel=item.channel,
@@ -177,10 +174,8 @@ class Store:
                         link_expires_at=item.link_expires_at,
                         status=start_status,
                         due_at=item.due_at,
-                        attempts=0,
                         edited=False,
-                        created_at=now,
-                        updated_at=now,
+                        now=now,
                     )
                     session.add(post)
                     session.flush()
