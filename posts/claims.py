@@ -28,12 +28,10 @@ from posts.claim_rows import (
 )
 from posts.language import gettext as _
 from posts.models import ChannelState, Heartbeat, Post, Status
-from posts.outcomes import VIEW_COLUMNS, Outcome, PostView, Published
+from posts.outcomes import VIEW_COLUMNS, PostView, Published
+from posts.outcomes import Outcome as Outcome  # where the daemon imports it
 from posts.policy import TickRules, decide
 from posts.store import Store
-
-# Outcome lives in posts/outcomes.py; the daemon imports it from here.
-__all__ = ["Claims", "Outcome", "worker_id"]
 
 _due = func.coalesce(Post.next_attempt_at, Post.due_at)
 

@@ -20,9 +20,8 @@ from posts.confirming import Confirmation, Sent, confirm_due
 from posts.errors import AuthError, PermanentError, PublishError, RateLimitError, TransientError
 from posts.language import gettext as _
 from posts.outcomes import ClaimLostError, Outcome, PostView, Published
-from posts.policy import TickRules, backoff, shown_at
-
-__all__ = ["Channel", "Receipt", "TickReport", "TickRules", "publish_due"]
+from posts.policy import TickRules as TickRules  # where the daemon imports it
+from posts.policy import backoff, shown_at
 
 log = logging.getLogger("postsched.publishing")
 
