@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,34 +17,16 @@ from posts.models import Post, Status
 from posts.outcomes import PostView
 from posts.policy import TickRules
 from posts.publishing import Receipt, publish_due
-from posts.store import NewPost, Store
+from posts.store import Store
 from scheduler.channels.dryrun import DryRunChannel
 from scheduler.channels.linkedin import build_request as linkedin_request
 from scheduler.channels.mastodon import build_request as mastodon_request
 from scheduler.database import open_engine, upgrade
+from tests.factories import ScriptedChannel, queue
 from tests.factories import config as make_config
 
 T0 = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)  # Monday 2 March 2026, 09:30 in Paris
 RULES = TickRules(grace=timedelta(hours=2), max_attempts=3, min_gap=timedelta(0))
-
-
-@dataclass
-class ScriptedChannel:
-    """A network edge that answers from a script: a Receipt, or an error to raise."""
-
-    name: str
-    script: list[Receipt | Exception] = field(default_factory=list)
-    calls: list[PostView] = field(default_factory=list)
-    dedup_window: timedelta = timedelta(hours=1)
-
-    def publish(self, post: PostView) -> Receipt:
-        self.calls.append(post)
-        answer = (
-            self.script.pop(0) if self.script else Receipt(f"r{post.id}", f"https://x/{post.id}")
-        )
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
 
 
 @pytest.fixture
@@ -60,19 +42,7 @@ def claims(store: Store) -> Claims:
 
 
 def add(store: Store, channel: str = "mastodon", due: datetime = T0, **extra: object) -> Post:
-    text = extra.pop("body", f"post {random.random()}")
-    return store.add_post(
-        NewPost(
-            campaign="t",
-            channel=channel,
-            subject="one-off",
-            phase="one-off",
-            body=str(text),
-            due_at=due,
-            **extra,
-        ),  # type: ignore[arg-type]
-        now=due - timedelta(days=1),
-    )
+    return queue(store, due, now=due - timedelta(days=1), channel=channel, **extra)
 
 
 def tick(

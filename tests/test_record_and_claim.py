@@ -10,13 +10,15 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
+import posts.claim_rows
 import posts.claims
 from posts.claims import Claims
 from posts.models import ChannelState, Post, Status
 from posts.outcomes import PostView
 from posts.publishing import Receipt, publish_due
 from posts.store import Store
-from tests.test_publishing import RULES, T0, ScriptedChannel, add, claims, events, store, tick
+from tests.factories import ScriptedChannel
+from tests.test_publishing import RULES, T0, add, claims, events, store, tick
 
 __all__ = ["claims", "store"]  # the fixtures, imported for this module's tests
 
@@ -87,7 +89,7 @@ def test_a_crash_between_the_send_and_the_record_with_the_next_claim_loses_nothi
     retries A with the same key and publishes B, each once on the network's side."""
     a, b = add(store, due=T0), add(store, due=T0)
     channel = ScriptedChannel("mastodon")
-    unpaused = posts.claims.unpaused
+    unpaused = posts.claim_rows.unpaused
     calls = []
 
     def failing(*args: object) -> list[str]:
