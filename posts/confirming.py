@@ -18,18 +18,17 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from sqlalchemy import insert, select, update
 
-from posts.claims import Claims, Outcome
+from posts.claims import Claims
 from posts.errors import AuthError, PermanentError, RateLimitError, TransientError
 from posts.language import gettext as _
 from posts.language import show_time
 from posts.models import Event, Post, Status
-
-if TYPE_CHECKING:
-    from posts.publishing import TickRules
+from posts.outcomes import Outcome
+from posts.policy import TickRules
 
 log = logging.getLogger("postsched.confirming")
 

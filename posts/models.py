@@ -194,6 +194,45 @@ class Post(Base):
         }
 
 
+def new_post(
+    *,
+    campaign: str,
+    channel: str,
+    subject: str,
+    phase: str,
+    body: str,
+    status: Status,
+    due_at: datetime,
+    now: datetime,
+    edited: bool,
+    plan_key: str | None = None,
+    link: str | None = None,
+    link_expires_at: datetime | None = None,
+    media_path: str | None = None,
+    media_alt: str | None = None,
+) -> Post:
+    """The one place a Post row is made (a plan's post or a one-off): never attempted, created
+    and updated `now`. `edited`: a person wrote it, so a re-plan leaves it alone."""
+    return Post(
+        campaign=campaign,
+        plan_key=plan_key,
+        channel=channel,
+        subject=subject,
+        phase=phase,
+        body=body,
+        link=link,
+        link_expires_at=link_expires_at,
+        media_path=media_path,
+        media_alt=media_alt,
+        status=status,
+        due_at=due_at,
+        attempts=0,
+        edited=edited,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 class Event(Base):
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_at", "at"), Index("ix_events_post_id", "post_id"))

@@ -12,17 +12,26 @@ import logging
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
-from functools import partial
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from posts.claims import ClaimLostError, Claims, Decision, Outcome, PostView, Published
+from posts.claims import Claims
 from posts.confirming import Confirmation, Sent, confirm_due
 from posts.errors import AuthError, PermanentError, PublishError, RateLimitError, TransientError
 from posts.language import gettext as _
-from posts.language import show_time
+from posts.outcomes import ClaimLostError, Outcome, PostView, Published
+from posts.policy import TickRules as TickRules  # where the daemon imports it
+from posts.policy import backoff, shown_at
 
 log = logging.getLogger("postsched.publishing")
+
+
+@dataclass
+class TickReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, event: str) -> int:
+        return sum(1 for o in self.outcomes if o.event == event)
 
 
 @dataclass(frozen=True)
@@ -67,84 +76,6 @@ FIND_SLACK = timedelta(minutes=2)
 HEARTBEAT_EVERY = timedelta(seconds=1)
 
 
-@dataclass(frozen=True)
-class TickRules:
-    grace: timedelta = timedelta(hours=2)
-    claim_timeout: timedelta = timedelta(minutes=10)
-    max_attempts: int = 5
-    safety_margin: timedelta = timedelta(hours=12)
-    min_gap: timedelta = timedelta(0)
-    backoff_base: timedelta = timedelta(seconds=30)
-    backoff_cap: timedelta = timedelta(hours=1)
-    # A worker whose heartbeat is older than this is taken for dead: its claims are settled.
-    worker_timeout: timedelta = timedelta(minutes=2)
-    display_tz: tzinfo = UTC  # how times are written in event details
-    # Each campaign's own safety margin, where the installation has several; others use the one
-    # above.
-    margins: Mapping[str, timedelta] = field(default_factory=dict)
-    # How long after its publication a post is read back (None: never), and how many reads a
-    # tick makes at most, after its publishing (posts/confirming.py).
-    confirm_after: timedelta | None = None
-    confirm_batch: int = 5
-
-    def margin(self, campaign: str) -> timedelta:
-        return self.margins.get(campaign, self.safety_margin)
-
-
-@dataclass
-class TickReport:
-    outcomes: list[Outcome] = field(default_factory=list)
-
-    def count(self, event: str) -> int:
-        return sum(1 for o in self.outcomes if o.event == event)
-
-
-def backoff(attempt: int, rules: TickRules, rng: random.Random | None = None) -> timedelta:
-    """Exponential backoff with full jitter in its upper half: base * 2^(n-1), capped."""
-    rng = rng or random.Random()
-    ceiling: timedelta = min(rules.backoff_base * (2 ** max(attempt - 1, 0)), rules.backoff_cap)
-    return ceiling * (0.5 + rng.random() / 2)
-
-
-def decide(
-    post: PostView, last_publish: datetime | None, *, now: datetime, rules: TickRules
-) -> Decision:
-    """What to do with a due post before any network call (rules 1 and 3)."""
-    margin = rules.margin(post.campaign)
-    if post.link_expires_at is not None and now > post.link_expires_at - margin:
-        ends = _at(post.link_expires_at, rules)
-        if post.link:
-            why = _(
-                "the link {link} stops working at {time}; with the {margin} safety margin it "
-                "was too late to publish"
-            )
-        else:
-            why = _(
-                "its subject's last useful day ends at {time}; with the {margin} safety margin "
-                "it was too late to publish"
-            )
-        return Decision("expire", why.format(link=post.link, time=ends, margin=_human(margin)))
-    lateness = now - post.due
-    if lateness > rules.grace:
-        return Decision(
-            "miss",
-            _("reached {lateness} after its time, beyond the {grace} grace").format(
-                lateness=_human(lateness), grace=_human(rules.grace)
-            ),
-        )
-    if last_publish is not None and rules.min_gap and now < last_publish + rules.min_gap:
-        return Decision(
-            "hold",
-            _("held until {time} to keep {gap} between posts on {channel}").format(
-                time=_at(last_publish + rules.min_gap, rules),
-                gap=_human(rules.min_gap),
-                channel=post.channel,
-            ),
-            until=last_publish + rules.min_gap,
-        )
-    return Decision("claim", "")
-
-
 def publish_due(
     claims: Claims,
     channels: Mapping[str, Channel],
@@ -184,15 +115,13 @@ def publish_due(
         # judged and recorded at the time it is reached, which a long tick moves on.
         # claim_next leaves paused channels out itself, in the claim's transaction.
         current = clock()
-        judge = partial(decide, now=current, rules=rules)
-        gap = bool(rules.min_gap)
         if pending is None:
-            step = claims.claim_next(current, list(channels), worker, judge, due_by=now, gap=gap)
+            step = claims.claim_next(current, list(channels), worker, rules, due_by=now)
         else:
             published, pending = pending, None
             try:
                 recorded, step = claims.record_and_claim(
-                    published, current, list(channels), worker, judge, due_by=now, gap=gap
+                    published, current, list(channels), worker, rules, due_by=now
                 )
             except ClaimLostError as exc:
                 _claim_lost(claims, exc, clock)
@@ -336,7 +265,7 @@ def _record_failure(
             worker,
             now,
             until,
-            _("waiting until {time}: {error}").format(time=_at(until, rules), error=exc),
+            _("waiting until {time}: {error}").format(time=shown_at(until, rules), error=exc),
             event="rate-limited",
         )
     except TransientError as exc:
@@ -365,7 +294,7 @@ def _record_failure(
             now,
             when,
             _("attempt {attempt} failed ({error}); next at {time}").format(
-                attempt=attempt, error=exc, time=_at(when, rules)
+                attempt=attempt, error=exc, time=shown_at(when, rules)
             ),
         )
     except AuthError as exc:
@@ -390,19 +319,3 @@ def _record_failure(
             now,
             _("unexpected {kind}: {error}").format(kind=type(exc).__name__, error=exc),
         )
-
-
-def _at(instant: datetime, rules: TickRules) -> str:
-    return show_time(instant, rules.display_tz)
-
-
-def _human(delta: timedelta) -> str:
-    """'2 h 1 min', '45 s', '3 d': whole units, largest first, zero parts left out."""
-    seconds = int(delta.total_seconds())
-    parts = []
-    units = ((_("{count} d"), 86400), (_("{count} h"), 3600), (_("{count} min"), 60))
-    for unit, size in (*units, (_("{count} s"), 1)):
-        if seconds >= size:
-            parts.append(unit.format(count=seconds // size))
-            seconds %= size
-    return " ".join(parts) or _("{count} s").format(count=0)

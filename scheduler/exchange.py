@@ -38,12 +38,12 @@ from pathlib import Path
 
 from posts.campaign import Config
 from posts.characters import is_one_token
+from posts.checks import ONE_OFF_PHASE, AddRequest
 from posts.errors import InputError
 from posts.labels import status_label
 from posts.language import gettext as _
 from posts.language import ngettext
 from posts.models import Post
-from posts.officer import ONE_OFF_PHASE, AddRequest
 from scheduler.csvcells import read_cell, records, safe_row
 
 COLUMNS = ("channel", "time", "text", "link", "link_expires", "image", "alt", "subject")

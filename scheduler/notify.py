@@ -18,10 +18,10 @@ from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 from posts.campaign import NotifySettings
-from posts.claims import Outcome
 from posts.labels import event_label
 from posts.language import N_, ngettext
 from posts.language import gettext as _
+from posts.outcomes import Outcome
 
 log = logging.getLogger("postsched.notify")
 # The subject of a message about one post, by its event.

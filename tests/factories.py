@@ -1,9 +1,12 @@
-"""Campaign configs built in code, so planner tests never read a file."""
+"""Test factories: campaign configs built in code, so planner tests never read a file; posts
+(a one-off to queue, a claimed post as a channel sees it) and a scripted channel, so the tests
+of the store, the tick and the channels build them one way."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import date, time, timedelta
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +23,10 @@ from posts.campaign import (
     Phase,
     Windows,
 )
+from posts.models import Post
+from posts.outcomes import PostView
+from posts.publishing import Receipt
+from posts.store import NewPost, Store
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -117,3 +124,61 @@ def png(seed: int = 0, size: int = 2) -> bytes:
         + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
+
+
+def new_post(due_at: datetime, **changes: Any) -> NewPost:
+    """A one-off post on mastodon, due at `due_at`, with a text of its own (networks refuse
+    repeats); `changes` sets any other field."""
+    base = NewPost(
+        campaign="t",
+        channel="mastodon",
+        subject="one-off",
+        phase="one-off",
+        body=f"post {uuid.uuid4().hex[:8]}",
+        due_at=due_at,
+    )
+    return replace(base, **changes)
+
+
+def queue(store: Store, due_at: datetime, *, now: datetime | None = None, **changes: Any) -> Post:
+    """`new_post` added to the store at `now` (by default its due time), scheduled."""
+    return store.add_post(new_post(due_at, **changes), now=now or due_at)
+
+
+def post_view(**changes: Any) -> PostView:
+    """A claimed post as a channel sees it: a one-off on mastodon, never attempted, due now,
+    with an idempotency key of its own; `changes` sets any field."""
+    base = PostView(
+        id=1,
+        channel="mastodon",
+        subject="one-off",
+        phase="one-off",
+        body="Bonjour",
+        link=None,
+        link_expires_at=None,
+        media_path=None,
+        media_alt=None,
+        idempotency_key=f"key-{uuid.uuid4().hex}",
+        attempts=0,
+        due=datetime.now(UTC),
+    )
+    return replace(base, **changes)
+
+
+@dataclass
+class ScriptedChannel:
+    """A network edge that answers from a script: a Receipt, or an error to raise."""
+
+    name: str
+    script: list[Receipt | Exception] = field(default_factory=list)
+    calls: list[PostView] = field(default_factory=list)
+    dedup_window: timedelta = timedelta(hours=1)
+
+    def publish(self, post: PostView) -> Receipt:
+        self.calls.append(post)
+        answer = (
+            self.script.pop(0) if self.script else Receipt(f"r{post.id}", f"https://x/{post.id}")
+        )
+        if isinstance(answer, Exception):
+            raise answer
+        return answer

@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from posts.claims import PostView
-from posts.publishing import TickRules, decide
+from posts.outcomes import PostView
+from posts.policy import TickRules, decide
 from tests.conftest import run
+from tests.factories import post_view
 
 AS_OF = "2026-01-05T08:00"
 SPRING = "printemps-2027"
@@ -244,18 +245,12 @@ def test_the_daemon_holds_each_campaign_to_its_own_safety_margin() -> None:
     rules = TickRules(safety_margin=timedelta(hours=12), margins={"court": timedelta(hours=1)})
 
     def post(campaign: str) -> PostView:
-        return PostView(
-            id=1,
-            channel="mastodon",
+        return post_view(
             subject="course:x",
             phase="promo",
             body="Inscriptions",
             link="https://example.org/x",
             link_expires_at=now + timedelta(hours=3),
-            media_path=None,
-            media_alt=None,
-            idempotency_key="k",
-            attempts=0,
             due=now,
             campaign=campaign,
         )

@@ -7,22 +7,22 @@ publishing the same post again (a retry after a lost answer) leaves it there onc
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 
-from posts.claims import PostView
 from posts.littletext import unescape_little_text
+from posts.outcomes import PostView
 from posts.publishing import Channel
 from scheduler.channels import build_channel
 from tests import test_linkedin, test_mastodon
 from tests.conftest import mastodon_statuses, plain
 from tests.factories import config as make_config
+from tests.factories import post_view
 
 TEXT = (
     "Vie sociale (Cairn.info – 2025/4 n° 52 – Editions érès – 160 pages) : à lire [gratuit] "
@@ -80,20 +80,7 @@ def linkedin(httpserver: HTTPServer) -> test_linkedin.FakeLinkedIn:
 
 
 def post(text: str = TEXT) -> PostView:
-    return PostView(
-        id=7,
-        channel="mastodon",
-        subject="one-off",
-        phase="one-off",
-        body=text,
-        link=None,
-        link_expires_at=None,
-        media_path=None,
-        media_alt=None,
-        idempotency_key=f"contract-{random.random()}",
-        attempts=0,
-        due=datetime.now(UTC),
-    )
+    return post_view(id=7, body=text)
 
 
 def test_publish_returns_a_receipt_and_the_network_holds_the_exact_text(under: Under) -> None:

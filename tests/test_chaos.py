@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 import requests
 
-from posts.officer import AddRequest
+from posts.checks import AddRequest
 from scheduler.app import App
 from tests.conftest import MASTODON_TOKEN, mastodon_statuses, plain, run
 

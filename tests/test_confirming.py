@@ -21,12 +21,14 @@ from werkzeug import Request, Response
 from posts.campaign import NotifySettings
 from posts.claims import Claims
 from posts.models import Status
-from posts.publishing import Channel, TickRules, publish_due
-from posts.store import NewPost, Store
+from posts.policy import TickRules
+from posts.publishing import Channel, publish_due
+from posts.store import Store
 from scheduler.daemon import Daemon
 from scheduler.database import open_engine, upgrade
 from scheduler.notify import Notifier
 from tests.conftest import MASTODON_TOKEN, mastodon_statuses
+from tests.factories import queue
 from tests.test_linkedin import FakeLinkedIn
 from tests.test_linkedin import channel_for as linkedin_channel
 from tests.test_mastodon import SEED_TEXT, channel_for, fault, live_config
@@ -43,7 +45,7 @@ def make_store(tmp_path: Path) -> Store:
 
 
 def queue_one(store: Store, at: datetime, channel: str = "mastodon", text: str = SEED_TEXT) -> int:
-    return store.add_post(NewPost("t", channel, "article", "announce", text, at), now=at).id
+    return queue(store, at, channel=channel, subject="article", phase="announce", body=text).id
 
 
 def events(store: Store, post_id: int) -> list[str]:

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from posts.checks import AddRequest
 from posts.errors import InputError, TemplateError
-from posts.officer import AddRequest, Officer
+from posts.officer import Officer
 from posts.rendering import Renderer, Subject
 from posts.store import Store
 from scheduler.app import App

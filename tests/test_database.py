@@ -16,10 +16,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Engine, Integer, MetaData, insert, inspect, select, text
 
-from posts.claims import Claims, PostView
+from posts.claims import Claims
 from posts.errors import DatabaseError
 from posts.models import Base, ChannelState, Post, Status
-from posts.publishing import Receipt, TickRules, publish_due
+from posts.outcomes import PostView
+from posts.policy import TickRules
+from posts.publishing import Receipt, publish_due
 from posts.store import NewPost, Store
 from scheduler import database
 from scheduler.database import (

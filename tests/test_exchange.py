@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import event
 
 from posts.campaign import Config
-from posts.officer import AddRequest, Officer
+from posts.checks import AddRequest
+from posts.officer import Officer
 from posts.store import Store
 from scheduler.config import load_config
 from scheduler.database import open_engine

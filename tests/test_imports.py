@@ -56,3 +56,52 @@ def test_the_command_lines_status_list_is_the_models_own() -> None:
     from scheduler.overview import STATUSES as OVERVIEW
 
     assert STATUSES == OVERVIEW == tuple(s.value for s in Status)
+
+
+def posts_imports(path: Path, package: str = "posts") -> set[str]:
+    """The package's modules a file imports (`posts.claims`), wherever the import stands:
+    inside a function or under TYPE_CHECKING counts as much as at the top."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names if a.name.startswith(f"{package}."))
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module == package:
+                names.update(f"{package}.{a.name}" for a in node.names)
+            elif node.module.startswith(f"{package}."):
+                names.add(node.module)
+    return names
+
+
+def import_cycles(folder: Path, package: str = "posts") -> list[list[str]]:
+    """Each cycle among the package's modules, as the modules it passes through."""
+    graph = {f"{package}.{path.stem}": posts_imports(path, package) for path in folder.glob("*.py")}
+    cycles: list[list[str]] = []
+    done: set[str] = set()
+
+    def visit(module: str, path: list[str]) -> None:
+        if module in path:
+            cycles.append([*path[path.index(module) :], module])
+            return
+        if module in done or module not in graph:
+            return
+        for name in sorted(graph[module]):
+            visit(name, [*path, module])
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module, [])
+    return cycles
+
+
+def test_no_two_posts_modules_import_each_other_even_through_others() -> None:
+    assert import_cycles(ROOT / "posts") == []
+
+
+def test_the_cycle_checker_sees_an_import_inside_a_function(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("from posts.b import x\n")
+    (tmp_path / "b.py").write_text("from posts import c\n")
+    (tmp_path / "c.py").write_text("def f():\n    import posts.a\n")
+    assert import_cycles(tmp_path) == [["posts.a", "posts.b", "posts.c", "posts.a"]]
+    (tmp_path / "c.py").write_text("x = 1\n")
+    assert import_cycles(tmp_path) == []

@@ -211,7 +211,7 @@ def test_one_posts_subject_speaks_french() -> None:
     from zoneinfo import ZoneInfo
 
     from posts.campaign import NotifySettings
-    from posts.claims import Outcome
+    from posts.outcomes import Outcome
     from scheduler.notify import Notifier
 
     notifier = Notifier(NotifySettings(to=("a@b.fr",), sender="p@b.fr"), "c", ZoneInfo("UTC"))

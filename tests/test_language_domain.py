@@ -8,16 +8,16 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from posts.claims import PostView
 from posts.errors import InputError, NotFoundError, TooLongError
 from posts.language import speaking
+from posts.outcomes import PostView
 from posts.planning import plan_campaign
+from posts.policy import TickRules, decide
 from posts.problems import Problem, ProblemsError
-from posts.publishing import TickRules, decide
 from posts.rules import check_time, refusal
 from posts.timing import parse_duration, parse_instant
 from tests import factories
-from tests.factories import PARIS, config, plain_render
+from tests.factories import PARIS, config, plain_render, post_view
 
 AFTER_EXPIRY = datetime(2026, 11, 28, 10, 0, tzinfo=PARIS)
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -119,18 +119,12 @@ def test_the_plan_says_why_in_french_with_french_dates() -> None:
 
 
 def _view(link: str | None) -> PostView:
-    return PostView(
+    return post_view(
         id=3,
-        channel="mastodon",
         subject="article",
         phase="last-call",
-        body="Bonjour",
         link=link,
         link_expires_at=datetime(2026, 4, 17, 0, 0, tzinfo=PARIS),
-        media_path=None,
-        media_alt=None,
-        idempotency_key="k",
-        attempts=0,
         due=datetime(2026, 4, 16, 12, 30, tzinfo=PARIS),
     )
 

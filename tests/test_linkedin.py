@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import random
 import re
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +13,14 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from posts.campaign import Config
-from posts.claims import PostView
 from posts.errors import AuthError, PermanentError, TransientError
 from posts.littletext import unescape_little_text
+from posts.outcomes import PostView
 from scheduler.channels import build_channel
 from scheduler.channels.linkedin import LinkedInChannel
 from tests.factories import article as make_article
 from tests.factories import config as make_config
-from tests.factories import png
+from tests.factories import png, post_view
 
 TOKEN = "AQX-linkedin-test-token-93b1"
 AUTHOR = "urn:li:organization:2414183"
@@ -182,21 +180,13 @@ def channel_for(
 
 
 def view(text: str = SEED_TEXT, **changes: object) -> PostView:
-    base = PostView(
-        id=1,
-        channel="linkedin",
-        subject="article",
-        phase="announce",
-        body=text,
-        link="https://shs.cairn.info/tap-tdgcu5qbq9556",
-        link_expires_at=None,
-        media_path=None,
-        media_alt=None,
-        idempotency_key=f"k{random.random()}",
-        attempts=0,
-        due=datetime.now(UTC),
-    )
-    return replace(base, **changes)
+    base = {
+        "channel": "linkedin",
+        "subject": "article",
+        "phase": "announce",
+        "link": "https://shs.cairn.info/tap-tdgcu5qbq9556",
+    }
+    return post_view(**{**base, **changes, "body": text})
 
 
 def test_a_post_carries_every_header_and_field_linkedin_requires(

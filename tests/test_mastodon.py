@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,16 +10,19 @@ import pytest
 import requests
 from pytest_httpserver import HTTPServer
 
-from posts.claims import Claims, PostView
+from posts.claims import Claims
 from posts.errors import AuthError, PermanentError, RateLimitError, TransientError
 from posts.models import Status
-from posts.publishing import TickRules, publish_due
-from posts.store import NewPost, Store
+from posts.outcomes import PostView
+from posts.policy import TickRules
+from posts.publishing import publish_due
+from posts.store import Store
 from scheduler.channels import build_channel
 from scheduler.channels.mastodon import MastodonChannel
 from scheduler.database import open_engine, upgrade
 from tests.conftest import MASTODON_TOKEN, mastodon_statuses, plain
 from tests.factories import config as make_config
+from tests.factories import post_view, queue
 
 SEED_TEXT = (
     "« IA et recherche en intervention sociale » (Cairn.info – 2025/4 n° 52 – Editions érès – "
@@ -58,21 +60,7 @@ def channel_for(url: str, token: str = MASTODON_TOKEN, **options: object) -> Mas
 
 
 def view(text: str = SEED_TEXT, **changes: object) -> PostView:
-    base = PostView(
-        id=1,
-        channel="mastodon",
-        subject="article",
-        phase="announce",
-        body=text,
-        link=None,
-        link_expires_at=None,
-        media_path=None,
-        media_alt=None,
-        idempotency_key=f"key-{random.random()}",
-        attempts=0,
-        due=datetime.now(UTC),
-    )
-    return replace(base, **changes)
+    return post_view(**{"subject": "article", "phase": "announce", **changes, "body": text})
 
 
 def test_a_post_reaches_mastodon_with_its_language_and_visibility(mastodon: str) -> None:
@@ -195,7 +183,7 @@ def test_through_the_tick_the_seed_text_reaches_mastodon_once_despite_a_500(
     upgrade(engine)
     store = Store(engine)
     now = datetime.now(UTC)
-    post = store.add_post(NewPost("t", "mastodon", "article", "announce", SEED_TEXT, now), now=now)
+    post = queue(store, now, subject="article", phase="announce", body=SEED_TEXT)
     fault(mastodon, {"type": "status", "status": 500})
     channels = {"mastodon": channel_for(mastodon)}
     claims, rules = Claims(store), TickRules(backoff_base=timedelta(seconds=1))

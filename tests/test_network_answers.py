@@ -10,10 +10,12 @@ import pytest
 import requests
 
 from posts.claims import Claims
-from posts.publishing import TickRules, publish_due
-from posts.store import NewPost, Store
+from posts.policy import TickRules
+from posts.publishing import publish_due
+from posts.store import Store
 from scheduler.database import open_engine, upgrade
 from scheduler.exchange import posts_ics
+from tests.factories import queue
 from tests.test_mastodon import channel_for
 
 NOW = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
@@ -33,7 +35,7 @@ def test_a_url_that_is_not_a_web_address_is_kept_as_text_not_as_a_link(
     upgrade(engine)
     store = Store(engine)
     now = datetime.now(UTC)
-    post = store.add_post(NewPost("t", "mastodon", "article", "announce", "Bonjour", now), now=now)
+    post = queue(store, now, subject="article", phase="announce", body="Bonjour")
     rule = {
         "match": {"methods": ["POST"], "path": "/api/v1/statuses"},
         "effect": {"type": "status", "status": 200, "body": {"id": "4242", "url": url}},

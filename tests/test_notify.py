@@ -143,7 +143,7 @@ def test_a_channel_paused_for_its_token_is_worth_an_email() -> None:
     from zoneinfo import ZoneInfo
 
     from posts.campaign import NotifySettings
-    from posts.claims import Outcome
+    from posts.outcomes import Outcome
     from scheduler.notify import Notifier
 
     notifier = Notifier(NotifySettings(to=("a@b.fr",), sender="p@b.fr"), "c", ZoneInfo("UTC"))

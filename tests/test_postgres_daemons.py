@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from posts.officer import AddRequest
+from posts.checks import AddRequest
 from scheduler.app import App
 from tests.conftest import MASTODON_TOKEN, mastodon_statuses, plain, run
 

@@ -5,44 +5,28 @@ from __future__ import annotations
 import itertools
 import json
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from posts.claims import Claims, Decision, PostView
+from posts.claims import Claims
 from posts.errors import AuthError, PermanentError, RateLimitError, TransientError
 from posts.models import Post, Status
-from posts.publishing import Receipt, TickRules, publish_due
-from posts.store import NewPost, Store
+from posts.outcomes import PostView
+from posts.policy import TickRules
+from posts.publishing import Receipt, publish_due
+from posts.store import Store
 from scheduler.channels.dryrun import DryRunChannel
 from scheduler.channels.linkedin import build_request as linkedin_request
 from scheduler.channels.mastodon import build_request as mastodon_request
 from scheduler.database import open_engine, upgrade
+from tests.factories import ScriptedChannel, queue
 from tests.factories import config as make_config
 
 T0 = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)  # Monday 2 March 2026, 09:30 in Paris
 RULES = TickRules(grace=timedelta(hours=2), max_attempts=3, min_gap=timedelta(0))
-
-
-@dataclass
-class ScriptedChannel:
-    """A network edge that answers from a script: a Receipt, or an error to raise."""
-
-    name: str
-    script: list[Receipt | Exception] = field(default_factory=list)
-    calls: list[PostView] = field(default_factory=list)
-    dedup_window: timedelta = timedelta(hours=1)
-
-    def publish(self, post: PostView) -> Receipt:
-        self.calls.append(post)
-        answer = (
-            self.script.pop(0) if self.script else Receipt(f"r{post.id}", f"https://x/{post.id}")
-        )
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
 
 
 @pytest.fixture
@@ -58,19 +42,7 @@ def claims(store: Store) -> Claims:
 
 
 def add(store: Store, channel: str = "mastodon", due: datetime = T0, **extra: object) -> Post:
-    text = extra.pop("body", f"post {random.random()}")
-    return store.add_post(
-        NewPost(
-            campaign="t",
-            channel=channel,
-            subject="one-off",
-            phase="one-off",
-            body=str(text),
-            due_at=due,
-            **extra,
-        ),  # type: ignore[arg-type]
-        now=due - timedelta(days=1),
-    )
+    return queue(store, due, now=due - timedelta(days=1), channel=channel, **extra)
 
 
 def tick(
@@ -272,7 +244,7 @@ def test_min_gap_counts_a_post_another_daemon_is_sending_but_not_a_failed_attemp
     channel = ScriptedChannel("mastodon")
     assert tick(claims, {"mastodon": channel}, T0, rules) == [(sent.id, "published")]
     # Another daemon has claimed the second post 40 min later and is sending it.
-    step = claims.claim_next(other, ["mastodon"], "w2", lambda p, last: Decision("claim", ""))
+    step = claims.claim_next(other, ["mastodon"], "w2", RULES)
     assert isinstance(step, PostView) and step.id == sending.id
     now = other + timedelta(minutes=5)
     claims.heartbeat("w2", now)  # alive: its claim is left alone
@@ -329,12 +301,7 @@ def test_a_paused_channel_is_left_out_and_its_pause_lifted_when_its_time_is_up(
 
 def claim_as_dead_worker(store: Store, claims: Claims, post: Post, at: datetime) -> None:
     """Leave `post` publishing under a worker that stopped beating long ago."""
-    step = claims.claim_next(
-        at,
-        ["mastodon"],
-        "dead:1:x",
-        lambda p, last: __import__("posts.claims", fromlist=["Decision"]).Decision("claim", ""),
-    )
+    step = claims.claim_next(at, ["mastodon"], "dead:1:x", RULES)
     assert isinstance(step, PostView) and step.id == post.id
     claims.heartbeat("dead:1:x", at)
 
@@ -432,9 +399,7 @@ def test_a_claim_left_by_this_daemons_own_failed_tick_is_settled_by_its_next(
     `publishing`; the same daemon holds no claim between two posts, so its next tick retries
     that post with the same key at once rather than after claim_timeout."""
     post = add(store)
-    from posts.claims import Decision
-
-    step = claims.claim_next(T0, ["mastodon"], "w1", lambda p, last: Decision("claim", ""))
+    step = claims.claim_next(T0, ["mastodon"], "w1", RULES)
     assert isinstance(step, PostView) and step.id == post.id
     channel = ScriptedChannel("mastodon")
     later = T0 + timedelta(seconds=15)

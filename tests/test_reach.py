@@ -18,7 +18,8 @@ from posts.campaign import DaemonSettings
 from posts.claims import Claims
 from posts.errors import PermanentError
 from posts.models import Post
-from posts.publishing import Channel, TickRules, publish_due
+from posts.policy import TickRules
+from posts.publishing import Channel, publish_due
 from posts.reach import ReachReader, take_snapshots
 from posts.store import NewPost, Store
 from scheduler.channels import build_channel

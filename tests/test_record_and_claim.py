@@ -10,11 +10,15 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from posts.claims import Claims, PostView
+import posts.claim_rows
+import posts.claims
+from posts.claims import Claims
 from posts.models import ChannelState, Post, Status
+from posts.outcomes import PostView
 from posts.publishing import Receipt, publish_due
 from posts.store import Store
-from tests.test_publishing import RULES, T0, ScriptedChannel, add, claims, events, store, tick
+from tests.factories import ScriptedChannel
+from tests.test_publishing import RULES, T0, add, claims, events, store, tick
 
 __all__ = ["claims", "store"]  # the fixtures, imported for this module's tests
 
@@ -85,16 +89,16 @@ def test_a_crash_between_the_send_and_the_record_with_the_next_claim_loses_nothi
     retries A with the same key and publishes B, each once on the network's side."""
     a, b = add(store, due=T0), add(store, due=T0)
     channel = ScriptedChannel("mastodon")
-    unpaused = Claims._unpaused
+    unpaused = posts.claim_rows.unpaused
     calls = []
 
-    def failing(self: Claims, *args: object) -> list[str]:
+    def failing(*args: object) -> list[str]:
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("the database went away")
-        return unpaused(self, *args)  # type: ignore[arg-type]
+        return unpaused(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Claims, "_unpaused", failing)
+    monkeypatch.setattr(posts.claims, "unpaused", failing)
     with pytest.raises(RuntimeError):
         tick(claims, {"mastodon": channel}, T0)
     monkeypatch.undo()

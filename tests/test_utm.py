@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from posts.checks import AddRequest
 from posts.errors import InputError
 from posts.links import link_in, tagged
-from posts.officer import AddRequest
 from scheduler.app import App
 from tests.conftest import run
 

@@ -21,9 +21,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
+from posts.checks import AddRequest
 from posts.errors import PostschedError
 from posts.models import Post
-from posts.officer import AddRequest
 from scheduler.app import App
 from scheduler.web import create_app, hash_password
 from scheduler.web.pages import safe_next

@@ -13,7 +13,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from posts.claims import Claims
-from posts.publishing import TickRules, publish_due
+from posts.policy import TickRules
+from posts.publishing import publish_due
 from posts.reach import take_snapshots
 from posts.reach_report import read_reach, totals
 from posts.store import NewPost, Store

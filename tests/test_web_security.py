@@ -24,8 +24,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from posts.checks import AddRequest
 from posts.models import Event, Post
-from posts.officer import AddRequest
 from scheduler.app import App
 from scheduler.web import create_app, hash_password, make_server
 from scheduler.web.security import LoginThrottle, Sessions

@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from posts.campaign import ChannelConfig, Config
-from posts.claims import PostView
 from posts.errors import ConfigError
 from posts.language import gettext as _
+from posts.outcomes import PostView
 from posts.publishing import Channel
 from scheduler.channels.http import HttpRequest
 from scheduler.credentials import read_token

@@ -16,10 +16,10 @@ from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 from posts.campaign import ChannelConfig, Config
-from posts.claims import PostView
 from posts.confirming import Confirmation, Sent
 from posts.errors import PermanentError, TransientError
 from posts.language import gettext as _
+from posts.outcomes import PostView
 from posts.publishing import Receipt
 from posts.timing import parse_duration
 from scheduler.channels import RequestBuilder, UploadLister

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from posts.campaign import ChannelConfig
 from posts.characters import is_web_address
-from posts.claims import PostView
 from posts.errors import PermanentError, TransientError
 from posts.images import image_kind
 from posts.language import gettext as _
+from posts.outcomes import PostView
 from posts.timing import parse_duration
 
 if TYPE_CHECKING:

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from posts.campaign import ChannelConfig, Config
-from posts.claims import PostView
 from posts.confirming import Confirmation, Sent
 from posts.errors import AuthError, PermanentError, PublishError, RateLimitError, TransientError
 from posts.language import N_
 from posts.language import gettext as _
+from posts.outcomes import PostView
 from posts.publishing import Receipt
 from scheduler.channels.http import (
     USER_AGENT,

@@ -76,8 +76,8 @@ def add(
     as_json: bool,
 ) -> None:
     """Queue a one-off post on CHANNEL; it is scheduled at once (the officer wrote it)."""
+    from posts.checks import AddRequest
     from posts.language import show_time
-    from posts.officer import AddRequest
     from scheduler.output import post_json
 
     a = app()
