@@ -165,15 +165,20 @@ class Daemon:
 
     def next_wake(self) -> datetime | None:
         """When something next falls due: a post on an active channel (its retry time, if it
-        has one), or the end of a channel's pause."""
+        has one), or the end of a channel's pause. Two reads; a pause whose time is up counts
+        as over (the tick lifts it)."""
         now = self.clock()
-        active = [n for n in self.channels if not self.claims.is_paused(n, now)]
-        candidates = [self.claims.next_due_time(active)]
-        candidates += [
-            s.paused_until
-            for s in self.claims.channel_states().values()
-            if s.paused_reason and s.paused_until
-        ]
+        states = self.claims.channel_states()
+        ends = [s.paused_until for s in states.values() if s.paused_reason and s.paused_until]
+
+        def paused(name: str) -> bool:
+            state = states.get(name)
+            if state is None or not state.paused_reason:
+                return False
+            return state.paused_until is None or state.paused_until > now
+
+        active = [n for n in self.channels if not paused(n)]
+        candidates = [self.claims.next_due_time(active), *ends]
         return min((c for c in candidates if c is not None), default=None)
 
     def resume_paused_channels(self) -> None:

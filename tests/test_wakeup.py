@@ -104,3 +104,47 @@ def test_a_wake_up_reaches_each_listener_and_a_stale_socket_is_removed(tmp_path:
     assert list(folder.iterdir()) == []
     send(folder)  # no daemon: nothing happens
     send(tmp_path / "nowhere-wake")
+
+
+@pytest.mark.slow
+def test_a_lost_wake_up_costs_a_heartbeat_never_a_post(project: Path) -> None:
+    """A change that sends no wake-up (a lost datagram, a dropped LISTEN connection) is still
+    published, at the daemon's next heartbeat."""
+    from scheduler.app import App
+
+    path = project / "config.toml"
+    text = path.read_text().replace('min_gap = "2h"', 'min_gap = "0s"')
+    path.write_text(text.replace('poll = "15s"', 'poll = "2s"'))
+    assert run("init").code == 0
+    log = project / "daemon.log"
+    with log.open("w") as err:
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "scheduler", "daemon"],
+            cwd=project,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while " started on " not in log.read_text():
+            assert daemon.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        time.sleep(1.0)  # its first tick done: asleep until its heartbeat, 2 s after it
+        app = App(config_path=path)
+        app.wakes_daemon = False  # this change wakes nobody
+        from posts.officer import AddRequest
+
+        post = app.officer.add(AddRequest(channel="mastodon", at=app.now(), text="x"), app.now())
+        deadline = time.monotonic() + 10
+        while show("sqlite:///" + str(project / "postsched.db"), post.id)["status"] != (
+            "published"
+        ):
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=15) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
