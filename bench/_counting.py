@@ -1,6 +1,6 @@
 """`postsched` with each SQL statement it sends logged to $POSTSCHED_BENCH_QUERIES, one line a
-statement (wall-clock time, then its first 100 characters). For bench/idle.py only: the shipped daemon counts
-nothing; SQLAlchemy's class-level event sees every engine the process opens.
+statement (wall-clock time, then its first 100 characters). For bench/idle.py only: the
+shipped daemon counts nothing; SQLAlchemy's class-level event sees every engine it opens.
 
     POSTSCHED_BENCH_QUERIES=/tmp/q.log python bench/_counting.py --config C daemon
 """
