@@ -9,7 +9,8 @@ statement it sends is logged with its time (bench/_counting.py, a launcher that 
 through a SQLAlchemy event) and grouped by the second it was sent in. On SQLite, then on
 PostgreSQL with --postgres URL (a database the script creates and drops).
 
-    python bench/idle.py [--idle 60] [--settle 5] [--postgres postgresql+psycopg://postgres@127.0.0.1/test]
+    python bench/idle.py [--idle 60] [--settle 5] [--poll 15s]
+                         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=60)
     parser.add_argument("--settle", type=int, default=5)
     parser.add_argument("--postgres", default=None, help="also on this PostgreSQL server")
+    parser.add_argument("--poll", default="15s", help="[daemon] poll, the heartbeat")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     watch_machine()
@@ -51,7 +53,10 @@ def main() -> None:
     if args.postgres:
         with scratch_database(args.postgres) as url:
             rows.append(measure("PostgreSQL", url, args))
-    print(f"\n`postsched daemon`, idle {args.idle} s after {args.settle} s of start-up")
+    print(
+        f"\n`postsched daemon`, heartbeat {args.poll}, idle {args.idle} s after {args.settle} s "
+        "of start-up"
+    )
     table(
         [
             "database",
@@ -70,7 +75,7 @@ def main() -> None:
 
 
 def measure(name: str, url: str | None, args: argparse.Namespace) -> list[object]:
-    config = campaign("idle", min_gap=None, database_url=url)
+    config = campaign("idle", poll=args.poll, min_gap=None, database_url=url)
     queries = config.parent / "queries.log"
     try:
         init(config)
