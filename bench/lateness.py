@@ -13,7 +13,12 @@ at second :00 of every wall-clock minute as a `* * * * *` cron line would, in re
 since one run sees one phase of that minute, it also computes what every phase would give
 from the same due times and the per-post cost measured in that run.
 
+With --trickle S, each post is queued S seconds before its due time instead of all at once:
+the daemon is asleep when each arrives, and (with --poll 1h) only the wake-up that `add` sends
+can make it punctual.
+
     python bench/lateness.py [--posts 200] [--seconds 20] [--lead 8] [--compare real|none]
+    python bench/lateness.py --posts 100 --seconds 100 --trickle 2 --poll 1h --compare none
     python bench/lateness.py --dry-run-only    # both channels dry-run, no mastodon-mock
 """
 
@@ -56,6 +61,9 @@ def main() -> None:
     parser.add_argument("--lead", type=int, default=8, help="first post due this many s ahead")
     parser.add_argument("--poll", default="15s", help="the daemon's [daemon] poll")
     parser.add_argument(
+        "--trickle", type=float, default=0.0, help="queue each post this many s before its time"
+    )
+    parser.add_argument(
         "--compare",
         choices=["real", "none"],
         default="real",
@@ -72,7 +80,7 @@ def main() -> None:
         url = None if args.dry_run_only else stack.enter_context(mastodon_mock())
         os.environ["POSTSCHED_MASTODON_TOKEN"] = MOCK_TOKEN
         rows, queued = run_daemon(args, url)
-        results = [("daemon (wake-up + 15 s poll)", rows, queued)]
+        results = [(f"daemon (wake-up + {args.poll} heartbeat)", rows, queued)]
         if args.compare == "real":
             rows60, queued60, phase = run_sixty(args, url)
             results.append((f"60 s poll at :00, due from :{phase:02d}", rows60, queued60))
@@ -158,6 +166,10 @@ def queue(config: Path, args: argparse.Namespace) -> float:
     began = time.monotonic()
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=args.lead)
     for n in range(args.posts):
+        if args.trickle:
+            due = start + timedelta(seconds=n % args.seconds)
+            wait = (due - datetime.now(UTC)).total_seconds() - args.trickle
+            time.sleep(max(wait, 0.0))
         request = AddRequest(
             channel=channels[n % len(channels)],
             at=start + timedelta(seconds=n % args.seconds),

@@ -10,7 +10,8 @@ process, on the shipped campaign's channels in dry-run (min_gap 0):
   on (1 µs: the last post out is looked up at every claim, nothing is held) and with min_gap 0
   (the campaign's setting here: no lookup);
 - idle tick: the same call with nothing due;
-- watch: `Claims.next_due_time`, the query the daemon's one-second `watch` job makes.
+- next due: `Claims.next_due_time`, the query the daemon makes after each tick and wake-up;
+- `postsched queue` (the next 50) as its own process on that database, median of --runs runs.
 
 The SQL of one tick is captured as it is sent and each statement timed; the claim query and
 the "last post out on this channel" query (min_gap's) are shown with their plan (EXPLAIN QUERY
@@ -170,6 +171,8 @@ def main() -> None:
                 f"{r['idle'] * 1000:.1f} ms",
                 f"{r['idle'] / base['idle']:.2f}x",
                 f"{r['watch'] * 1000:.2f} ms",
+                f"{r['queue']:.3f} s",
+                f"{r['queue'] / base['queue']:.2f}x",
                 f"{r['last'] * 1000:.1f} ms",
             ]
         )
@@ -184,7 +187,9 @@ def main() -> None:
             "vs smallest",
             "idle tick",
             "vs smallest",
-            "watch query",
+            "next-due query",
+            "`queue` process",
+            "vs smallest",
             "last-out queries, per claimed post",
         ],
         rows,
@@ -410,6 +415,7 @@ def measure(
             "no_gap": median(no_gaps),
             "idle": median(idles),
             "watch": median(watches),
+            "queue": median(run_times([*cli(config), "queue"], runs, env=env())),
             "last": statistics.mean(c[2] for c in last) * len(last) / DUE,
             "parts": parts(captured, traced),
         }

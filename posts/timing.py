@@ -113,11 +113,14 @@ def wall_clock(day: date, at: time, tz: ZoneInfo) -> datetime | None:
         return None
 
 
-def format_instant(instant: datetime | None, tz: ZoneInfo) -> str | None:
-    """ISO 8601 with the campaign timezone's offset, to the second."""
+def format_instant(
+    instant: datetime | None, tz: ZoneInfo, *, timespec: str = "milliseconds"
+) -> str | None:
+    """ISO 8601 with the campaign timezone's offset, to the millisecond (JSON: lateness can be
+    read from it); `timespec="seconds"` for files people open in a spreadsheet (CSV)."""
     if instant is None:
         return None
-    return instant.astimezone(tz).isoformat(timespec="seconds")
+    return instant.astimezone(tz).isoformat(timespec=timespec)
 
 
 def utc_now() -> datetime:

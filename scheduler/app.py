@@ -41,6 +41,9 @@ class App:
         self.database_override = database_url
         self.clock = clock
         self.campaign_problems: list[ConfigError] = []
+        # Whether a committed change wakes the daemons on this database (scheduler/wakeup.py);
+        # the daemon itself turns it off, its own writes need no wake-up.
+        self.wakes_daemon = True
 
     @cached_property
     def config(self) -> Config:
@@ -152,6 +155,10 @@ class App:
         engine = open_engine(self.database_url, create=create)
         if not create:
             require_head(engine)
+        if self.wakes_daemon:
+            from scheduler.wakeup import install
+
+            install(engine)
         return engine
 
     @cached_property

@@ -1,12 +1,12 @@
-"""The daemon: APScheduler 3 runs the tick on a timer and wakes up at the next due time.
+"""The daemon: a tick, then sleep until the next due time or the heartbeat, whichever first.
 
-Three jobs share one worker thread, so ticks never overlap:
-- `poll`, every `[daemon] poll`: a full tick (settle stale claims, publish what is due,
-  heartbeat);
-- `watch`, every second: one indexed query for the next due time, which (re)arms
-- `wakeup`, a one-shot job at that time, so a post goes out within a second of its time, even
-  when it was added by another process after the last poll.
-SIGTERM or SIGINT lets the post in flight finish, then the daemon exits 0.
+A tick settles stale claims, publishes what is due and beats the heartbeat. After it, one
+indexed query gives the next due time (and the end of any pause), and the daemon sleeps until
+then, or until `[daemon] poll` after the tick (its heartbeat), whichever comes first. A post
+added, edited, approved or retried by another process wakes it (scheduler/wakeup.py:
+PostgreSQL NOTIFY, or a datagram beside the SQLite file); it then reads the next due time again.
+A quiet daemon thus makes no query between heartbeats, and a lost wake-up costs at most one
+heartbeat's delay. SIGTERM or SIGINT lets the post in flight finish, then the daemon exits 0.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, tzinfo
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from posts.campaign import Config
 from posts.characters import one_line
@@ -31,8 +33,10 @@ from posts.store import Store
 from posts.timing import utc_now
 from scheduler.notify import Notifier
 
+if TYPE_CHECKING:
+    from scheduler.wakeup import Listener
+
 log = logging.getLogger("postsched.daemon")
-WATCH_INTERVAL = timedelta(seconds=1)
 
 
 def tick_rules(config: Config, campaigns: Mapping[str, Config] | None = None) -> TickRules:
@@ -100,9 +104,7 @@ class Daemon:
         self.stop = threading.Event()
         self.notifier = notifier
         self._lock = threading.Lock()
-        self._scheduler: object | None = None
-        self._armed: datetime | None = None
-        # The scheduler runs the ticks in its own thread, which would otherwise speak English.
+        # The language chosen at start-up, for a tick run from another thread.
         self.language = current()
 
     def tick(self) -> TickReport:
@@ -115,8 +117,6 @@ class Daemon:
                 # tick had claimed is settled at the start of the next one.
                 log.exception(_("the tick failed; the next one settles what it left"))
                 report = TickReport()
-        if not self.stop.is_set():
-            self.watch()
         return report
 
     def _publish_due(self) -> TickReport:
@@ -163,31 +163,23 @@ class Daemon:
         except Exception:
             log.exception(_("reading reach failed; the next tick tries again"))
 
-    def watch(self) -> None:
-        """Arm the wake-up at the next due time (or tick now if something is already due)."""
-        scheduler = self._scheduler
-        if scheduler is None or self.stop.is_set():
-            return
+    def next_wake(self) -> datetime | None:
+        """When something next falls due: a post on an active channel (its retry time, if it
+        has one), or the end of a channel's pause. Two reads; a pause whose time is up counts
+        as over (the tick lifts it)."""
         now = self.clock()
-        active = [n for n in self.channels if not self.claims.is_paused(n, now)]
-        candidates = [self.claims.next_due_time(active)]
-        candidates += [
-            s.paused_until
-            for s in self.claims.channel_states().values()
-            if s.paused_reason and s.paused_until
-        ]
-        due = min((c for c in candidates if c is not None), default=None)
-        if due is None or due == self._armed:
-            return
-        self._armed = due
-        scheduler.add_job(  # type: ignore[attr-defined]
-            self.tick,
-            "date",
-            run_date=max(due, now),
-            id="wakeup",
-            replace_existing=True,
-            misfire_grace_time=None,
-        )
+        states = self.claims.channel_states()
+        ends = [s.paused_until for s in states.values() if s.paused_reason and s.paused_until]
+
+        def paused(name: str) -> bool:
+            state = states.get(name)
+            if state is None or not state.paused_reason:
+                return False
+            return state.paused_until is None or state.paused_until > now
+
+        active = [n for n in self.channels if not paused(n)]
+        candidates = [self.claims.next_due_time(active), *ends]
+        return min((c for c in candidates if c is not None), default=None)
 
     def resume_paused_channels(self) -> None:
         """A (re)start is how a renewed token reaches the daemon: resume channels paused for
@@ -203,26 +195,10 @@ class Daemon:
                 )
 
     def run(self) -> None:
-        from apscheduler.executors.pool import ThreadPoolExecutor
-        from apscheduler.schedulers.blocking import BlockingScheduler
+        from scheduler.wakeup import listen
 
-        scheduler = BlockingScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=1)},
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-            timezone="UTC",
-        )
-        self._scheduler = scheduler
-        self.resume_paused_channels()
-        scheduler.add_job(
-            self.tick,
-            "interval",
-            seconds=self.config.daemon.poll.total_seconds(),
-            id="poll",
-            next_run_time=self.clock(),
-        )
-        scheduler.add_job(
-            self.watch, "interval", seconds=WATCH_INTERVAL.total_seconds(), id="watch"
-        )
+        # Listening before the first read of the due time: nothing committed after it is missed.
+        listener = listen(self.store.engine)
 
         def on_signal(signum: int, _frame: FrameType | None) -> None:
             log.info(
@@ -231,23 +207,51 @@ class Daemon:
                 )
             )
             self.stop.set()
-            if scheduler.running:
-                scheduler.shutdown(wait=False)
+            listener.interrupt()
 
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-        log.info(
-            _("daemon {worker} started on {channels}").format(
-                worker=self.worker, channels=", ".join(self.channels) or _("no channel")
-            )
-        )
         try:
-            scheduler.start()
+            self.resume_paused_channels()
+            log.info(
+                _("daemon {worker} started on {channels}").format(
+                    worker=self.worker, channels=", ".join(self.channels) or _("no channel")
+                )
+            )
+            while not self.stop.is_set():
+                started = self.clock()
+                report = self.tick()
+                self._sleep(listener, started, bool(report.outcomes))
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+            listener.close()
             with self._lock:  # wait for the tick in flight to finish its post
                 self.claims.stopped(self.worker, self.clock())
             log.info(_("daemon {worker} stopped").format(worker=self.worker))
+
+    def _sleep(self, listener: Listener, started: datetime, worked: bool) -> None:
+        """Sleep until the next due time or the heartbeat; return to tick.
+
+        A post already due when the last tick began and still there is one this daemon cannot
+        send now (another daemon has it, or a rule holds it): it waits for the heartbeat rather
+        than spinning, unless the tick did work (there may be more) or a change woke the daemon
+        (a draft approved after its time, a retry asked for now)."""
+        heartbeat = time.monotonic() + self.config.daemon.poll.total_seconds()
+        while not self.stop.is_set():
+            try:
+                due = self.next_wake()
+            except Exception:
+                log.exception(_("the tick failed; the next one settles what it left"))
+                due = None
+            now = self.clock()
+            if due is not None and due <= now and (due > started or worked):
+                return
+            timeout = heartbeat - time.monotonic()
+            if due is not None and due > now:
+                timeout = min(timeout, (due - now).total_seconds() + 0.001)
+            if timeout <= 0 or not listener.wait(timeout):
+                return  # the due time or the heartbeat
+            worked = True  # woken by a change: read the next due time again, tick if due
 
     def once(self) -> TickReport:
         self.resume_paused_channels()

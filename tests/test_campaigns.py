@@ -336,7 +336,7 @@ def test_a_second_campaign_is_never_planned_into_a_slot_the_first_holds(planned:
     spring(planned.parent, text)
     shipped = queue("--campaign", "ia-travail-social-2026")
     announce = {p["channel"]: p["due_at"] for p in shipped if p["phase"] == "announce"}
-    assert set(announce.values()) == {"2026-01-12T09:30:00+01:00"}
+    assert set(announce.values()) == {"2026-01-12T09:30:00.000+01:00"}
     dry = run("plan", "--campaign", SPRING, "--as-of", AS_OF, "--dry-run", "--json")
     assert dry.code == 0, dry.err
     result = run("plan", "--campaign", SPRING, "--as-of", AS_OF)
@@ -430,7 +430,7 @@ def test_add_and_import_take_a_campaign_and_an_export_reads_back_with_its_drafts
     assert added.code == 0, added.err
     post = json.loads(added.out)
     assert post["campaign"] == "printemps-2027"
-    assert post["link_expires_at"] == "2027-02-27T00:00:00+01:00"  # the course's deadline
+    assert post["link_expires_at"] == "2027-02-27T00:00:00.000+01:00"  # the course's deadline
     late = run(
         "add",
         "linkedin",

@@ -45,9 +45,9 @@ def test_a_good_file_queues_every_row_scheduled(planned: Path) -> None:
         ("linkedin", "scheduled"),
         ("mastodon", "scheduled"),
     ]
-    assert posts[0]["due_at"] == "2027-03-01T09:30:00+01:00"
+    assert posts[0]["due_at"] == "2027-03-01T09:30:00.000+01:00"
     assert posts[1]["body"] == "Bonjour (2)\n\nhttps://x.example/a"
-    assert posts[1]["link_expires_at"] == "2027-04-01T00:00:00+02:00"
+    assert posts[1]["link_expires_at"] == "2027-04-01T00:00:00.000+02:00"
 
 
 def test_a_spreadsheet_bom_is_not_a_column(planned: Path) -> None:

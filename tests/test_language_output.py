@@ -68,7 +68,7 @@ def test_the_queue_json_is_the_same_in_french(
     as_english = json.loads(in_english(monkeypatch, "queue", "--json").out)
     assert as_french == as_english
     assert as_french[0]["status"] == "draft"
-    assert as_french[0]["due_at"] == "2026-01-12T09:30:00+01:00"
+    assert as_french[0]["due_at"] == "2026-01-12T09:30:00.000+01:00"
 
 
 def test_status_speaks_french(planned: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -92,7 +92,7 @@ def test_status_speaks_french(planned: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert "Daemon: never run against this database." in english
     assert "Channel mastodon: mastodon, dry-run, unknown, 8 pending." in english
     assert json.loads(in_french(monkeypatch, "status", "--json").out)["next_due"]["due_at"] == (
-        "2026-01-12T09:30:00+01:00"
+        "2026-01-12T09:30:00.000+01:00"
     )
 
 

@@ -98,7 +98,7 @@ def test_add_says_which_post_it_queued_and_json_stays_the_post(project: Path) ->
     as_json = run("add", "linkedin", "--at", "2031-01-08T09:30", "--text", "Une autre", "--json")
     post = json.loads(as_json.out)
     assert post["id"] == 2 and post["channel"] == "linkedin" and post["status"] == "scheduled"
-    assert post["due_at"] == "2031-01-08T09:30:00+01:00"
+    assert post["due_at"] == "2031-01-08T09:30:00.000+01:00"
 
 
 def test_a_count_of_one_says_post_not_posts(project: Path) -> None:

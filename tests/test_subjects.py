@@ -157,13 +157,13 @@ def test_spring_courses_are_planned_only_before_each_deadline(spring: Path) -> N
         assert due <= deadline(expires), post
         assert post["link_expires_at"] == (
             date.fromisoformat(expires) + timedelta(days=1)
-        ).isoformat() + ("T00:00:00+01:00" if expires < "2027-03-28" else "T00:00:00+02:00")
+        ).isoformat() + ("T00:00:00.000+01:00" if expires < "2027-03-28" else "T00:00:00.000+02:00")
         assert post["why"], post
     by_key = {p["plan_key"]: p for p in posts}
     opening = datetime.fromisoformat(by_key["course:outils/open/mastodon"]["due_at"])
     assert opening.date() == date(2027, 2, 1), "a course's start-anchored phase waits for its start"
     last_call = by_key["course:outils/last-call/linkedin"]
-    assert last_call["due_at"] == "2027-04-06T09:30:00+02:00"
+    assert last_call["due_at"] == "2027-04-06T09:30:00.000+02:00"
     assert last_call["why"] == "last-call: 3 days before course outils's last day (9 April 2027)"
     promo = by_key["course:ethique/promo-2/mastodon"]
     assert promo["why"].startswith(
@@ -228,7 +228,7 @@ def test_a_one_off_post_carrying_a_course_link_is_held_to_its_deadline(spring: P
     assert early.code == 0, early.err
     post = json.loads(early.out)
     assert post["link"] == "https://hetis.example/formations/ethique"
-    assert post["link_expires_at"] == "2027-02-27T00:00:00+01:00"
+    assert post["link_expires_at"] == "2027-02-27T00:00:00.000+01:00"
 
 
 def test_two_campaigns_on_the_same_channels_never_share_a_slot(planned: Path) -> None:
@@ -246,7 +246,7 @@ def test_two_campaigns_on_the_same_channels_never_share_a_slot(planned: Path) ->
     assert len(queued) > 16 and max(days.values()) == 1
     copied = [p for p in queued if p["campaign"] == "copie"]
     announce = next(p for p in copied if p["plan_key"] == "article/announce/mastodon")
-    assert announce["due_at"] == "2026-01-13T09:30:00+01:00"
+    assert announce["due_at"] == "2026-01-13T09:30:00.000+01:00"
 
 
 # The planner itself, on campaigns built in code -----------------------------------------------
@@ -364,6 +364,6 @@ def test_a_course_post_from_a_template_carries_the_course_s_deadline(spring: Pat
     args += ["--subject", "course:outils", "--json"]
     added = run(*args, "--at", "2027-04-02T09:30")
     assert added.code == 0, added.err
-    assert json.loads(added.out)["link_expires_at"] == "2027-04-10T00:00:00+02:00"
+    assert json.loads(added.out)["link_expires_at"] == "2027-04-10T00:00:00.000+02:00"
     late = run(*args, "--at", "2027-04-09T15:00")
     assert late.code == 1 and "stops working after 9 April 2027" in late.err, late.err

@@ -66,7 +66,7 @@ def test_planned_bodies_and_links_carry_the_parameters(tagged_project: Path) -> 
     for post in article:
         assert post["link"] == f"{OFFPRINT}?{QUERY}"
         assert post["link"] in post["body"] and f"{OFFPRINT} " not in post["body"]
-        assert post["link_expires_at"] == "2026-04-17T00:00:00+02:00"  # the rule still holds
+        assert post["link_expires_at"] == "2026-04-17T00:00:00.000+02:00"  # the rule still holds
     for post in course:
         assert post["link"] == tagged(COURSE, UTM) and post["link"] in post["body"]
     announce = next(p for p in article if p["phase"] == "announce" and p["channel"] == "mastodon")

@@ -423,7 +423,9 @@ def export_command(ics_file: Path | None, csv_file: Path | None, campaign: str |
         ).format(count=events, file=target)
     else:
         delimiter = csv_delimiter(a.config.campaign.language)
-        content = csv_bytes(posts_csv(posts, lambda v: format_instant(v, tz), delimiter))
+        content = csv_bytes(
+            posts_csv(posts, lambda v: format_instant(v, tz, timespec="seconds"), delimiter)
+        )
         done = ngettext(
             "{count} post written to {file}.", "{count} posts written to {file}.", len(posts)
         ).format(count=len(posts), file=target)

@@ -29,6 +29,7 @@ def daemon(once: bool) -> None:
     read_back_events = (CONFIRMED, VANISHED, UNCONFIRMED)  # read-backs, not publications
 
     a = app()
+    a.wakes_daemon = False  # its own writes need no wake-up
     for warning in permission_warnings(a.config):
         say(_("Warning: {message}").format(message=warning))
     channels = build_channels(a.config)  # a live channel without its token stops here
