@@ -41,7 +41,7 @@ def show(value: datetime | str | None, tz: Any) -> str:
 
 def iso(value: datetime | None, tz: Any) -> str:
     """An instant for a program (the CSV export): ISO 8601 with the campaign's offset."""
-    return format_instant(value, tz) or ""
+    return format_instant(value, tz, timespec="seconds") or ""
 
 
 def typed_form(value: datetime | None, tz: Any) -> str:
