@@ -61,5 +61,6 @@ def detect_facets(text: str) -> list[dict[str, Any]]:
             continue
         start = match.start()
         end = match.start(1) + len(tag)
-        found.append((start, _facet(text, start, end, {"$type": "app.bsky.richtext.facet#tag", "tag": tag})))
+        feature = {"$type": "app.bsky.richtext.facet#tag", "tag": tag}
+        found.append((start, _facet(text, start, end, feature)))
     return [facet for _, facet in sorted(found, key=lambda item: item[0])]

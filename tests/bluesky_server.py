@@ -27,7 +27,7 @@ import requests
 
 HERE = Path(__file__).resolve().parent / "bluesky"
 JWT_SECRET = b"jwt-secret"  # dev-env's constant (@atproto/dev-env dist/const.js)
-ACCOUNT_PASSWORD = "the-account-password-never-used"  # noqa: S105  # untranslated: test data
+ACCOUNT_PASSWORD = "the-account-password-never-used"  # untranslated: test data
 
 
 class Unavailable(Exception):
@@ -66,7 +66,8 @@ def install() -> Path:
         raise Unavailable("Node.js and npm are not installed (apt-get install nodejs npm)")
     lock = (HERE / "package-lock.json").read_bytes()
     key = hashlib.sha256(lock).hexdigest()[:16]
-    base = Path(os.environ.get("POSTSCHED_BLUESKY_CACHE") or Path.home() / ".cache/postsched-bluesky")
+    cache = os.environ.get("POSTSCHED_BLUESKY_CACHE")
+    base = Path(cache) if cache else Path.home() / ".cache" / "postsched-bluesky"
     folder = base / key
     done = folder / ".installed"
     if not done.exists():

@@ -79,9 +79,7 @@ def post_record(
     return record
 
 
-def build_embed(
-    post: PostView, config: Config, blob: Any = dry_run_blob
-) -> dict[str, Any] | None:
+def build_embed(post: PostView, config: Config, blob: Any = dry_run_blob) -> dict[str, Any] | None:
     """The post's own image with its alt text, else its link's card (title, description and
     the subject's picture): Bluesky builds no card itself. `blob` turns an Image into the
     blob reference the record holds (an upload, or the dry run's stand-in)."""
