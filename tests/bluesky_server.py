@@ -107,6 +107,7 @@ def start() -> Pds:
         [shutil.which("node") or "node", "start-pds.js", str(free_port()), str(free_port())],
         cwd=folder,
         env=env,
+        stdin=subprocess.PIPE,  # closed when this process ends, however: the server stops too
         stdout=subprocess.PIPE,
         stderr=log,
         start_new_session=True,

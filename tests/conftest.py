@@ -81,7 +81,7 @@ def planned(project: Path) -> Path:
     result = run("plan", "--as-of", "2026-01-05T08:00")
     assert result.code == 0, result.err
     db = project / "postsched.db"
-    assert db.is_file() and "16 posts inserted" in result.out
+    assert db.is_file() and "24 posts inserted" in result.out  # 8 a channel, 3 channels
     return db
 
 

@@ -44,6 +44,10 @@ async function main() {
   }
   process.on('SIGTERM', stop)
   process.on('SIGINT', stop)
+  // The test run holds our stdin: when it ends, even killed, so do we.
+  process.stdin.on('end', stop)
+  process.stdin.on('error', stop)
+  process.stdin.resume()
   process.stdout.write(
     JSON.stringify({ plc: `http://127.0.0.1:${plcPort}`, pds: `http://127.0.0.1:${pdsPort}` }) + '\n',
   )
