@@ -292,7 +292,7 @@ def test_the_web_page_plans_filters_and_approves_one_campaign(planned: Path) -> 
 
         post_form(client, "/approve", {"all": "yes", "campaign": SPRING})
         assert a.store.counts(SPRING) == {"scheduled": 6}
-        assert a.store.counts("ia-travail-social-2026") == {"draft": 16}
+        assert a.store.counts("ia-travail-social-2026") == {"draft": 24}
 
 
 def test_the_spring_example_plans_each_course_only_before_its_deadline(planned: Path) -> None:
