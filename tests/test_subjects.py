@@ -157,7 +157,7 @@ def test_spring_courses_are_planned_only_before_each_deadline(spring: Path) -> N
             ("outils", "open"),
             ("outils", "last-call"),
         ]
-        for channel in ("mastodon", "linkedin")
+        for channel in ("mastodon", "linkedin", "bluesky")
     }
     for post in posts:
         due = datetime.fromisoformat(post["due_at"])
