@@ -53,7 +53,8 @@ def test_the_demo_without_keep_removes_its_folder_and_prints_no_path_into_it(
     assert "file://" not in result.out + result.err and tempfile.gettempdir() not in result.out
     published = re.findall(r"│ published │ (\S+)", result.out)
     assert len(published) == 24
-    assert all(re.fullmatch(r"outbox/(mastodon|linkedin|bluesky)/\d{6}-\w+\.json", p) for p in published)
+    outbox = r"outbox/(mastodon|linkedin|bluesky)/\d{6}-\w+\.json"
+    assert all(re.fullmatch(outbox, p) for p in published)
     assert "removed now: run `postsched demo --keep DIR` to keep them in DIR/outbox" in result.err
 
 

@@ -190,7 +190,7 @@ def test_a_notification_email_speaks_french(
     assert body.count("- publication ") == 24 and f"- publication 1 sur mastodon{NB}: " in body
     assert "Voyez `postsched show ID` pour l'historique complet" in body
     assert "need a person" not in body
-    assert "courriel envoyé à communication@hetis.fr au sujet de 16 publications" in result.err
+    assert "courriel envoyé à communication@hetis.fr au sujet de 24 publications" in result.err
 
 
 def test_a_notification_email_speaks_english_with_postsched_lang_en(

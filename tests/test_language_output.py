@@ -58,7 +58,7 @@ def test_queue_speaks_french_headings_statuses_dates_and_summary(
     header, first, *_rest = english.out.splitlines()
     assert cells(header) == ["id", "due", "channel", "status", "subject", "phase", "text"]
     assert cells(first)[:4] == ["1", "Mon 12 Jan 2026, 09:30", "mastodon", "draft"]
-    assert "3 of 16 posts shown, the next by due time" in english.err
+    assert "3 of 24 posts shown, the next by due time" in english.err
 
 
 def test_the_queue_json_is_the_same_in_french(
