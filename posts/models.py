@@ -7,7 +7,6 @@ the post log is append-only, and a post's life is read from its events.
 from __future__ import annotations
 
 import enum
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -104,7 +103,11 @@ class Base(DeclarativeBase):
 
 
 def new_key() -> str:
-    return uuid.uuid4().hex
+    """Made once when a post is created, never changed; it begins with the post's Bluesky
+    record key (posts/tid.py)."""
+    from posts.tid import new_key as key_with_tid
+
+    return key_with_tid()
 
 
 class Post(Base):

@@ -19,6 +19,8 @@ class Network:
     limit: int
     url_length: int | None = None  # when set, counted as Mastodon counts, a URL as this many
     little_text: bool = False  # counted once escaped, as LinkedIn receives it
+    graphemes: bool = False  # counted in grapheme clusters, as Bluesky counts, links in full
+    byte_limit: int | None = None  # Bluesky also refuses more than this many UTF-8 bytes
 
     def measure(self, text: str) -> int:
         if self.little_text:
@@ -30,6 +32,10 @@ class Network:
             from posts.mastodon_length import status_length
 
             return status_length(text, self.url_length)
+        if self.graphemes:
+            from posts.richtext import graphemes
+
+            return graphemes(text)
         return len(text)
 
     def sent(self, text: str) -> str:
@@ -56,6 +62,10 @@ class Network:
             return _("counted escaped, as {network} receives the commentary").format(
                 network=self.name
             )
+        if self.graphemes:
+            return _(
+                "counted as {network} counts: a link in full, an emoji or an accented letter as 1"
+            ).format(network=self.name)
         return ""
 
     def check(self, text: str, what: str | None = None) -> int:
@@ -65,6 +75,15 @@ class Network:
         length = self.measure(text)
         if length > self.limit:
             raise TooLongError(what, length, self.limit, self.name)
+        if self.byte_limit is not None and len(text.encode("utf-8")) > self.byte_limit:
+            raise InputError(
+                _("{what} is {size} bytes in UTF-8, over {network}'s limit of {limit}.").format(
+                    what=what,
+                    size=len(text.encode("utf-8")),
+                    network=self.name,
+                    limit=self.byte_limit,
+                )
+            )
         if not text.strip():
             raise InputError(_("{what} is empty.").format(what=what))
         return length
@@ -73,6 +92,7 @@ class Network:
 NETWORKS: dict[str, Network] = {
     "mastodon": Network("Mastodon", limit=500, url_length=23),
     "linkedin": Network("LinkedIn", limit=3000, little_text=True),
+    "bluesky": Network("Bluesky", limit=300, graphemes=True, byte_limit=3000),
 }
 
 
@@ -87,4 +107,6 @@ def network_for(channel_type: str, options: dict[str, object] | None = None) -> 
         limit=limit if isinstance(limit, int) else base.limit,
         url_length=url_length if isinstance(url_length, int) else base.url_length,
         little_text=base.little_text,
+        graphemes=base.graphemes,
+        byte_limit=base.byte_limit,
     )

@@ -2,7 +2,8 @@
 
 Templates are user content, edited by the officer, so they run in Jinja2's sandbox and every
 error names the file and the line. Lookup, for a subject kind, a phase and a channel type:
-`<kind>/<phase>.<type>.j2`, `<kind>/<phase>.j2`, `<kind>/default.<type>.j2`, `<kind>/default.j2`.
+`<kind>/<phase>.<type>.j2`, `<kind>/<phase>.j2`, `<kind>/default.<type>.j2`, `<kind>/default.j2`;
+for Bluesky, then the Mastodon ones (its length is still checked against Bluesky's 300).
 """
 
 from __future__ import annotations
@@ -47,13 +48,21 @@ class Subject:
         return f"{self.kind}:{self.key}" if self.key else self.kind
 
 
+# A network without a template of its own borrows this one's, when the text fits.
+BORROWS = {"bluesky": "mastodon"}
+
+
 def template_candidates(kind: str, phase: str, channel_type: str) -> list[str]:
-    return [
+    names = [
         f"{kind}/{phase}.{channel_type}.j2",
         f"{kind}/{phase}.j2",
         f"{kind}/default.{channel_type}.j2",
         f"{kind}/default.j2",
     ]
+    lender = BORROWS.get(channel_type)
+    if lender is not None:
+        names += [f"{kind}/{phase}.{lender}.j2", f"{kind}/default.{lender}.j2"]
+    return names
 
 
 class Renderer:

@@ -34,6 +34,7 @@ CHANNEL_KEYS = {
         *("max_characters", "characters_reserved_per_url"),
     ),
     "mastodon": ("instance", "visibility", "language"),
+    "bluesky": ("service", "handle", "language"),
     "linkedin": (
         *("author", "api_url", "api_version"),
         *("oauth_url", "redirect_uri", "client_id_env", "client_secret_env"),
@@ -248,7 +249,11 @@ def _channel(name: str, table: Table, base_dir: Path) -> ChannelConfig:
             table.duration(key, "0s")
     if "token_expires" in table.data:
         table.day("token_expires")
-    required = {"mastodon": ("instance",), "linkedin": ("author", "api_version")}[kind]
+    required = {
+        "mastodon": ("instance",),
+        "linkedin": ("author", "api_version"),
+        "bluesky": ("handle",),
+    }[kind]
     for key in required:
         table.text(key)
     table.mark(*CHANNEL_KEYS["any"], *CHANNEL_KEYS[kind])

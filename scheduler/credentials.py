@@ -60,7 +60,16 @@ def channel_server(channel: ChannelConfig) -> str:
     """The server a channel's token belongs to: a token for another server is not used."""
     if channel.type == "mastodon":
         return str(channel.options.get("instance", "")).rstrip("/")
+    if channel.type == "bluesky":
+        return bluesky_service(channel)
     return str(channel.options.get("api_url", "https://api.linkedin.com")).rstrip("/")
+
+
+BLUESKY_SERVICE = "https://bsky.social"  # the public entryway, where most accounts log in
+
+
+def bluesky_service(channel: ChannelConfig) -> str:
+    return str(channel.options.get("service") or BLUESKY_SERVICE).rstrip("/")
 
 
 class Credentials:

@@ -88,18 +88,18 @@ def test_a_second_campaign_file_is_planned_beside_the_shipped_one(planned: Path)
     before = rows(planned, "ia-travail-social-2026")
     result = run("plan", "--campaign", SPRING, "--as-of", AS_OF)
     assert result.code == 0, result.err
-    assert "4 posts inserted as draft" in result.out
+    assert "6 posts inserted as draft" in result.out  # two courses on three channels
     assert f"--campaign {SPRING}" in result.err  # how to review this campaign alone
     assert rows(planned, "ia-travail-social-2026") == before
 
     both = queue()
     assert {p["campaign"] for p in both} == {"ia-travail-social-2026", SPRING}
-    assert len(both) == 20
+    assert len(both) == 30
     alone = queue("--campaign", SPRING)
-    assert len(alone) == 4 and {p["campaign"] for p in alone} == {SPRING}
+    assert len(alone) == 6 and {p["campaign"] for p in alone} == {SPRING}
     assert {p["subject"] for p in alone} == {"course:ethique-printemps", "course:outils-printemps"}
     shipped = queue("--campaign", "ia-travail-social-2026")
-    assert len(shipped) == 16
+    assert len(shipped) == 24
     # One max_per_day per channel across campaigns: the spring posts took other days.
     days = {(p["channel"], str(p["due_at"])[:10]) for p in shipped}
     assert not days & {(p["channel"], str(p["due_at"])[:10]) for p in alone}
@@ -127,7 +127,7 @@ def test_approve_all_and_status_and_log_take_a_campaign(planned: Path) -> None:
     assert run("plan", "--campaign", SPRING, "--as-of", AS_OF).code == 0
     approved = run("approve", "--all", "--campaign", SPRING)
     assert approved.code == 0, approved.err
-    assert "4 posts approved" in approved.out
+    assert "6 posts approved" in approved.out
     assert {p["status"] for p in queue("--campaign", SPRING)} == {"scheduled"}
     assert {p["status"] for p in queue("--campaign", "ia-travail-social-2026")} == {"draft"}
 
@@ -135,15 +135,15 @@ def test_approve_all_and_status_and_log_take_a_campaign(planned: Path) -> None:
     assert status.code == 0, status.err
     data = json.loads(status.out)
     assert data["campaign"] == SPRING
-    assert data["counts"]["scheduled"] == 4 and data["counts"]["draft"] == 0
+    assert data["counts"]["scheduled"] == 6 and data["counts"]["draft"] == 0
     assert data["campaigns"] == ["ia-travail-social-2026", SPRING]
     everything = json.loads(run("status", "--json").out)
-    assert everything["counts"]["draft"] == 16 and everything["counts"]["scheduled"] == 4
+    assert everything["counts"]["draft"] == 24 and everything["counts"]["scheduled"] == 6
 
     log = run("log", "--json", "--campaign", SPRING)
     assert log.code == 0, log.err
     events = json.loads(log.out)
-    assert {e["event"] for e in events} == {"planned", "approved"} and len(events) == 8
+    assert {e["event"] for e in events} == {"planned", "approved"} and len(events) == 12
     ids = {p["id"] for p in queue("--campaign", SPRING)}
     assert {e["post_id"] for e in events} == ids
 
@@ -155,7 +155,7 @@ def test_export_takes_a_campaign(planned: Path) -> None:
     result = run("export", "--ics", str(target), "--campaign", SPRING)
     assert result.code == 0, result.err
     calendar = target.read_text(encoding="utf-8")
-    assert calendar.count("BEGIN:VEVENT") == 4
+    assert calendar.count("BEGIN:VEVENT") == 6
     assert f"postsched: {SPRING}" in calendar
 
 
@@ -234,7 +234,7 @@ def test_a_campaign_file_posts_on_the_channels_it_names(planned: Path) -> None:
     result = run("plan", "--campaign", SPRING, "--as-of", AS_OF)
     assert result.code == 0, result.err
     assert {p["channel"] for p in queue("--campaign", SPRING)} == {"linkedin"}
-    spring(planned.parent, SPRING_FILE + '\n[channels.bluesky]\ntype = "bluesky"\n')
+    spring(planned.parent, SPRING_FILE + '\n[channels.pixelfed]\ntype = "mastodon"\n')
     refused = run("plan", "--campaign", SPRING, "--as-of", AS_OF)
     assert refused.code == 1
     assert "not a channel of the installation" in refused.err
@@ -276,18 +276,18 @@ def test_the_web_page_plans_filters_and_approves_one_campaign(planned: Path) -> 
         assert f"Save the plan of {SPRING}" in page
         assert "course:outils-printemps" in page and "course:ethique" + "<" not in page
         post_form(client, "/plan", {"campaign": SPRING, "as_of": ""})
-        assert a.store.counts(SPRING) == {"draft": 4}
+        assert a.store.counts(SPRING) == {"draft": 6}
 
         queue_page = text_of(client.get(f"/queue?campaign={SPRING}"))
-        assert f"Approve all 4 drafts of {SPRING}" in queue_page
+        assert f"Approve all 6 drafts of {SPRING}" in queue_page
         assert "ia-travail-social-2026" not in queue_page.split("<tbody>")[1]
         everything = text_of(client.get("/queue"))
-        assert everything.count(f"<td>{SPRING}</td>") == 4
-        assert everything.count("<td>ia-travail-social-2026</td>") == 16
+        assert everything.count(f"<td>{SPRING}</td>") == 6
+        assert everything.count("<td>ia-travail-social-2026</td>") == 24
 
         post_form(client, "/approve", {"all": "yes", "campaign": SPRING})
-        assert a.store.counts(SPRING) == {"scheduled": 4}
-        assert a.store.counts("ia-travail-social-2026") == {"draft": 16}
+        assert a.store.counts(SPRING) == {"scheduled": 6}
+        assert a.store.counts("ia-travail-social-2026") == {"draft": 24}
 
 
 def test_the_spring_example_plans_each_course_only_before_its_deadline(planned: Path) -> None:
@@ -307,7 +307,7 @@ def test_the_spring_example_plans_each_course_only_before_its_deadline(planned: 
     assert result.code == 0, result.err
     posts = queue("--campaign", "printemps-2027")
     assert {p["subject"] for p in posts} == set(deadlines)
-    assert len(posts) == 16  # four courses, twice each, on both channels
+    assert len(posts) == 24  # four courses, twice each, on three channels
     paris = ZoneInfo("Europe/Paris")
     for post in posts:
         due = datetime.fromisoformat(str(post["due_at"])).astimezone(paris)
@@ -321,7 +321,7 @@ def test_the_spring_example_plans_each_course_only_before_its_deadline(planned: 
 
 
 def test_a_second_campaign_is_never_planned_into_a_slot_the_first_holds(planned: Path) -> None:
-    """The shipped announce is on Mon 12 Jan 2026 09:30 on both channels; a spring course
+    """The shipped announce is on Mon 12 Jan 2026 09:30 on every channel; a spring course
     announced the same morning goes to a slot of its own, min_gap and max_per_day counting
     the other campaign's posts."""
     text = SPRING_FILE.replace("start = 2026-02-02", "start = 2026-01-12")
@@ -342,7 +342,7 @@ def test_a_second_campaign_is_never_planned_into_a_slot_the_first_holds(planned:
     result = run("plan", "--campaign", SPRING, "--as-of", AS_OF)
     assert result.code == 0, result.err
     ours = [p for p in queue("--campaign", SPRING) if p["phase"] == "announce"]
-    assert len(ours) == 2
+    assert len(ours) == 3  # one a channel
     for post in ours:
         due = datetime.fromisoformat(str(post["due_at"]))
         other = datetime.fromisoformat(str(announce[str(post["channel"])]))
@@ -453,8 +453,8 @@ def test_add_and_import_take_a_campaign_and_an_export_reads_back_with_its_drafts
     imported = run("--db", f"sqlite:///{fresh}", "import", "--csv", str(exported), "--json")
     assert imported.code == 0, imported.err
     back = json.loads(imported.out)
-    assert len(back) == 17 and {p["campaign"] for p in back} == {"printemps-2027"}
-    assert sorted(p["status"] for p in back).count("draft") == 16  # drafts stay drafts
+    assert len(back) == 25 and {p["campaign"] for p in back} == {"printemps-2027"}
+    assert sorted(p["status"] for p in back).count("draft") == 24  # drafts stay drafts
     assert [p["status"] for p in back if p["body"] == post["body"]] == ["scheduled"]
 
     both = planned.parent / "both.csv"

@@ -105,11 +105,11 @@ def test_export_writes_every_post_as_csv(planned: Path, tmp_path: Path) -> None:
     target = tmp_path / "schedule.csv"
     result = run("export", "--csv", str(target))
     assert result.code == 0, result.err
-    assert result.out == f"16 posts written to {target}.\n"
+    assert result.out == f"24 posts written to {target}.\n"
     data = target.read_bytes()
     assert data.startswith(b"\xef\xbb\xbfid;campaign;channel;status;due_at;"), data[:60]
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
-    assert len(rows) == 16
+    assert len(rows) == 24
     assert rows[0]["status"] == "draft" and rows[0]["due_at"] == "2026-01-12T09:30:00+01:00"
     assert rows[0]["campaign"] == "ia-travail-social-2026"
     assert "16 avril 2026" in rows[0]["body"]
@@ -123,15 +123,15 @@ def test_export_ics_gives_the_calendar_one_event_per_post(planned: Path, tmp_pat
     result = run("export", "--ics", str(target))
     assert result.code == 0, result.err
     events = Calendar.from_ical(target.read_bytes()).walk("VEVENT")
-    assert len(events) == 15, "the cancelled post is left out"
-    assert result.out == f"Wrote 15 events to {target}.\n"
+    assert len(events) == 23, "the cancelled post is left out"
+    assert result.out == f"Wrote 23 events to {target}.\n"
     first = events[0]
     title = "IA et recherche en intervention sociale · announce"
     assert first["summary"] == f"mastodon: {title} (draft)"
     start = first.decoded("dtstart")
     assert start.isoformat() == "2026-01-12T08:30:00+00:00"
     assert "16 avril 2026" in str(first["description"])
-    assert len({str(e["uid"]) for e in events}) == 15
+    assert len({str(e["uid"]) for e in events}) == 23
     assert run("export").code == 2
 
 

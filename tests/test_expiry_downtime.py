@@ -61,7 +61,7 @@ def test_the_shipped_campaign_after_a_downtime_past_the_16th_of_april(planned: P
     assert confirmed and all(posts[i].status == Status.PUBLISHED for i in confirmed)
     outbox = planned.parent / "outbox"
     published = sorted(p.id for p in posts.values() if p.status == Status.PUBLISHED)
-    assert len(list(outbox.rglob("*.json"))) == len(published) == 8
+    assert len(list(outbox.rglob("*.json"))) == len(published) == 12
 
 
 def test_a_daemon_process_restarted_after_the_link_died_expires_the_post(

@@ -93,7 +93,7 @@ def test_the_demo_speaks_french_with_french_dates(
     result = run("demo")
     assert result.code == 0, result.err
     assert (
-        f"16 publications{NB}: publiées 16, expirées 0, manquées 0, échouées 0{NB}; portant le "
+        f"24 publications{NB}: publiées 24, expirées 0, manquées 0, échouées 0{NB}; portant le "
         "lien du tiré à part et publiées après sa date limite (jeu. 16 avr. 2026, 12:00)"
         f"{NB}: 0." in result.out
     )
@@ -114,7 +114,7 @@ def test_the_demo_and_help_speak_english_with_postsched_lang_en(
     result = run("demo")
     assert result.code == 0, result.err
     assert (
-        "16 posts: 16 published, 0 expired, 0 missed, 0 failed; 0 carrying the offprint link "
+        "24 posts: 24 published, 0 expired, 0 missed, 0 failed; 0 carrying the offprint link "
         "published after its deadline (Thu 16 Apr 2026, 12:00)." in result.out
     )
     assert "Replayed in " in result.err and " ticks; " in result.err
@@ -129,7 +129,7 @@ def test_init_and_check_speak_french(project: Path, monkeypatch: pytest.MonkeyPa
     check = run("-q", "check")
     assert check.code == 0, check.err
     assert (
-        "config.toml est valide et ses 16 publications s’affichent toutes dans leurs limites."
+        "config.toml est valide et ses 24 publications s’affichent toutes dans leurs limites."
         in check.out
     )
 
@@ -182,15 +182,15 @@ def test_a_notification_email_speaks_french(
     _notify_all(project, port, monkeypatch)
     result = run("daemon", "--once")
     assert result.code == 0, result.err
-    assert "16 publications traitées." in result.err
+    assert "24 publications traitées." in result.err
     (message,) = [readable(m) for m in box.messages]
-    assert message["Subject"] == f"postsched{NB}: 16 publications demandent votre attention"
+    assert message["Subject"] == f"postsched{NB}: 24 publications demandent votre attention"
     body = message.get_content()
     assert f"Campagne ia-travail-social-2026{NB}: ces publications demandent" in body, body
-    assert body.count("- publication ") == 16 and f"- publication 1 sur mastodon{NB}: " in body
+    assert body.count("- publication ") == 24 and f"- publication 1 sur mastodon{NB}: " in body
     assert "Voyez `postsched show ID` pour l’historique complet" in body
     assert "need a person" not in body
-    assert "courriel envoyé à communication@hetis.fr au sujet de 16 publications" in result.err
+    assert "courriel envoyé à communication@hetis.fr au sujet de 24 publications" in result.err
 
 
 def test_a_notification_email_speaks_english_with_postsched_lang_en(
@@ -202,7 +202,7 @@ def test_a_notification_email_speaks_english_with_postsched_lang_en(
     _notify_all(project, port, monkeypatch)
     assert run("daemon", "--once").code == 0
     (message,) = [readable(m) for m in box.messages]
-    assert message["Subject"] == "postsched: 16 posts need your attention"
+    assert message["Subject"] == "postsched: 24 posts need your attention"
     body = message.get_content()
     assert "these posts need a person." in body and "- post 1 on mastodon: expired" in body
 

@@ -49,16 +49,16 @@ def test_queue_speaks_french_headings_statuses_dates_and_summary(
     assert cells(header) == ["n°", "échéance", "canal", "statut", "sujet", "phase", "texte"]
     assert cells(first)[:4] == ["1", "lun. 12 janv. 2026, 09:30", "mastodon", french("draft")]
     assert result.err == (
-        f"3 publications affichées sur 16, les prochaines par échéance{NBSP}; "
-        "13 autres non affichées (--limit N ou --all).\n"
+        f"3 publications affichées sur 24, les prochaines par échéance{NBSP}; "
+        "21 autres non affichées (--limit N ou --all).\n"
     )
-    assert in_french(monkeypatch, "queue", "--all").err == "16 publications.\n"
+    assert in_french(monkeypatch, "queue", "--all").err == "24 publications.\n"
 
     english = in_english(monkeypatch, "queue", "--limit", "3")
     header, first, *_rest = english.out.splitlines()
     assert cells(header) == ["id", "due", "channel", "status", "subject", "phase", "text"]
     assert cells(first)[:4] == ["1", "Mon 12 Jan 2026, 09:30", "mastodon", "draft"]
-    assert "3 of 16 posts shown, the next by due time" in english.err
+    assert "3 of 24 posts shown, the next by due time" in english.err
 
 
 def test_the_queue_json_is_the_same_in_french(
@@ -78,7 +78,7 @@ def test_status_speaks_french(planned: Path, monkeypatch: pytest.MonkeyPatch) ->
     out = result.out
     assert "Publications par statut" in out
     assert re.search(r"┃ statut\s+┃ publications ┃", out)
-    assert re.search(rf"│ {re.escape(french('draft'))}\s+│\s+15 │", out)
+    assert re.search(rf"│ {re.escape(french('draft'))}\s+│\s+23 │", out)
     assert re.search(rf"│ {re.escape(french('scheduled'))}\s+│\s+1 │", out)
     assert (
         f"Prochaine échéance{NBSP}: publication 1 sur mastodon le lun. 12 janv. 2026, 09:30." in out
@@ -186,6 +186,6 @@ def test_report_and_export_speak_french(planned: Path, monkeypatch: pytest.Monke
         "encore de portée." in future.err
     )
     exported = in_french(monkeypatch, "export", "--csv", "posts.csv")
-    assert exported.out == "16 publications écrites dans posts.csv.\n"
+    assert exported.out == "24 publications écrites dans posts.csv.\n"
     calendar = in_french(monkeypatch, "export", "--ics", "posts.ics")
-    assert calendar.out == "16 événements écrits dans posts.ics.\n"
+    assert calendar.out == "24 événements écrits dans posts.ics.\n"

@@ -101,8 +101,8 @@ PAGES: list[tuple[str, Callable[[FlaskClient], str], list[str], list[str]]] = [
     (
         "queue",
         _get("/queue"),
-        ["<h1>File d’attente</h1>", "Approuver les 16 brouillons", "<th>échéance</th>"],
-        ["<h1>Queue</h1>", "Approve all 16 drafts", "<th>due</th>"],
+        ["<h1>File d’attente</h1>", "Approuver les 24 brouillons", "<th>échéance</th>"],
+        ["<h1>Queue</h1>", "Approve all 24 drafts", "<th>due</th>"],
     ),
     (
         "post",

@@ -128,8 +128,8 @@ def test_refusals_and_messages_are_french(officer: FlaskClient) -> None:
 def test_dates_are_written_the_french_way_on_the_queue_and_the_post(
     officer: FlaskClient,
 ) -> None:
-    page = text_of(post(officer, "/posts/3/edit", {"at": "30/11/2026 12:30"}))
-    assert "Publication 3 modifiée." in page
+    page = text_of(post(officer, "/posts/4/edit", {"at": "30/11/2026 12:30"}))
+    assert "Publication 4 modifiée." in page
     assert "lun. 30 nov. 2026, 12:30" in page  # the post's page: its due time
     queue = text_of(officer.get("/queue"))
     assert "lun. 30 nov. 2026, 12:30" in queue
@@ -145,17 +145,17 @@ def test_dates_are_written_the_french_way_on_the_queue_and_the_post(
 def test_a_time_typed_the_french_way_is_read_and_shown_back(
     officer: FlaskClient, web: Flask
 ) -> None:
-    page = text_of(post(officer, "/posts/3/edit", {"at": "07/01/2027 09:30"}))
-    assert "Publication 3 modifiée." in page
+    page = text_of(post(officer, "/posts/4/edit", {"at": "07/01/2027 09:30"}))
+    assert "Publication 4 modifiée." in page
     assert "jeu. 7 janv. 2027, 09:30" in page
     assert 'value="07/01/2027 09:30"' in page  # the edit field holds it as it is typed
-    english = text_of(officer.get("/posts/3", headers={"Accept-Language": "en"}))
+    english = text_of(officer.get("/posts/4", headers={"Accept-Language": "en"}))
     assert 'value="2027-01-07 09:30"' in english
     # The same time typed again changes nothing.
-    page = text_of(post(officer, "/posts/3/edit", {"at": "07/01/2027 09:30"}))
+    page = text_of(post(officer, "/posts/4/edit", {"at": "07/01/2027 09:30"}))
     assert "Rien à modifier" in page
     # A French time is refused in French when it is no day of the calendar.
-    page = text_of(post(officer, "/posts/3/edit", {"at": "31/02/2027 09:30"}))
+    page = text_of(post(officer, "/posts/4/edit", {"at": "31/02/2027 09:30"}))
     assert "'31/02/2027 09:30'" in page and "jeu. 7 janv. 2027, 09:30" in page
 
 

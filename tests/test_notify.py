@@ -71,11 +71,11 @@ def test_an_expired_and_a_missed_post_are_emailed_in_one_message(
     result = run("daemon", "--once")
     assert result.code == 0, result.err
     (message,) = box.messages
-    assert message["Subject"] == "postsched: 16 posts need your attention"
+    assert message["Subject"] == "postsched: 24 posts need your attention"
     assert message["To"] == "communication@hetis.fr"
     body = message.get_payload()
     assert isinstance(body, str)
-    assert body.count(": expired") == 8 and body.count(": missed") == 8
+    assert body.count(": expired") == 12 and body.count(": missed") == 12
     assert "post 1 on mastodon: expired" in body
     assert PASSWORD not in body and PASSWORD not in result.err
 

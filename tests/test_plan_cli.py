@@ -30,7 +30,7 @@ def test_the_shipped_campaign_keeps_every_rule(project: Path) -> None:
     french = holidays.country_holidays("FR")
     expected = {
         (subject, phase, channel)
-        for channel in ("mastodon", "linkedin")
+        for channel in ("mastodon", "linkedin", "bluesky")
         for subject, phase in [
             ("article", "announce"),
             ("article", "reminder-30d"),
@@ -74,13 +74,13 @@ def test_plan_twice_inserts_nothing_the_second_time_and_posts_wait_for_approval(
     assert run("init").code == 0
     first = run("plan", "--as-of", SHIPPED_AS_OF)
     assert first.code == 0, first.err
-    assert "16 posts inserted as draft" in first.out
+    assert "24 posts inserted as draft" in first.out
     second = run("plan", "--as-of", SHIPPED_AS_OF)
     assert second.code == 0
-    assert "0 posts inserted" in second.out and "16 already planned" in second.out
+    assert "0 posts inserted" in second.out and "24 already planned" in second.out
     with sqlite3.connect(project / "postsched.db") as db:
-        assert db.execute("select count(*) from posts").fetchone() == (16,)
-        assert db.execute("select count(*) from events").fetchone() == (16,)
+        assert db.execute("select count(*) from posts").fetchone() == (24,)
+        assert db.execute("select count(*) from events").fetchone() == (24,)
         assert {s for (s,) in db.execute("select status from posts")} == {"draft"}
 
     queue = json.loads(run("queue", "--status", "scheduled", "--json").out)
@@ -141,7 +141,7 @@ def plan_json_as_of(as_of: str) -> list[dict[str, object]]:
 def test_check_renders_every_template_for_every_subject_and_channel(project: Path) -> None:
     result = run("check")
     assert result.code == 0, result.err
-    assert "all 16 posts render" in result.out
+    assert "all 24 posts render" in result.out
     for name in ("announce.mastodon.j2", "last-call.linkedin.j2", "default.linkedin.j2"):
         assert name in result.out
 

@@ -896,7 +896,7 @@ def test_a_config_error_names_the_file_that_was_read(project: Path) -> None:
     (project / "spring.toml").write_text(text)
     valid = run("--config", "spring.toml", "check")
     assert valid.code == 0, valid.err
-    assert "spring.toml is valid and all 16 posts render" in valid.out
+    assert "spring.toml is valid and all 24 posts render" in valid.out
 
 
 def test_a_repeated_text_names_the_post_that_already_holds_it(planned: Path) -> None:

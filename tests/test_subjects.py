@@ -42,7 +42,15 @@ def test_the_shipped_campaign_plans_the_same_posts(project: Path, day: str) -> N
     golden = json.loads((GOLDEN / f"shipped-plan-{day}.json").read_text(encoding="utf-8"))
     for post in planned:
         post.pop("why", None)  # added with subjects; everything else is pinned
-    assert planned == golden
+    # The golden files predate the Bluesky channel: the two channels they hold plan exactly as
+    # they did, and Bluesky gets the same subjects and phases as Mastodon.
+    assert [p for p in planned if p["channel"] in ("mastodon", "linkedin")] == golden
+    bluesky = [p for p in planned if p["channel"] == "bluesky"]
+    mastodon = [p for p in planned if p["channel"] == "mastodon"]
+    assert sorted((p["subject"], p["phase"]) for p in bluesky) == sorted(
+        (p["subject"], p["phase"]) for p in mastodon
+    )
+    assert all(len(p["body"]) > 0 and "#TravailSocial" in p["body"] for p in bluesky)
 
 
 # A second campaign: spring 2027 courses with registration deadlines, no article ---------------
@@ -149,7 +157,7 @@ def test_spring_courses_are_planned_only_before_each_deadline(spring: Path) -> N
             ("outils", "open"),
             ("outils", "last-call"),
         ]
-        for channel in ("mastodon", "linkedin")
+        for channel in ("mastodon", "linkedin", "bluesky")
     }
     for post in posts:
         due = datetime.fromisoformat(post["due_at"])

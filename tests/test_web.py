@@ -116,7 +116,7 @@ def test_a_change_without_the_login_is_refused_and_changes_nothing(
     ]:
         response = client.post(path, data={**data, "csrf_token": csrf})
         assert response.status_code == 403, path
-    assert drafts(officer_app) == before == 16
+    assert drafts(officer_app) == before == 24
     assert officer_app.store.get(1).body != "changed"
 
 
@@ -166,7 +166,7 @@ def test_a_change_without_the_csrf_token_is_refused_and_changes_nothing(
     response = officer.post("/approve", data=data)
     assert response.status_code == 400
     assert "nothing was changed" in text_of(response)
-    assert drafts(officer_app) == 16
+    assert drafts(officer_app) == 24
 
 
 def test_a_token_from_another_session_is_refused(web: Flask, officer_app: App) -> None:
@@ -176,7 +176,7 @@ def test_a_token_from_another_session_is_refused(web: Flask, officer_app: App) -
     stolen = token(first, "/queue")
     response = second.post("/approve", data={"all": "yes", "csrf_token": stolen})
     assert response.status_code == 400
-    assert drafts(officer_app) == 16
+    assert drafts(officer_app) == 24
 
 
 # the verbs ------------------------------------------------------------------------------
@@ -370,13 +370,13 @@ def test_the_plan_page_shows_then_saves_the_plan(project: Path) -> None:
     with web.test_client() as client:
         log_in(client)
         page = text_of(client.get("/plan?as_of=2026-01-05T08:00"))
-        assert page.count("<td>no</td>") == 16
+        assert page.count("<td>no</td>") == 24
         response = post_form(client, "/plan", {"as_of": "2026-01-05T08:00"}, follow_redirects=True)
-        assert "16 posts inserted as draft" in text_of(response)
-        assert text_of(client.get("/plan?as_of=2026-01-05T08:00")).count("<td>yes</td>") == 16
+        assert "24 posts inserted as draft" in text_of(response)
+        assert text_of(client.get("/plan?as_of=2026-01-05T08:00")).count("<td>yes</td>") == 24
         rendered = len(a.planner.render_all())
         assert f"all {rendered} posts render within their limits" in text_of(client.get("/check"))
-    assert drafts(a) == 16
+    assert drafts(a) == 24
 
 
 def test_import_checks_every_row_before_inserting_any(
@@ -400,12 +400,12 @@ def test_import_checks_every_row_before_inserting_any(
 def test_exports_download_the_schedule(officer: FlaskClient) -> None:
     ics = officer.get("/export.ics")
     assert ics.headers["Content-Disposition"].startswith("attachment;")
-    assert ics.get_data().count(b"BEGIN:VEVENT") == 16
+    assert ics.get_data().count(b"BEGIN:VEVENT") == 24
     data = officer.get("/export.csv").get_data()
     assert data.startswith("\ufeff".encode()), "a BOM, for spreadsheets"
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert table[0][:5] == ["id", "campaign", "channel", "status", "due_at"]
-    assert len(table) == 17 and table[1][1] == "ia-travail-social-2026"
+    assert len(table) == 25 and table[1][1] == "ia-travail-social-2026"
 
 
 def test_the_log_downloads_as_csv_with_its_filters(officer: FlaskClient) -> None:
@@ -440,7 +440,7 @@ def test_the_timeline_draws_the_link_expiry(officer: FlaskClient) -> None:
     # The courses go on: the day after the link dies is marked for the article only.
     assert re.search(r'class="day [^"]*some-dead[^"]*"[^>]*data-date="2026-04-17"', page)
     assert "article: last post by 12:00" in page
-    assert page.count('class="chip s-draft"') == 16
+    assert page.count('class="chip s-draft"') == 24
 
 
 # the command line -----------------------------------------------------------------------
@@ -508,7 +508,7 @@ def test_postsched_web_serves_on_loopback_and_stops_on_sigterm(planned: Path) ->
             allow_redirects=False,
         )
         assert response.status_code == 302
-        assert "16 posts." in session.get(f"{base}/queue").text
+        assert "24 posts." in session.get(f"{base}/queue").text
     assert web.process.returncode == 0, web.err
     assert f"{base}/" in web.err and "postsched web stopped." in web.err
 
@@ -530,7 +530,7 @@ def test_an_id_no_database_can_hold_is_a_404(officer: FlaskClient, officer_app: 
     assert officer.get(f"/posts/{huge}").status_code == 404
     page = text_of(post_form(officer, "/approve", {"one": huge}, follow_redirects=True))
     assert f"There is no post with id {huge}." in page
-    assert drafts(officer_app) == 16
+    assert drafts(officer_app) == 24
 
 
 def test_a_web_import_never_reads_a_file_on_the_server(
@@ -634,7 +634,7 @@ def test_the_check_page_lists_every_post_that_needs_work(
 
 
 def test_counts_of_one_are_singular_on_the_page(officer: FlaskClient, officer_app: App) -> None:
-    post_form(officer, "/approve", {"ids": [str(i) for i in range(2, 17)]})
+    post_form(officer, "/approve", {"ids": [str(i) for i in range(2, 25)]})
     queue = text_of(officer.get("/queue"))
     assert "Approve the draft" in queue and "1 drafts" not in queue
     log = text_of(officer.get("/log?status=cancelled"))
@@ -685,14 +685,14 @@ def test_approve_in_the_edit_form_saves_what_was_typed_first(
 def test_approve_with_a_refused_text_keeps_it_and_approves_nothing(
     officer: FlaskClient, officer_app: App
 ) -> None:
-    before = officer_app.store.get(5)
+    before = officer_app.store.get(7)
     assert before.channel == "mastodon"
     typed = "Beaucoup trop long " + "x" * 600
-    response = post_form(officer, "/posts/5/edit", {"text": typed, "at": "", "then": "approve"})
+    response = post_form(officer, "/posts/7/edit", {"text": typed, "at": "", "then": "approve"})
     page = text_of(response)
     assert response.status_code == 400 and "over its limit of 500" in page
     assert f">{typed}</textarea>" in page
-    after = officer_app.store.get(5)
+    after = officer_app.store.get(7)
     assert (after.body, after.status, after.edited) == (before.body, "draft", False)
 
 

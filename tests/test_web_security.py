@@ -417,7 +417,7 @@ def test_the_subject_field_refuses_line_breaks(officer: FlaskClient, officer_app
 
 @pytest.fixture
 def long_queue(officer_app: App) -> App:
-    """The shipped campaign's 16 drafts and 60 one-off posts after them: 76 pending."""
+    """The shipped campaign's 24 drafts and 60 one-off posts after them: 84 pending."""
     for n in range(60):
         at = NOW + timedelta(days=200, hours=n)
         request = AddRequest(channel="mastodon", at=at, text=f"Message {n}")
@@ -436,10 +436,10 @@ def test_the_queue_shows_the_next_50_and_links_to_more(
     shown = rows(page)
     expected = [p.id for p in long_queue.store.list_posts(limit=50)]
     assert shown == expected
-    assert "50 of 76 posts shown, the next by due time" in page
+    assert "50 of 84 posts shown, the next by due time" in page
     assert 'href="/queue?limit=100"' in page and 'href="/queue?all=1"' in page
     assert len(rows(text_of(officer.get("/queue?limit=60")))) == 60
-    assert len(rows(text_of(officer.get("/queue?all=1")))) == 76
+    assert len(rows(text_of(officer.get("/queue?all=1")))) == 84
     assert len(rows(text_of(officer.get("/queue?limit=nonsense")))) == 50
 
 

@@ -25,11 +25,12 @@ UploadLister = Callable[[PostView, ChannelConfig, Config], list[dict[str, Any]]]
 
 
 def request_builder(channel_type: str) -> RequestBuilder:
-    from scheduler.channels import linkedin, mastodon
+    from scheduler.channels import bluesky, linkedin, mastodon
 
     builders: dict[str, RequestBuilder] = {
         "mastodon": mastodon.build_request,
         "linkedin": linkedin.build_request,
+        "bluesky": bluesky.build_request,
     }
     return builders[channel_type]
 
@@ -59,11 +60,12 @@ def require_real_target(channel: ChannelConfig) -> None:
 
 
 def upload_lister(channel_type: str) -> UploadLister:
-    from scheduler.channels import linkedin, mastodon
+    from scheduler.channels import bluesky, linkedin, mastodon
 
     listers: dict[str, UploadLister] = {
         "mastodon": mastodon.upload_requests,
         "linkedin": linkedin.upload_requests,
+        "bluesky": bluesky.upload_requests,
     }
     return listers[channel_type]
 
@@ -82,6 +84,10 @@ def build_channel(config: Config, name: str, environ: Mapping[str, str] | None =
         from scheduler.channels.mastodon import MastodonChannel
 
         return MastodonChannel(channel, config, token)
+    if channel.type == "bluesky":
+        from scheduler.channels.bluesky import BlueskyChannel
+
+        return BlueskyChannel(channel, config, token)
     from scheduler.channels.linkedin import LinkedInChannel
 
     return LinkedInChannel(channel, config, token)

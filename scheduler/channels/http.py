@@ -146,7 +146,9 @@ class HttpClient:
     def send(self, request: HttpRequest, **extra: Any) -> Response:
         import requests
 
-        headers = {**request.headers, "Authorization": f"Bearer {self._token}"}
+        headers = dict(request.headers)
+        if self._token:  # none before a session exists (Bluesky's createSession)
+            headers["Authorization"] = f"Bearer {self._token}"
         try:
             response = self.session.request(
                 request.method,

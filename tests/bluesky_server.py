@@ -1,0 +1,188 @@
+"""The AT Protocol reference server (PLC directory and PDS, @atproto/dev-env) for the tests.
+
+The pinned npm packages (tests/bluesky/package-lock.json) are installed once into a cache
+folder outside the repository, keyed by the lockfile's hash (~/.cache/postsched-bluesky/<hash>,
+or $POSTSCHED_BLUESKY_CACHE/<hash>); the servers are started once per test session on free
+loopback ports, with their data under a temporary folder removed when they stop.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+HERE = Path(__file__).resolve().parent / "bluesky"
+JWT_SECRET = b"jwt-secret"  # dev-env's constant (@atproto/dev-env dist/const.js)
+ACCOUNT_PASSWORD = "the-account-password-never-used"  # untranslated: test data
+
+
+class Unavailable(Exception):
+    """Node or npm is missing, or the pinned packages cannot be installed: why, in a line."""
+
+
+@dataclass
+class Pds:
+    url: str
+    plc: str
+    process: subprocess.Popen[bytes]
+    tmp: Path
+
+    def xrpc(self, method: str) -> str:
+        return f"{self.url}/xrpc/{method}"
+
+
+@dataclass(frozen=True)
+class Account:
+    handle: str
+    did: str
+    app_password: str
+    access_jwt: str
+
+
+def node_prefix(node: str) -> str:
+    """The prefix of the installed Node: the folder whose include/node holds its headers,
+    which node-gyp needs to build better-sqlite3 offline."""
+    return str(Path(os.path.realpath(node)).parent.parent)
+
+
+def install() -> Path:
+    """The cache folder holding the pinned packages, installed there the first time."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        raise Unavailable("Node.js and npm are not installed (apt-get install nodejs npm)")
+    lock = (HERE / "package-lock.json").read_bytes()
+    key = hashlib.sha256(lock).hexdigest()[:16]
+    cache = os.environ.get("POSTSCHED_BLUESKY_CACHE")
+    base = Path(cache) if cache else Path.home() / ".cache" / "postsched-bluesky"
+    folder = base / key
+    done = folder / ".installed"
+    if not done.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("package.json", "package-lock.json"):
+            shutil.copy(HERE / name, folder / name)
+        result = subprocess.run(
+            [npm, "ci", f"--nodedir={node_prefix(node)}", "--no-audit", "--no-fund"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        if result.returncode != 0:
+            tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+            raise Unavailable(f"npm ci of @atproto/dev-env failed: {' / '.join(tail)}")
+        done.write_text(key + "\n")
+    shutil.copy(HERE / "start-pds.js", folder / "start-pds.js")
+    return folder
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start() -> Pds:
+    folder = install()
+    tmp = Path(tempfile.mkdtemp(prefix="postsched-pds-"))
+    log = (tmp / "server.log").open("wb")
+    env = {**os.environ, "TMPDIR": str(tmp), "NODE_ENV": "test"}
+    process = subprocess.Popen(
+        [shutil.which("node") or "node", "start-pds.js", str(free_port()), str(free_port())],
+        cwd=folder,
+        env=env,
+        stdin=subprocess.PIPE,  # closed when this process ends, however: the server stops too
+        stdout=subprocess.PIPE,
+        stderr=log,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()  # printed once both servers answer
+    if not line:
+        process.wait(timeout=10)
+        log.close()
+        text = (tmp / "server.log").read_text(errors="replace")[-2000:]
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise RuntimeError(f"the PDS did not start: {text}")
+    urls = json.loads(line)
+    pds = Pds(url=urls["pds"], plc=urls["plc"], process=process, tmp=tmp)
+    deadline = time.monotonic() + 30
+    while requests.get(pds.xrpc("_health"), timeout=2).status_code != 200:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the PDS never answered /xrpc/_health")
+        time.sleep(0.1)
+    return pds
+
+
+def stop(pds: Pds) -> None:
+    pds.process.send_signal(signal.SIGTERM)
+    try:
+        pds.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pds.process.kill()
+        pds.process.wait()
+    shutil.rmtree(pds.tmp, ignore_errors=True)
+
+
+def create_account(pds: Pds, handle: str) -> Account:
+    """An account and an app password for it (the password postsched is given)."""
+    made = requests.post(
+        pds.xrpc("com.atproto.server.createAccount"),
+        json={"handle": handle, "email": f"contact@{handle}", "password": ACCOUNT_PASSWORD},
+        timeout=30,
+    )
+    made.raise_for_status()
+    session = made.json()
+    app = requests.post(
+        pds.xrpc("com.atproto.server.createAppPassword"),
+        headers={"Authorization": f"Bearer {session['accessJwt']}"},
+        json={"name": "postsched"},
+        timeout=30,
+    )
+    app.raise_for_status()
+    return Account(handle, session["did"], app.json()["password"], session["accessJwt"])
+
+
+def expired(jwt: str) -> str:
+    """The same token, its expiry an hour ago, signed again with dev-env's JWT secret: what
+    the server holds after two hours of a session, without waiting for them."""
+    head, body, _ = jwt.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    claims["exp"] = int(time.time()) - 3600
+    claims["iat"] = claims["exp"] - 7200
+    payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    signed = f"{head}.{payload}".encode()
+    signature = hmac.new(JWT_SECRET, signed, hashlib.sha256).digest()
+    return f"{head}.{payload}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+
+
+def records(pds: Pds, did: str) -> list[dict[str, Any]]:
+    """Every post record of the account, as listRecords gives them back."""
+    answer = requests.get(
+        pds.xrpc("com.atproto.repo.listRecords"),
+        params={"repo": did, "collection": "app.bsky.feed.post", "limit": 100},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    found: list[dict[str, Any]] = answer.json()["records"]
+    return found
+
+
+if __name__ == "__main__":  # install only: `python -m tests.bluesky_server`
+    print(install(), file=sys.stderr)

@@ -1,0 +1,321 @@
+"""The live Bluesky channel against the AT Protocol reference server (a real PDS on loopback)."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from posts.campaign import Config
+from posts.claims import Claims, PostView
+from posts.confirming import Sent
+from posts.errors import AuthError, PermanentError, TooLongError, TransientError
+from posts.models import Status
+from posts.networks import network_for
+from posts.publishing import TickRules, publish_due
+from posts.store import NewPost, Store
+from posts.tid import new_key, record_key
+from scheduler.channels import build_channel
+from scheduler.channels.bluesky import BlueskyChannel
+from scheduler.credentials import Token
+from scheduler.database import open_engine, upgrade
+from tests.bluesky_server import Account, Pds, expired, records
+from tests.factories import config as make_config
+from tests.factories import png
+
+TEXT = (
+    "« IA et recherche en intervention sociale », éthique numérique 🤖👩🏽‍💻 : "
+    "https://shs.cairn.info/tap-tdgcu5qbq9556 #IntelligenceArtificielle #ÉthiqueNumérique "
+    "(programme : https://www.hetis.fr/formations/ia). #TravailSocial"
+)
+
+
+def live_config(url: str, account: Account, **options: object) -> Config:
+    config = make_config()
+    mastodon = config.channels["mastodon"]
+    channel = replace(
+        mastodon,
+        name="bluesky",
+        type="bluesky",
+        mode="live",
+        token_env="POSTSCHED_BLUESKY_PASSWORD",
+        options={"service": url, "handle": account.handle, **options},
+    )
+    return replace(config, channels={"bluesky": channel})
+
+
+def channel_for(
+    url: str, account: Account, password: str | None = None, config: Config | None = None
+) -> BlueskyChannel:
+    config = config or live_config(url, account)
+    secret = account.app_password if password is None else password
+    built = build_channel(config, "bluesky", {"POSTSCHED_BLUESKY_PASSWORD": secret})
+    assert isinstance(built, BlueskyChannel)
+    return built
+
+
+def view(text: str = TEXT, **changes: object) -> PostView:
+    base = PostView(
+        id=1,
+        channel="bluesky",
+        subject="article",
+        phase="announce",
+        body=text,
+        link=None,
+        link_expires_at=None,
+        media_path=None,
+        media_alt=None,
+        idempotency_key=new_key(),
+        attempts=0,
+        due=datetime.now(UTC),
+    )
+    return replace(base, **changes)
+
+
+def get_record(pds: Pds, account: Account, rkey: str) -> dict[str, Any]:
+    answer = requests.get(
+        pds.xrpc("com.atproto.repo.getRecord"),
+        params={"repo": account.did, "collection": "app.bsky.feed.post", "rkey": rkey},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+def test_links_and_tags_are_facets_that_round_trip_byte_for_byte(
+    bluesky_pds: Pds, bluesky: Account
+) -> None:
+    post = view()
+    receipt = channel_for(bluesky_pds.url, bluesky).publish(post)
+    rkey = record_key(post.idempotency_key)
+    assert receipt.remote_id == f"at://{bluesky.did}/app.bsky.feed.post/{rkey}"
+    record = get_record(bluesky_pds, bluesky, rkey)["value"]
+    assert record["text"] == TEXT and record["langs"] == ["fr"]
+    data = TEXT.encode("utf-8")
+    spans = [
+        (
+            data[f["index"]["byteStart"] : f["index"]["byteEnd"]].decode("utf-8"),
+            f["features"][0].get("uri") or f["features"][0].get("tag"),
+        )
+        for f in record["facets"]
+    ]
+    assert spans == [
+        ("https://shs.cairn.info/tap-tdgcu5qbq9556", "https://shs.cairn.info/tap-tdgcu5qbq9556"),
+        ("#IntelligenceArtificielle", "IntelligenceArtificielle"),
+        ("#ÉthiqueNumérique", "ÉthiqueNumérique"),
+        ("https://www.hetis.fr/formations/ia", "https://www.hetis.fr/formations/ia"),
+        ("#TravailSocial", "TravailSocial"),
+    ]
+
+
+def test_the_link_card_carries_the_subjects_picture_served_back_as_uploaded(
+    bluesky_pds: Pds, bluesky: Account, tmp_path: Path
+) -> None:
+    picture = tmp_path / "couverture.png"
+    picture.write_bytes(png(7, size=40))
+    config = live_config(bluesky_pds.url, bluesky)
+    assert config.article is not None
+    article = replace(config.article, image=picture, image_alt="La couverture du numéro 52")
+    config = replace(config, article=article)
+    post = view(link=article.url, body=f"Le tiré à part : {article.url}")
+    channel_for(bluesky_pds.url, bluesky, config=config).publish(post)
+    record = get_record(bluesky_pds, bluesky, record_key(post.idempotency_key))["value"]
+    card = record["embed"]["external"]
+    assert record["embed"]["$type"] == "app.bsky.embed.external"
+    assert card["uri"] == article.url and card["title"] == article.title
+    blob = requests.get(
+        bluesky_pds.xrpc("com.atproto.sync.getBlob"),
+        params={"did": bluesky.did, "cid": card["thumb"]["ref"]["$link"]},
+        timeout=30,
+    )
+    assert blob.status_code == 200 and blob.content == picture.read_bytes()
+
+
+def test_a_posts_own_image_goes_with_its_alt_text(
+    bluesky_pds: Pds, bluesky: Account, tmp_path: Path
+) -> None:
+    picture = tmp_path / "affiche.png"
+    picture.write_bytes(png(3, size=16))
+    post = view(media_path=str(picture), media_alt="L'affiche de la formation")
+    channel_for(bluesky_pds.url, bluesky).publish(post)
+    embed = get_record(bluesky_pds, bluesky, record_key(post.idempotency_key))["value"]["embed"]
+    assert embed["$type"] == "app.bsky.embed.images"
+    assert embed["images"][0]["alt"] == "L'affiche de la formation"
+
+
+def test_a_301_grapheme_text_is_refused_before_it_is_sent_and_the_server_agrees(
+    bluesky_pds: Pds, bluesky: Account
+) -> None:
+    network = network_for("bluesky")
+    text = "é" * 290 + "👩🏽‍💻" * 11  # 301 graphemes, far more code points
+    assert network.check("é" * 290 + "👩🏽‍💻" * 10) == 300
+    with pytest.raises(TooLongError, match="301 characters as Bluesky counts them"):
+        network.check(text)
+    # The server refuses it too, for good, in its own words (postsched never sends it).
+    with pytest.raises(PermanentError, match="grapheme too big"):
+        channel_for(bluesky_pds.url, bluesky).publish(view(text))
+    assert records(bluesky_pds, bluesky.did) == []
+
+
+def test_a_second_attempt_reads_the_record_back_and_never_posts_twice(
+    bluesky_pds: Pds, bluesky: Account
+) -> None:
+    channel, post = channel_for(bluesky_pds.url, bluesky), view()
+    first = channel.publish(post)
+    again = channel.publish(replace(post, attempts=1))
+    assert again.remote_id == first.remote_id and again.note is not None
+    assert len(records(bluesky_pds, bluesky.did)) == 1
+
+
+class DropFirstAnswer(http.server.ThreadingHTTPServer):
+    """A proxy to the PDS that forwards every request and drops the answer to the first
+    createRecord: the record is made, the client hears nothing."""
+
+    def __init__(self, target: str):
+        self.target = target
+        self.dropped = 0
+        super().__init__(("127.0.0.1", 0), ProxyHandler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class ProxyHandler(http.server.BaseHTTPRequestHandler):
+    server: DropFirstAnswer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _forward(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host",)}
+        answer = requests.request(
+            self.command, self.server.target + self.path, headers=headers, data=body, timeout=30
+        )
+        if "createRecord" in self.path and self.server.dropped == 0:
+            self.server.dropped += 1
+            self.close_connection = True
+            return  # the record exists; the answer is lost
+        self.send_response(answer.status_code)
+        for name in ("Content-Type", "RateLimit-Reset"):
+            if name in answer.headers:
+                self.send_header(name, answer.headers[name])
+        self.send_header("Content-Length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+    do_GET = do_POST = _forward
+
+
+@pytest.fixture
+def lossy(bluesky_pds: Pds) -> Iterator[DropFirstAnswer]:
+    proxy = DropFirstAnswer(bluesky_pds.url)
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    yield proxy
+    proxy.shutdown()
+    proxy.server_close()
+
+
+def test_a_lost_answer_leaves_one_record_through_the_tick(
+    bluesky_pds: Pds, bluesky: Account, lossy: DropFirstAnswer, tmp_path: Path
+) -> None:
+    engine = open_engine(f"sqlite:///{tmp_path / 'p.db'}", create=True)
+    upgrade(engine)
+    store = Store(engine)
+    now = datetime.now(UTC)
+    post = store.add_post(NewPost("t", "bluesky", "article", "announce", TEXT, now), now=now)
+    channels = {"bluesky": channel_for(lossy.url, bluesky)}
+    claims, rules = Claims(store), TickRules(backoff_base=timedelta(seconds=1))
+    first = publish_due(claims, channels, rules, now, worker="w")
+    assert lossy.dropped == 1
+    assert [o.event for o in first.outcomes] == ["retrying"]
+    retry_at = store.get(post.id).next_attempt_at
+    assert retry_at is not None
+    second = publish_due(claims, channels, rules, retry_at, worker="w")
+    assert [o.event for o in second.outcomes] == ["published"]
+    assert "already there at its record key" in store.events()[-1].detail
+    (record,) = records(bluesky_pds, bluesky.did)
+    stored = store.get(post.id)
+    assert stored.status == Status.PUBLISHED and stored.remote_id == record["uri"]
+    assert record["uri"].endswith("/" + record_key(stored.idempotency_key))
+
+
+def test_an_expired_session_is_refreshed_and_then_created_again(
+    bluesky_pds: Pds, bluesky: Account
+) -> None:
+    channel = channel_for(bluesky_pds.url, bluesky)
+    channel.session.login()
+    # Both tokens two hours old: the access token answers 400 ExpiredToken, then the refresh
+    # token does too, so the session is created again from the app password.
+    channel.session.access_jwt = expired(channel.session.access_jwt)
+    refresh = channel.session.http.refresh_jwt
+    channel.publish(view("Première publication après une session expirée #Test"))
+    assert channel.session.http.refresh_jwt != refresh
+    channel.session.access_jwt = expired(channel.session.access_jwt)
+    channel.session.http.refresh_jwt = expired(channel.session.http.refresh_jwt)
+    channel.publish(view("Seconde publication, les deux jetons expirés #Test"))
+    assert len(records(bluesky_pds, bluesky.did)) == 2
+
+
+def test_a_wrong_app_password_pauses_and_never_shows_the_password(
+    bluesky_pds: Pds, bluesky: Account
+) -> None:
+    secret = "wxyz-abcd-efgh-ijkl"
+    with pytest.raises(AuthError) as caught:
+        channel_for(bluesky_pds.url, bluesky, password=secret).publish(view())
+    assert "401" in str(caught.value) and "POSTSCHED_BLUESKY_PASSWORD" in str(caught.value)
+    assert secret not in str(caught.value)
+
+
+def test_an_unreachable_server_is_transient(bluesky: Account) -> None:
+    from tests.conftest import free_port
+
+    with pytest.raises(TransientError, match="cannot reach"):
+        channel_for(f"http://127.0.0.1:{free_port()}", bluesky).publish(view())
+
+
+def test_confirm_sees_the_record_then_its_deletion(bluesky_pds: Pds, bluesky: Account) -> None:
+    channel = channel_for(bluesky_pds.url, bluesky)
+    receipt = channel.publish(view())
+    sent = Sent(1, "bluesky", TEXT, receipt.remote_id, receipt.url, datetime.now(UTC))
+    assert channel.confirm(sent).present
+    requests.post(
+        bluesky_pds.xrpc("com.atproto.repo.deleteRecord"),
+        headers={"Authorization": f"Bearer {bluesky.access_jwt}"},
+        json={
+            "repo": bluesky.did,
+            "collection": "app.bsky.feed.post",
+            "rkey": receipt.remote_id.rsplit("/", 1)[-1],
+        },
+        timeout=30,
+    ).raise_for_status()
+    assert not channel.confirm(sent).present
+
+
+def test_reach_says_plainly_that_a_pds_without_an_app_view_cannot_count(
+    bluesky_pds: Pds, bluesky: Account
+) -> None:
+    channel = channel_for(bluesky_pds.url, bluesky)
+    receipt = channel.publish(view())
+    with pytest.raises(PermanentError, match="no app view"):
+        channel.reach(receipt.remote_id)
+
+
+def test_whoami_names_the_account_of_the_app_password(bluesky_pds: Pds, bluesky: Account) -> None:
+    who = channel_for(bluesky_pds.url, bluesky).whoami()
+    assert who["account"] == f"@{bluesky.handle}" and who["name"] == bluesky.did
+
+
+def test_the_token_repr_never_holds_the_app_password(bluesky: Account) -> None:
+    assert bluesky.app_password not in repr(Token(bluesky.app_password, "$X"))
