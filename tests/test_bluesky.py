@@ -14,7 +14,8 @@ import pytest
 import requests
 
 from posts.campaign import Config
-from posts.claims import Claims, PostView
+from posts.claims import Claims
+from posts.outcomes import PostView
 from posts.confirming import Sent
 from posts.errors import AuthError, PermanentError, TooLongError, TransientError
 from posts.models import Status

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from posts.campaign import ChannelConfig, Config
-from posts.claims import PostView
+from posts.outcomes import PostView
 from posts.confirming import Confirmation, Sent
 from posts.errors import PermanentError, TransientError
 from posts.language import gettext as _
