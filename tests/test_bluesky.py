@@ -15,11 +15,11 @@ import requests
 
 from posts.campaign import Config
 from posts.claims import Claims
-from posts.outcomes import PostView
 from posts.confirming import Sent
 from posts.errors import AuthError, PermanentError, TooLongError, TransientError
 from posts.models import Status
 from posts.networks import network_for
+from posts.outcomes import PostView
 from posts.publishing import TickRules, publish_due
 from posts.store import NewPost, Store
 from posts.tid import new_key, record_key

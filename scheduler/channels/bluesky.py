@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from posts.campaign import ChannelConfig, Config
-from posts.outcomes import PostView
 from posts.confirming import Confirmation, Sent
 from posts.errors import PermanentError, TransientError
 from posts.language import gettext as _
+from posts.outcomes import PostView
 from posts.publishing import Receipt
 from posts.richtext import detect_facets
 from posts.tid import record_key
