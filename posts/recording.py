@@ -106,32 +106,36 @@ class Recorder:
         return Outcome(post.id, post.channel, Status.SCHEDULED, event, detail)
 
     def fail(self, post: PostView, worker: str, now: datetime, detail: str) -> Outcome:
-        with self.store.session() as session:
-            finish(
-                session,
-                post,
-                worker,
-                Status.FAILED,
-                now,
-                attempts=post.attempts + 1,
-                last_error=detail,
-            )
-            add_event(session, post.id, now, "failed", detail)
-            state = channel_row(session, post.channel, now)
-            state.last_error, state.last_error_at = detail, now
-        return Outcome(post.id, post.channel, Status.FAILED, "failed", detail)
+        return self._end(post, worker, now, Status.FAILED, detail, channel_error=True)
 
     def unknown(self, post: PostView, worker: str, now: datetime, detail: str) -> Outcome:
         """A claimed post that may or may not be out, which could not be settled."""
+        return self._end(post, worker, now, Status.UNKNOWN, detail, channel_error=False)
+
+    def _end(
+        self,
+        post: PostView,
+        worker: str,
+        now: datetime,
+        status: Status,
+        detail: str,
+        *,
+        channel_error: bool,
+    ) -> Outcome:
+        """A claimed post's last attempt: its final status and event; a failure is also the
+        channel's latest error."""
         with self.store.session() as session:
             finish(
                 session,
                 post,
                 worker,
-                Status.UNKNOWN,
+                status,
                 now,
                 attempts=post.attempts + 1,
                 last_error=detail,
             )
-            add_event(session, post.id, now, "unknown", detail)
-        return Outcome(post.id, post.channel, Status.UNKNOWN, "unknown", detail)
+            add_event(session, post.id, now, status.value, detail)
+            if channel_error:
+                state = channel_row(session, post.channel, now)
+                state.last_error, state.last_error_at = detail, now
+        return Outcome(post.id, post.channel, status, status.value, detail)

@@ -147,12 +147,12 @@ def _build(text: str, year: int, month: int, day: int, clock: str | None) -> dat
     if clock:
         found = _TIME.match(clock.strip().lower())
         if not found:
-            raise _not_a_time(text)
+            raise not_a_time(text)
         hour, minute = int(found.group("hour")), int(found.group("minute") or 0)
         half = (found.group("half") or "").replace(".", "")
         if half:
             if not 1 <= hour <= 12:
-                raise _not_a_time(text)
+                raise not_a_time(text)
             hour = hour % 12 + (12 if half == "pm" else 0)
     try:
         return datetime(year, month, day, hour, minute)
@@ -162,14 +162,10 @@ def _build(text: str, year: int, month: int, day: int, clock: str | None) -> dat
         ) from None
 
 
-def _not_a_time(text: str) -> InputError:
+def not_a_time(text: str) -> InputError:
+    """The refusal for a text that is no form of time postsched reads."""
     return InputError(
         gettext(
             "{text!r} is not a time: write it such as {forms}, or now, +90s, +10m, +2h, +3d."
         ).format(text=text, forms=_forms())
     )
-
-
-def not_a_time(text: str) -> InputError:
-    """The refusal for a text that is no form of time postsched reads."""
-    return _not_a_time(text)

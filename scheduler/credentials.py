@@ -49,6 +49,12 @@ class Token:
         return f"Token(source={self.source!r}, account={self.account!r})"
 
 
+def as_token(token: Token | str, channel: ChannelConfig) -> Token:
+    """A channel adapter's token: a bare string (as tests and scripts pass one) is taken as
+    read from the channel's token_env."""
+    return Token(token, source=f"${channel.token_env}") if isinstance(token, str) else token
+
+
 def renew_hint(channel: ChannelConfig, token: Token | None) -> str:
     """How to renew a refused token, by where it came from."""
     if token is not None and not token.from_file:

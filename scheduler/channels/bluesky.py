@@ -25,7 +25,7 @@ from posts.tid import record_key
 from scheduler.channels.bluesky_session import BlueskySession, error_name, json_of
 from scheduler.channels.http import USER_AGENT, HttpRequest, Image, read_image
 from scheduler.channels.linkedin import card_image, link_card
-from scheduler.credentials import Token, bluesky_service
+from scheduler.credentials import Token, as_token, bluesky_service
 
 if TYPE_CHECKING:
     from requests import Response
@@ -165,9 +165,7 @@ class BlueskyChannel:
     network = "bluesky"
 
     def __init__(self, channel: ChannelConfig, config: Config, token: Token | str):
-        if isinstance(token, str):
-            token = Token(token, source=f"${channel.token_env}")
-        self.token = token
+        self.token = token = as_token(token, channel)
         self.name = channel.name
         self.channel = channel
         self.config = config

@@ -30,7 +30,7 @@ from scheduler.channels.http import (
     read_timeout,
 )
 from scheduler.connect.linkedin import POSTING_ROLES
-from scheduler.credentials import Token, renew_hint
+from scheduler.credentials import Token, as_token, renew_hint
 
 if TYPE_CHECKING:
     from requests import Response
@@ -187,9 +187,7 @@ class LinkedInChannel:
         self.config = config
         self.api_url = str(channel.options.get("api_url", "https://api.linkedin.com")).rstrip("/")
         self.version = str(channel.options["api_version"])
-        if isinstance(token, str):
-            token = Token(token, source=f"${channel.token_env}")
-        self.token = token
+        self.token = token = as_token(token, channel)
         self.http = HttpClient(token.value, read_timeout=read_timeout(channel))
         self.owner = str(channel.options["author"])
         # Uploaded pictures: (sha256 of the bytes, owner) -> urn:li:image:…, see _upload.

@@ -26,7 +26,7 @@ from scheduler.channels.http import (
     read_image,
     read_timeout,
 )
-from scheduler.credentials import Token, renew_hint
+from scheduler.credentials import Token, as_token, renew_hint
 
 if TYPE_CHECKING:
     from requests import Response
@@ -91,9 +91,7 @@ class MastodonChannel:
     network = "mastodon"
 
     def __init__(self, channel: ChannelConfig, config: Config, token: Token | str):
-        if isinstance(token, str):
-            token = Token(token, source=f"${channel.token_env}")
-        self.token = token
+        self.token = token = as_token(token, channel)
         self.name = channel.name
         self.channel = channel
         self.config = config
