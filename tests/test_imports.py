@@ -58,24 +58,33 @@ def test_the_command_lines_status_list_is_the_models_own() -> None:
     assert STATUSES == OVERVIEW == tuple(s.value for s in Status)
 
 
-def posts_imports(path: Path, package: str = "posts") -> set[str]:
+def module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def package_imports(path: Path, package: str, modules: set[str]) -> set[str]:
     """The package's modules a file imports (`posts.claims`), wherever the import stands:
-    inside a function or under TYPE_CHECKING counts as much as at the top."""
+    inside a function or under TYPE_CHECKING counts as much as at the top. `from a import b`
+    names the module a.b where there is one, else the package a."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
             names.update(a.name for a in node.names if a.name.startswith(f"{package}."))
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            if node.module == package:
-                names.update(f"{package}.{a.name}" for a in node.names)
-            elif node.module.startswith(f"{package}."):
-                names.add(node.module)
+            if node.module != package and not node.module.startswith(f"{package}."):
+                continue
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                names.add(submodule if submodule in modules else node.module)
     return names
 
 
 def import_cycles(folder: Path, package: str = "posts") -> list[list[str]]:
-    """Each cycle among the package's modules, as the modules it passes through."""
-    graph = {f"{package}.{path.stem}": posts_imports(path, package) for path in folder.glob("*.py")}
+    """Each cycle among the package's modules (subpackages too), as the modules it passes
+    through."""
+    paths = {module_name(path, folder.parent): path for path in folder.rglob("*.py")}
+    graph = {name: package_imports(path, package, set(paths)) for name, path in paths.items()}
     cycles: list[list[str]] = []
     done: set[str] = set()
 
@@ -85,7 +94,7 @@ def import_cycles(folder: Path, package: str = "posts") -> list[list[str]]:
             return
         if module in done or module not in graph:
             return
-        for name in sorted(graph[module]):
+        for name in sorted(graph[module] - {module}):
             visit(name, [*path, module])
         done.add(module)
 
@@ -98,10 +107,29 @@ def test_no_two_posts_modules_import_each_other_even_through_others() -> None:
     assert import_cycles(ROOT / "posts") == []
 
 
+def test_no_two_scheduler_modules_import_each_other_even_through_others() -> None:
+    assert import_cycles(ROOT / "scheduler", "scheduler") == []
+
+
 def test_the_cycle_checker_sees_an_import_inside_a_function(tmp_path: Path) -> None:
-    (tmp_path / "a.py").write_text("from posts.b import x\n")
-    (tmp_path / "b.py").write_text("from posts import c\n")
-    (tmp_path / "c.py").write_text("def f():\n    import posts.a\n")
-    assert import_cycles(tmp_path) == [["posts.a", "posts.b", "posts.c", "posts.a"]]
-    (tmp_path / "c.py").write_text("x = 1\n")
-    assert import_cycles(tmp_path) == []
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    (folder / "a.py").write_text("from posts.b import x\n")
+    (folder / "b.py").write_text("from posts import c\n")
+    (folder / "c.py").write_text("def f():\n    import posts.a\n")
+    assert import_cycles(folder) == [["posts.a", "posts.b", "posts.c", "posts.a"]]
+    (folder / "c.py").write_text("x = 1\n")
+    assert import_cycles(folder) == []
+
+
+def test_the_cycle_checker_sees_a_package_and_its_own_module(tmp_path: Path) -> None:
+    # The shape of the old scheduler.channels: the package builds the dry-run channel, which
+    # took a type from the package.
+    folder = tmp_path / "scheduler" / "channels"
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text("def f():\n    from scheduler.channels.dryrun import D\n")
+    (folder / "dryrun.py").write_text("from scheduler.channels import Builder\n")
+    cycles = import_cycles(tmp_path / "scheduler", "scheduler")
+    assert cycles == [["scheduler.channels", "scheduler.channels.dryrun", "scheduler.channels"]]
+    (folder / "dryrun.py").write_text("from scheduler.channels.http import Builder\n")
+    assert import_cycles(tmp_path / "scheduler", "scheduler") == []

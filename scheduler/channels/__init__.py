@@ -8,20 +8,14 @@ made before it; the dry-run channel writes both to the outbox instead.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from posts.campaign import ChannelConfig, Config
 from posts.errors import ConfigError
 from posts.language import gettext as _
-from posts.outcomes import PostView
 from posts.publishing import Channel
-from scheduler.channels.http import HttpRequest
+from scheduler.channels.http import RequestBuilder, UploadLister
 from scheduler.credentials import read_token
-
-RequestBuilder = Callable[[PostView, ChannelConfig, Config], HttpRequest]
-# The image uploads a publish makes before its post request, as the outbox shows them.
-UploadLister = Callable[[PostView, ChannelConfig, Config], list[dict[str, Any]]]
 
 
 def request_builder(channel_type: str) -> RequestBuilder:

@@ -22,7 +22,7 @@ from posts.language import gettext as _
 from posts.outcomes import PostView
 from posts.publishing import Receipt
 from posts.timing import parse_duration
-from scheduler.channels import RequestBuilder, UploadLister
+from scheduler.channels.http import RequestBuilder, UploadLister
 from scheduler.files import write_atomically
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import mimetypes
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from posts.campaign import ChannelConfig
+from posts.campaign import ChannelConfig, Config
 from posts.characters import is_web_address
 from posts.errors import PermanentError, TransientError
 from posts.images import image_kind
@@ -40,6 +41,12 @@ class HttpRequest:
             "headers": {k: v for k, v in self.headers.items() if k.lower() not in SECRET_HEADERS},
             "json": self.json,
         }
+
+
+# How each network builds a post's request, and lists the image uploads made before it (as the
+# outbox shows them): the live adapter's own code, which the dry-run channel writes out.
+RequestBuilder = Callable[[PostView, ChannelConfig, Config], HttpRequest]
+UploadLister = Callable[[PostView, ChannelConfig, Config], list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from posts.campaign import ChannelConfig
 from posts.language import gettext as _
-from scheduler.connect import (
+from scheduler.connect.oauth import (
     Author,
     Connected,
     ConnectError,

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from posts.language import current
 from posts.language import gettext as _
-from scheduler.connect import ConnectError
+from scheduler.connect.oauth import ConnectError
 
 PAGE = (
     "<!doctype html><html lang={language}><meta charset=utf-8>"

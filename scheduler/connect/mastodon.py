@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from posts.campaign import ChannelConfig
 from posts.language import gettext as _
-from scheduler.connect import (
+from scheduler.connect.oauth import (
     Connected,
     ConnectError,
     OAuthHttp,
