@@ -17,6 +17,22 @@ Anchor = Literal["start", "expires"]
 
 
 @dataclass(frozen=True)
+class Subject:
+    """What a post promotes: `article` or `course:<key>`."""
+
+    kind: str
+    key: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Subject:
+        kind, _sep, key = text.partition(":")
+        return cls(kind, key or None)
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key}" if self.key else self.kind
+
+
+@dataclass(frozen=True)
 class Author:
     name: str
     role: str = ""

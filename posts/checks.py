@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from posts.campaign import Config, link_end
+from posts.campaign import Config, Subject, link_end
 from posts.characters import clean_text, is_web_address
 from posts.errors import InputError
 from posts.images import check_image
@@ -18,7 +18,7 @@ from posts.language import gettext as _
 from posts.language import show_date, show_time
 from posts.links import link_in
 from posts.networks import Network, network_for
-from posts.rendering import Renderer, Subject, link_for
+from posts.rendering import Renderer, link_for
 from posts.store import NewPost, Store
 from posts.timing import format_duration
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from posts.campaign import Subject
 from posts.characters import clean_text
 from posts.checks import AddRequest as AddRequest  # where the web page imports it
 from posts.checks import Checks
@@ -20,7 +21,6 @@ from posts.models import RETRYABLE, Post
 from posts.planning import SEARCH_HORIZON, Plan, PlannedPost, plan_campaign
 from posts.problems import find_problems, refuse_problems
 from posts.promises import check_promises
-from posts.rendering import Subject
 from posts.rules import Neighbour, RuleBreak, check_time, refusal, window_of
 from posts.store import EDIT_RULE, EDITABLE, RETRY_RULE, NewPost, PlanReport, require_status
 

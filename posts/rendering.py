@@ -12,7 +12,7 @@ import re
 import traceback
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,29 +23,13 @@ from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound, Template
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
-from posts.campaign import Config
+from posts.campaign import Config, Subject
 from posts.characters import clean_text
 from posts.errors import InputError, TemplateError
 from posts.language import gettext as _
 from posts.links import Utm, tagged
 
 _BLANK_LINES = re.compile(r"\n{3,}")
-
-
-@dataclass(frozen=True)
-class Subject:
-    """What a post promotes: `article` or `course:<key>`."""
-
-    kind: str
-    key: str | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> Subject:
-        kind, _sep, key = text.partition(":")
-        return cls(kind, key or None)
-
-    def __str__(self) -> str:
-        return f"{self.kind}:{self.key}" if self.key else self.kind
 
 
 # A network without a template of its own borrows this one's, when the text fits.

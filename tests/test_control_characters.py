@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from posts.campaign import Subject
 from posts.checks import AddRequest
 from posts.errors import InputError, TemplateError
 from posts.officer import Officer
-from posts.rendering import Renderer, Subject
+from posts.rendering import Renderer
 from posts.store import Store
 from scheduler.app import App
 from scheduler.config import load_config

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from posts.campaign import Subject
 from posts.errors import TemplateError
 from posts.littletext import escape_little_text, unescape_little_text
 from posts.officer import Officer
-from posts.rendering import Renderer, Subject, hashtag, hashtags
+from posts.rendering import Renderer, hashtag, hashtags
 from scheduler.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent

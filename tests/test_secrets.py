@@ -26,8 +26,9 @@ import requests
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from posts.campaign import Subject
 from posts.errors import TemplateError
-from posts.rendering import Renderer, Subject
+from posts.rendering import Renderer
 from scheduler.config import load_config
 from tests import test_linkedin
 from tests.conftest import MASTODON_TOKEN, mastodon_statuses, run

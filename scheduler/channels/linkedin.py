@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from posts.campaign import ChannelConfig, Config
+from posts.campaign import ChannelConfig, Config, Subject
 from posts.confirming import Confirmation, Sent
 from posts.errors import AuthError, PermanentError, PostschedError, PublishError, TransientError
 from posts.language import N_
@@ -17,7 +17,6 @@ from posts.language import gettext as _
 from posts.littletext import escape_little_text, unescape_little_text
 from posts.outcomes import PostView
 from posts.publishing import Receipt
-from posts.rendering import Subject
 from scheduler.channels.http import (
     USER_AGENT,
     HttpClient,
