@@ -19,7 +19,7 @@ from posts.policy import TickRules
 from posts.publishing import Receipt, publish_due
 from posts.store import Store
 from scheduler.channels.dryrun import DryRunChannel
-from scheduler.channels.linkedin import build_request as linkedin_request
+from scheduler.channels.linkedin_request import build_request as linkedin_request
 from scheduler.channels.mastodon import build_request as mastodon_request
 from scheduler.database import open_engine, upgrade
 from tests.factories import ScriptedChannel, queue

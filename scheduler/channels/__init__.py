@@ -19,11 +19,11 @@ from scheduler.credentials import read_token
 
 
 def request_builder(channel_type: str) -> RequestBuilder:
-    from scheduler.channels import bluesky, linkedin, mastodon
+    from scheduler.channels import bluesky, linkedin_request, mastodon
 
     builders: dict[str, RequestBuilder] = {
         "mastodon": mastodon.build_request,
-        "linkedin": linkedin.build_request,
+        "linkedin": linkedin_request.build_request,
         "bluesky": bluesky.build_request,
     }
     return builders[channel_type]
@@ -54,11 +54,11 @@ def require_real_target(channel: ChannelConfig) -> None:
 
 
 def upload_lister(channel_type: str) -> UploadLister:
-    from scheduler.channels import bluesky, linkedin, mastodon
+    from scheduler.channels import bluesky, linkedin_request, mastodon
 
     listers: dict[str, UploadLister] = {
         "mastodon": mastodon.upload_requests,
-        "linkedin": linkedin.upload_requests,
+        "linkedin": linkedin_request.upload_requests,
         "bluesky": bluesky.upload_requests,
     }
     return listers[channel_type]

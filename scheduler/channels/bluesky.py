@@ -23,8 +23,8 @@ from posts.publishing import Receipt
 from posts.richtext import detect_facets
 from posts.tid import record_key
 from scheduler.channels.bluesky_session import BlueskySession, error_name, json_of
+from scheduler.channels.cards import card_image, link_card
 from scheduler.channels.http import USER_AGENT, HttpRequest, Image, read_image
-from scheduler.channels.linkedin import card_image, link_card
 from scheduler.credentials import Token, as_token, bluesky_service
 
 if TYPE_CHECKING:

@@ -1,4 +1,5 @@
-"""LinkedIn: POST /rest/posts with the commentary escaped in the little-text format."""
+"""LinkedIn: the live channel, which sends what linkedin_request.py builds, and reads back
+posts, their reach and whom the token is."""
 
 from __future__ import annotations
 
@@ -6,27 +7,30 @@ import logging
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
-from posts.campaign import ChannelConfig, Config, Subject
+from posts.campaign import ChannelConfig, Config
 from posts.confirming import Confirmation, Sent
 from posts.errors import AuthError, PermanentError, PostschedError, PublishError, TransientError
 from posts.language import N_
 from posts.language import gettext as _
-from posts.littletext import escape_little_text, unescape_little_text
+from posts.littletext import unescape_little_text
 from posts.outcomes import PostView
 from posts.publishing import Receipt
 from scheduler.channels.http import (
-    USER_AGENT,
     HttpClient,
     HttpRequest,
     Image,
     answer_json,
-    load_image,
     read_counts,
-    read_image,
     read_timeout,
+)
+from scheduler.channels.linkedin_request import (
+    RESTLI_PROTOCOL,
+    build_request,
+    initialize_upload,
+    post_image,
 )
 from scheduler.connect.linkedin import POSTING_ROLES
 from scheduler.credentials import Token, as_token, renew_hint
@@ -34,132 +38,8 @@ from scheduler.credentials import Token, as_token, renew_hint
 if TYPE_CHECKING:
     from requests import Response
 
-RESTLI_PROTOCOL = "2.0.0"
 REFRESH_BEFORE = timedelta(days=7)  # renew a refreshable token in its last week
 log = logging.getLogger("postsched.linkedin")
-
-
-def link_card(post: PostView, config: Config) -> dict[str, str]:
-    """The article card LinkedIn shows for the post's link: it does not fetch one itself.
-    Title and description are plain text: LinkedIn does not read little text there."""
-    subject = Subject.parse(post.subject)
-    assert post.link is not None
-    if subject.kind == "article" and config.article is not None:
-        article = config.article
-        where = ", ".join(x for x in (article.journal, article.issue, article.platform) if x)
-        return {"source": post.link, "title": article.title, "description": where}
-    if subject.kind == "course":
-        course = config.course(subject.key or "")
-        if course is not None:
-            return {
-                "source": post.link,
-                "title": course.title,
-                "description": course.summary or config.contact.name or course.title,
-            }
-    return {"source": post.link, "title": post.link, "description": config.campaign.name}
-
-
-def card_image(post: PostView, config: Config) -> Image | None:
-    """The picture of the post's link card: the `image` of its subject (the article or its
-    course) in config.toml, when it has one."""
-    if not post.link:
-        return None
-    subject = Subject.parse(post.subject)
-    owner = (
-        config.article
-        if subject.kind == "article"
-        else config.course(subject.key or "")
-        if subject.kind == "course"
-        else None
-    )
-    if owner is None or owner.image is None:
-        return None
-    return load_image(owner.image, owner.image_alt)
-
-
-def post_image(post: PostView, config: Config) -> Image | None:
-    """The one image a post carries: its own (content.media), else its card's thumbnail.
-    LinkedIn takes one content kind per post, so a post's own image replaces the card."""
-    return read_image(post) if post.media_path else card_image(post, config)
-
-
-def dry_run_urn(image: Image) -> str:
-    """Stands in the outbox for the URN the initializeUpload answer would give."""
-    return f"urn:li:image:dry-run-{image.sha256[:16]}"
-
-
-def build_request(
-    post: PostView, channel: ChannelConfig, config: Config, image: str | None = None
-) -> HttpRequest:
-    """The post request. `image` is the URN of the uploaded picture; without it (the dry run),
-    a stand-in naming the picture's sha256 goes where the URN would be."""
-    api_url = str(channel.options.get("api_url", "https://api.linkedin.com")).rstrip("/")
-    body: dict[str, object] = {
-        "author": str(channel.options["author"]),
-        "commentary": escape_little_text(post.body),
-        "visibility": "PUBLIC",
-        "distribution": {
-            "feedDistribution": "MAIN_FEED",
-            "targetEntities": [],
-            "thirdPartyDistributionChannels": [],
-        },
-        "lifecycleState": "PUBLISHED",
-        "isReshareDisabledByAuthor": False,
-    }
-    if image is None and (post.media_path or post.link):
-        picture = post_image(post, config)
-        image = dry_run_urn(picture) if picture is not None else None
-    if post.media_path:
-        # One content kind per post: the image; the link stays in the text.
-        body["content"] = {"media": {"id": image, "altText": post.media_alt or ""}}
-    elif post.link:
-        card: dict[str, str] = link_card(post, config)
-        if image is not None:
-            card["thumbnail"] = image
-        body["content"] = {"article": card}
-    return HttpRequest(
-        method="POST",
-        url=f"{api_url}/rest/posts",
-        headers={
-            "Content-Type": "application/json",
-            "LinkedIn-Version": str(channel.options["api_version"]),
-            "X-Restli-Protocol-Version": RESTLI_PROTOCOL,
-            "User-Agent": USER_AGENT,
-        },
-        json=body,
-    )
-
-
-def initialize_upload(channel: ChannelConfig) -> HttpRequest:
-    """Images API, step 1: ask for an upload URL and the image's URN, owned by the author."""
-    api_url = str(channel.options.get("api_url", "https://api.linkedin.com")).rstrip("/")
-    return HttpRequest(
-        "POST",
-        f"{api_url}/rest/images?action=initializeUpload",
-        headers={
-            "LinkedIn-Version": str(channel.options["api_version"]),
-            "X-Restli-Protocol-Version": RESTLI_PROTOCOL,
-            "Content-Type": "application/json",
-        },
-        json={"initializeUploadRequest": {"owner": str(channel.options["author"])}},
-    )
-
-
-def upload_requests(post: PostView, channel: ChannelConfig, config: Config) -> list[dict[str, Any]]:
-    """What the dry run shows of the image upload before the post: initializeUpload, then the
-    PUT of the bytes (described by size and sha256) to the URL its answer gives."""
-    picture = post_image(post, config)
-    if picture is None:
-        return []
-    return [
-        initialize_upload(channel).public(),
-        {
-            "method": "PUT",
-            "url": "(value.uploadUrl of the initializeUpload answer)",  # untranslated: outbox JSON
-            "headers": {"Content-Type": picture.mime},
-            "body": picture.public(),
-        },
-    ]
 
 
 # What a page's share statistics give for one post, named as LinkedIn names them.
