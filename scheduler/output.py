@@ -23,8 +23,6 @@ import click
 from posts.labels import event_label, status_label
 from posts.language import N_, ngettext, show_date, show_time
 from posts.language import gettext as _
-from posts.models import Event, Post
-from posts.planning import PlannedPost
 from posts.timing import format_instant
 
 if TYPE_CHECKING:
@@ -32,6 +30,9 @@ if TYPE_CHECKING:
     # tables pay for it; `queue` writes plain lines (posts_lines).
     from rich.console import Console
     from rich.table import Table
+
+    from posts.models import Event, Post
+    from posts.planning import PlannedPost
 
 POST_FIELDS = (
     "id",
