@@ -59,8 +59,21 @@ def node_prefix(node: str) -> str:
     return str(Path(os.path.realpath(node)).parent.parent)
 
 
+def installed(folder: Path) -> bool:
+    """Whether the folder holds a finished install (an interrupted or clobbered one does not)."""
+    return (folder / ".installed").exists() and (
+        folder / "node_modules" / "@atproto" / "dev-env" / "package.json"
+    ).exists()
+
+
 def install() -> Path:
-    """The cache folder holding the pinned packages, installed there the first time."""
+    """The cache folder holding the pinned packages, installed there the first time.
+
+    Several test runs may start at once (worktrees of one machine share the cache): the
+    install holds a lock, runs `npm ci` in a folder of its own and renames it into place when
+    it is complete, so no run ever sees, or clobbers, a half-made node_modules."""
+    import fcntl
+
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         raise Unavailable("Node.js and npm are not installed (apt-get install nodejs npm)")
@@ -69,23 +82,35 @@ def install() -> Path:
     cache = os.environ.get("POSTSCHED_BLUESKY_CACHE")
     base = Path(cache) if cache else Path.home() / ".cache" / "postsched-bluesky"
     folder = base / key
-    done = folder / ".installed"
-    if not done.exists():
-        folder.mkdir(parents=True, exist_ok=True)
+    if installed(folder):
+        return folder
+    base.mkdir(parents=True, exist_ok=True)
+    with (base / f"{key}.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # released when the file closes, even on a crash
+        if installed(folder):  # another run installed it while this one waited
+            return folder
+        staging = base / f"{key}.installing-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
         for name in ("package.json", "package-lock.json"):
-            shutil.copy(HERE / name, folder / name)
+            shutil.copy(HERE / name, staging / name)
         result = subprocess.run(
             [npm, "ci", f"--nodedir={node_prefix(node)}", "--no-audit", "--no-fund"],
-            cwd=folder,
+            cwd=staging,
             capture_output=True,
             text=True,
             timeout=900,
         )
         if result.returncode != 0:
+            shutil.rmtree(staging, ignore_errors=True)
             tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
             raise Unavailable(f"npm ci of @atproto/dev-env failed: {' / '.join(tail)}")
-        done.write_text(key + "\n")
-    shutil.copy(HERE / "start-pds.js", folder / "start-pds.js")
+        (staging / ".installed").write_text(key + "\n")
+        if folder.exists():  # an unfinished install from before the lock: set it aside
+            stale = base / f"{key}.stale-{os.getpid()}"
+            folder.rename(stale)
+            shutil.rmtree(stale, ignore_errors=True)
+        staging.rename(folder)
     return folder
 
 
@@ -98,14 +123,25 @@ def free_port() -> int:
         return port
 
 
-def start() -> Pds:
+def start(*, rate_limits: bool = False) -> Pds:
+    """PLC and PDS on free loopback ports. `rate_limits`: the PDS enforces its rate limits
+    (createSession: 30 per 5 minutes per identifier) and sends RateLimit-* headers, as
+    bsky.social does; dev-env leaves them off otherwise."""
     folder = install()
     tmp = Path(tempfile.mkdtemp(prefix="postsched-pds-"))
     log = (tmp / "server.log").open("wb")
-    env = {**os.environ, "TMPDIR": str(tmp), "NODE_ENV": "test"}
+    # The script runs from this checkout, its packages from the shared cache (NODE_PATH).
+    env = {
+        **os.environ,
+        "TMPDIR": str(tmp),
+        "NODE_ENV": "test",
+        "NODE_PATH": str(folder / "node_modules"),
+    }
+    ports = [str(free_port()), str(free_port())]
     process = subprocess.Popen(
-        [shutil.which("node") or "node", "start-pds.js", str(free_port()), str(free_port())],
-        cwd=folder,
+        [shutil.which("node") or "node", str(HERE / "start-pds.js"), *ports]
+        + (["--rate-limits"] if rate_limits else []),
+        cwd=tmp,
         env=env,
         stdin=subprocess.PIPE,  # closed when this process ends, however: the server stops too
         stdout=subprocess.PIPE,
