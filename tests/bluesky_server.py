@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.server
 import json
 import os
 import shutil
@@ -18,7 +19,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,3 +226,107 @@ def records(pds: Pds, did: str) -> list[dict[str, Any]]:
 
 if __name__ == "__main__":  # install only: `python -m tests.bluesky_server`
     print(install(), file=sys.stderr)
+
+
+class Proxy(http.server.ThreadingHTTPServer):
+    """A loopback proxy to the PDS that forwards every request, except where `faults` says
+    otherwise. `faults(xrpc_method, n)`, n counting that method's requests from 1, answers:
+
+    - "pass": forwarded, its answer returned as the PDS gave it (headers included);
+    - "500": answered 500 at once, the PDS never sees the request;
+    - "lose": forwarded (the PDS does the work), then the connection is closed unanswered;
+    - "500-after": forwarded, then answered 500: the work is done, the answer says it failed;
+    - "hold": forwarded, then held unanswered until `release` is set (the test kills the
+      client meanwhile); `holding` is set while it waits.
+
+    `seen` keeps (xrpc_method, fault, status or None) for every request, in order."""
+
+    daemon_threads = True
+
+    def __init__(self, target: str, faults: Callable[[str, int], str] | None = None):
+        self.target = target
+        self.faults = faults or (lambda method, n: "pass")
+        self.lock = threading.Lock()
+        self.counts: Counter[str] = Counter()
+        self.seen: list[tuple[str, str, int | None]] = []
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        super().__init__(("127.0.0.1", 0), _ProxyHandler)
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def __enter__(self) -> Proxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self.shutdown()
+        self.server_close()
+
+    def fired(self, fault: str, method: str | None = None) -> int:
+        with self.lock:
+            return sum(1 for m, f, _ in self.seen if f == fault and method in (None, m))
+
+
+# Hop-by-hop headers, and those `requests` has already undone (it decodes the body).
+_NOT_FORWARDED = {"connection", "transfer-encoding", "content-encoding", "content-length"}
+
+
+class _ProxyHandler(http.server.BaseHTTPRequestHandler):
+    server: Proxy
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _forward(self) -> None:
+        method = self.path.split("?", 1)[0].rsplit("/", 1)[-1]
+        with self.server.lock:
+            self.server.counts[method] += 1
+            fault = self.server.faults(method, self.server.counts[method])
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        if fault == "500":
+            self._record(method, fault, 500)
+            self._answer(
+                500, {"Content-Type": "application/json"}, b'{"error":"InternalServerError"}'
+            )
+            return
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+        answer = requests.request(
+            self.command, self.server.target + self.path, headers=headers, data=body, timeout=60
+        )
+        if fault in ("lose", "hold"):
+            self._record(method, fault, None)
+            if fault == "hold":
+                self.server.holding.set()
+                self.server.release.wait(60)
+            self.close_connection = True
+            return  # the PDS did the work; the client hears nothing
+        if fault == "500-after":
+            self._record(method, fault, 500)
+            self._answer(
+                500, {"Content-Type": "application/json"}, b'{"error":"InternalServerError"}'
+            )
+            return
+        self._record(method, fault, answer.status_code)
+        kept = {k: v for k, v in answer.headers.items() if k.lower() not in _NOT_FORWARDED}
+        self._answer(answer.status_code, kept, answer.content)
+
+    def _record(self, method: str, fault: str, status: int | None) -> None:
+        with self.server.lock:
+            self.server.seen.append((method, fault, status))
+
+    def _answer(self, status: int, headers: dict[str, str], content: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
+    do_GET = do_POST = _forward

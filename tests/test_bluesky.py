@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,8 @@ import requests
 from posts.campaign import Config
 from posts.claims import Claims
 from posts.confirming import Sent
-from posts.errors import AuthError, PermanentError, TooLongError, TransientError
+from posts.errors import AuthError, PermanentError, RateLimitError, TooLongError, TransientError
+from posts.links import tagged
 from posts.models import Status
 from posts.networks import network_for
 from posts.outcomes import PostView
@@ -27,7 +29,7 @@ from scheduler.channels import build_channel
 from scheduler.channels.bluesky import BlueskyChannel
 from scheduler.credentials import Token
 from scheduler.database import open_engine, upgrade
-from tests.bluesky_server import Account, Pds, expired, records
+from tests.bluesky_server import Account, Pds, Proxy, create_account, expired, records
 from tests.factories import config as make_config
 from tests.factories import png
 
@@ -140,16 +142,97 @@ def test_the_link_card_carries_the_subjects_picture_served_back_as_uploaded(
     assert blob.status_code == 200 and blob.content == picture.read_bytes()
 
 
-def test_a_posts_own_image_goes_with_its_alt_text(
+def padded_png(size: int) -> bytes:
+    """A valid PNG of exactly `size` bytes: a small picture with a text chunk of padding."""
+    import struct
+    import zlib
+
+    picture = png(3, size=16)
+    head, tail = picture[:33], picture[33:]  # the signature and IHDR, then IDAT and IEND
+    data = b"Comment\x00" + b"x" * (size - len(picture) - 12 - 8)
+    body = b"tEXt" + data
+    chunk = struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+    padded = head + chunk + tail
+    assert len(padded) == size
+    return padded
+
+
+def get_blob(pds: Pds, account: Account, blob: dict[str, Any]) -> bytes:
+    answer = requests.get(
+        pds.xrpc("com.atproto.sync.getBlob"),
+        params={"did": account.did, "cid": blob["ref"]["$link"]},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    return answer.content
+
+
+def test_a_posts_own_image_goes_with_its_alt_text_and_is_served_back_byte_for_byte(
     bluesky_pds: Pds, bluesky: Account, tmp_path: Path
 ) -> None:
     picture = tmp_path / "affiche.png"
     picture.write_bytes(png(3, size=16))
-    post = view(media_path=str(picture), media_alt="L'affiche de la formation")
+    post = view(media_path=str(picture), media_alt="L’affiche de la formation, en noir et blanc")
     channel_for(bluesky_pds.url, bluesky).publish(post)
     embed = get_record(bluesky_pds, bluesky, record_key(post.idempotency_key))["value"]["embed"]
     assert embed["$type"] == "app.bsky.embed.images"
-    assert embed["images"][0]["alt"] == "L'affiche de la formation"
+    (image,) = embed["images"]
+    assert image["alt"] == "L’affiche de la formation, en noir et blanc"
+    assert image["image"]["mimeType"] == "image/png"
+    assert image["image"]["size"] == len(picture.read_bytes())
+    assert get_blob(bluesky_pds, bluesky, image["image"]) == picture.read_bytes()
+
+
+def test_an_image_of_exactly_the_limit_goes_and_one_byte_more_is_refused_before_sending(
+    bluesky_pds: Pds, bluesky: Account, tmp_path: Path
+) -> None:
+    """Bluesky's app.bsky.embed.images takes 1,000,000 bytes an image: the server accepts
+    that many, and postsched refuses one byte more itself, in a sentence, sending nothing."""
+    largest = tmp_path / "affiche.png"
+    largest.write_bytes(padded_png(1_000_000))
+    post = view(media_path=str(largest), media_alt="L’affiche")
+    channel_for(bluesky_pds.url, bluesky).publish(post)
+    embed = get_record(bluesky_pds, bluesky, record_key(post.idempotency_key))["value"]["embed"]
+    assert get_blob(bluesky_pds, bluesky, embed["images"][0]["image"]) == largest.read_bytes()
+
+    too_big = tmp_path / "affiche-hd.png"
+    too_big.write_bytes(padded_png(1_000_001))
+    with Proxy(bluesky_pds.url) as proxy:
+        with pytest.raises(PermanentError) as caught:
+            channel_for(proxy.url, bluesky).publish(
+                view(media_path=str(too_big), media_alt="L’affiche")
+            )
+        sent = [method for method, _, _ in proxy.seen]
+    assert str(caught.value) == (
+        "the image affiche-hd.png is 1000001 bytes; Bluesky takes 1000000 at most: make it smaller"
+    )
+    assert "uploadBlob" not in sent and "createRecord" not in sent
+    assert len(records(bluesky_pds, bluesky.did)) == 1
+
+
+def test_utm_parameters_are_inside_the_link_facet_query_and_fragment_included(
+    bluesky_pds: Pds, bluesky: Account
+) -> None:
+    """A campaign's [campaign.utm] tags its links on Bluesky as on Mastodon (docs/reach.md):
+    the facet covers the whole tagged address, its query and fragment, and not the sentence's
+    final dot; the card points at the same address."""
+    utm = (("utm_source", "mastodon & bluesky"), ("utm_medium", "social"), ("utm_campaign", "ia"))
+    link = tagged("https://www.hetis.fr/formations?id=ethique#inscription", utm)
+    assert link == (
+        "https://www.hetis.fr/formations?id=ethique&utm_source=mastodon+%26+bluesky"
+        "&utm_medium=social&utm_campaign=ia#inscription"
+    )
+    text = f"🎓 Éthique de l’IA, inscriptions ouvertes : {link}. #TravailSocial"
+    post = view(text, link=link)
+    channel_for(bluesky_pds.url, bluesky).publish(post)
+    record = get_record(bluesky_pds, bluesky, record_key(post.idempotency_key))["value"]
+    data = text.encode("utf-8")
+    link_facet, tag_facet = record["facets"]
+    start, end = link_facet["index"]["byteStart"], link_facet["index"]["byteEnd"]
+    assert data[start:end].decode("utf-8") == link == link_facet["features"][0]["uri"]
+    assert data[end:].decode("utf-8") == ". #TravailSocial"
+    assert tag_facet["features"][0]["tag"] == "TravailSocial"
+    assert record["embed"]["external"]["uri"] == link
 
 
 def test_a_301_grapheme_text_is_refused_before_it_is_sent_and_the_server_agrees(
@@ -320,3 +403,46 @@ def test_whoami_names_the_account_of_the_app_password(bluesky_pds: Pds, bluesky:
 
 def test_the_token_repr_never_holds_the_app_password(bluesky: Account) -> None:
     assert bluesky.app_password not in repr(Token(bluesky.app_password, "$X"))
+
+
+def test_past_the_login_limit_the_post_waits_for_the_reset_without_using_an_attempt(
+    bluesky_pds_limited: Pds, tmp_path: Path
+) -> None:
+    """A PDS with its rate limits on, as bsky.social: createSession allows 30 attempts per
+    5 minutes per identifier, failed ones included. Past them the adapter raises a rate
+    limit carrying RateLimit-Reset (epoch seconds), and the tick defers the post to then and
+    pauses the channel, instead of failing it or spending its attempts."""
+    account = create_account(bluesky_pds_limited, f"t{uuid.uuid4().hex[:10]}.test")
+    login = bluesky_pds_limited.xrpc("com.atproto.server.createSession")
+    for _ in range(30):
+        wrong = {"identifier": account.handle, "password": "aaaa-bbbb-cccc-dddd"}
+        assert requests.post(login, json=wrong, timeout=30).status_code == 401
+    probe = requests.post(
+        login, json={"identifier": account.handle, "password": account.app_password}, timeout=30
+    )
+    assert probe.status_code == 429 and probe.json()["error"] == "RateLimitExceeded"
+    reset = datetime.fromtimestamp(int(probe.headers["RateLimit-Reset"]), UTC)
+    assert reset > datetime.now(UTC) + timedelta(minutes=4)  # the 5-minute window's end
+
+    channel = channel_for(bluesky_pds_limited.url, account)
+    with pytest.raises(RateLimitError) as caught:
+        channel.publish(view())
+    assert "429" in str(caught.value) and "RateLimitExceeded" in str(caught.value)
+    assert caught.value.retry_after is not None
+    assert abs(caught.value.retry_after - reset) <= timedelta(seconds=1)
+    assert account.app_password not in str(caught.value)
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'p.db'}", create=True)
+    upgrade(engine)
+    store = Store(engine)
+    now = datetime.now(UTC)
+    post = store.add_post(NewPost("t", "bluesky", "article", "announce", TEXT, now), now=now)
+    claims = Claims(store)
+    tick = publish_due(claims, {"bluesky": channel}, TickRules(), now, worker="w")
+    assert [o.event for o in tick.outcomes] == ["rate-limited"]
+    stored = store.get(post.id)
+    assert stored.status == Status.SCHEDULED and stored.attempts == 0
+    assert stored.next_attempt_at is not None
+    assert abs(stored.next_attempt_at - reset) <= timedelta(seconds=1)
+    assert claims.is_paused("bluesky", stored.next_attempt_at - timedelta(seconds=1))
+    assert records(bluesky_pds_limited, account.did) == []
