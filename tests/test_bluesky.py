@@ -167,6 +167,38 @@ def get_blob(pds: Pds, account: Account, blob: dict[str, Any]) -> bytes:
     return answer.content
 
 
+def test_a_card_picture_is_uploaded_again_after_the_post_that_held_it_was_deleted(
+    bluesky_pds: Pds, bluesky: Account, tmp_path: Path
+) -> None:
+    """The PDS deletes a blob with the last record that used it: a daemon that kept the blob
+    of the article's cover from its first post would send every later post a reference to
+    nothing (400 BlobNotFound, failed for good) once the officer deleted that first post."""
+    picture = tmp_path / "couverture.png"
+    picture.write_bytes(png(9, size=20))
+    config = live_config(bluesky_pds.url, bluesky)
+    assert config.article is not None
+    article = replace(config.article, image=picture, image_alt="La couverture du numéro 52")
+    config = replace(config, article=article)
+    channel = channel_for(bluesky_pds.url, bluesky, config=config)
+    first = view(link=article.url, body=f"Le tiré à part : {article.url}")
+    channel.publish(first)
+    requests.post(
+        bluesky_pds.xrpc("com.atproto.repo.deleteRecord"),
+        headers={"Authorization": f"Bearer {bluesky.access_jwt}"},
+        json={
+            "repo": bluesky.did,
+            "collection": "app.bsky.feed.post",
+            "rkey": record_key(first.idempotency_key),
+        },
+        timeout=30,
+    ).raise_for_status()
+    second = view(link=article.url, body=f"Rappel, le tiré à part : {article.url}")
+    channel.publish(second)
+    record = get_record(bluesky_pds, bluesky, record_key(second.idempotency_key))["value"]
+    thumb = record["embed"]["external"]["thumb"]
+    assert get_blob(bluesky_pds, bluesky, thumb) == picture.read_bytes()
+
+
 def test_a_posts_own_image_goes_with_its_alt_text_and_is_served_back_byte_for_byte(
     bluesky_pds: Pds, bluesky: Account, tmp_path: Path
 ) -> None:

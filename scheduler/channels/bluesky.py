@@ -171,7 +171,6 @@ class BlueskyChannel:
         self.config = config
         self.handle = handle_of(channel)
         self.session = BlueskySession(channel, token)
-        self._blobs: dict[str, dict[str, Any]] = {}  # sha256 -> blob, once per picture
 
     # publishing ----------------------------------------------------------------------------
 
@@ -193,6 +192,10 @@ class BlueskyChannel:
         return Receipt(remote_id=data["uri"], url=post_url(self.handle, rkey))
 
     def _upload(self, image: Image) -> dict[str, Any]:
+        """The image uploaded for this post. Every post uploads its pictures again, even one
+        an earlier post used: the server deletes a blob with the last record holding it (a
+        post the officer deleted), and a kept reference would then name nothing
+        (400 BlobNotFound). The same bytes give the same blob, stored once."""
         if len(image.content) > MAX_BLOB:
             raise PermanentError(
                 _(
@@ -200,17 +203,15 @@ class BlueskyChannel:
                     "smaller"
                 ).format(name=image.name, size=len(image.content), limit=MAX_BLOB)
             )
-        if image.sha256 not in self._blobs:
-            response = self.session.call(
-                upload_request(self.channel, image),
-                _("Bluesky {code} while uploading the image: {words}"),
-                data=image.content,
-            )
-            blob = json_of(response).get("blob")
-            if not isinstance(blob, dict):
-                raise TransientError(_("Bluesky answered the upload without its blob"))
-            self._blobs[image.sha256] = blob
-        return self._blobs[image.sha256]
+        response = self.session.call(
+            upload_request(self.channel, image),
+            _("Bluesky {code} while uploading the image: {words}"),
+            data=image.content,
+        )
+        blob = json_of(response).get("blob")
+        if not isinstance(blob, dict):
+            raise TransientError(_("Bluesky answered the upload without its blob"))
+        return blob
 
     # reading back ----------------------------------------------------------------------------
 
