@@ -281,6 +281,20 @@ def test_a_301_grapheme_text_is_refused_before_it_is_sent_and_the_server_agrees(
     assert records(bluesky_pds, bluesky.did) == []
 
 
+def test_a_handle_written_with_capitals_and_an_at_sign_still_posts(
+    bluesky_pds: Pds, bluesky: Account
+) -> None:
+    """Handles are not case-sensitive (the server keeps them in lower case): a config.toml
+    saying "@Hetis.bsky.social" must not make every post fail with 403 AccountNotFound."""
+    shouting = replace(bluesky, handle="@" + bluesky.handle.upper())
+    post = view()
+    receipt = channel_for(bluesky_pds.url, shouting).publish(post)
+    rkey = record_key(post.idempotency_key)
+    assert receipt.remote_id == f"at://{bluesky.did}/app.bsky.feed.post/{rkey}"
+    assert receipt.url == f"https://bsky.app/profile/{bluesky.handle}/post/{rkey}"
+    assert get_record(bluesky_pds, bluesky, rkey)["value"]["text"] == TEXT
+
+
 def test_a_second_attempt_reads_the_record_back_and_never_posts_twice(
     bluesky_pds: Pds, bluesky: Account
 ) -> None:

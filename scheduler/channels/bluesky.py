@@ -38,7 +38,9 @@ REACH_COUNTS = ("likeCount", "repostCount", "replyCount", "quoteCount")
 
 
 def handle_of(channel: ChannelConfig) -> str:
-    return str(channel.options["handle"]).lstrip("@")
+    """The channel's handle as the server knows it: without the @, in lower case (handles
+    are not case-sensitive, and a repo named with capitals is not found)."""
+    return str(channel.options["handle"]).strip().lstrip("@").lower()
 
 
 def created_at(moment: datetime) -> str:
@@ -109,9 +111,11 @@ def build_request(
     config: Config,
     embed: dict[str, Any] | None = None,
     when: datetime | None = None,
+    repo: str | None = None,
 ) -> HttpRequest:
-    """The createRecord a live publish sends, at the post's own record key. Without `embed`
-    and `when` (the dry run), blobs are stand-ins and createdAt is the post's due time."""
+    """The createRecord a live publish sends, at the post's own record key, in `repo` (the
+    account's did once logged in; its handle otherwise). Without `embed` and `when` (the dry
+    run), blobs are stand-ins and createdAt is the post's due time."""
     if embed is None:
         embed = build_embed(post, config)
     return HttpRequest(
@@ -119,7 +123,7 @@ def build_request(
         url=f"{bluesky_service(channel)}/xrpc/com.atproto.repo.createRecord",
         headers={"Content-Type": "application/json", "User-Agent": USER_AGENT},
         json={
-            "repo": handle_of(channel),
+            "repo": repo or handle_of(channel),
             "collection": COLLECTION,
             "rkey": record_key(post.idempotency_key),
             "record": post_record(post, channel, config, when or post.due, embed),
@@ -180,7 +184,9 @@ class BlueskyChannel:
         if found is not None:
             return self._receipt(rkey, found, post, _("already there at its record key {rkey}"))
         embed = build_embed(post, self.config, self._upload)
-        request = build_request(post, self.channel, self.config, embed, datetime.now(UTC))
+        request = build_request(
+            post, self.channel, self.config, embed, datetime.now(UTC), repo=self.session.did
+        )
         response = self.session.call(request, _("Bluesky {code} while publishing: {words}"))
         data = json_of(response)
         if not isinstance(data.get("uri"), str):
