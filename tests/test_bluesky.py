@@ -30,6 +30,7 @@ from scheduler.channels.bluesky import BlueskyChannel
 from scheduler.credentials import Token
 from scheduler.database import open_engine, upgrade
 from tests.bluesky_server import Account, Pds, Proxy, create_account, expired, records
+from tests.conftest import run
 from tests.factories import config as make_config
 from tests.factories import png
 
@@ -449,6 +450,26 @@ def test_whoami_names_the_account_of_the_app_password(bluesky_pds: Pds, bluesky:
 
 def test_the_token_repr_never_holds_the_app_password(bluesky: Account) -> None:
     assert bluesky.app_password not in repr(Token(bluesky.app_password, "$X"))
+
+
+def test_with_utm_the_shipped_bluesky_templates_are_refused_at_check_not_cut(
+    project: Path,
+) -> None:
+    """Bluesky gets the campaign's tagged links as Mastodon does (docs/reach.md), but counts
+    a link in full: the shipped .bluesky.j2 templates have no room for the parameters, and
+    `check` says which posts are too long rather than letting anything be cut or sent."""
+    config = project / "config.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + '\n[campaign.utm]\nutm_source = "postsched"\nutm_medium = "social"\n'
+        'utm_campaign = "ia-travail-social-2026"\n',
+        encoding="utf-8",
+    )
+    result = run("check")
+    assert result.code == 1
+    refused = [line for line in result.err.splitlines() if "over its limit" in line]
+    assert refused and all("/bluesky (bluesky, " in line for line in refused), result.err
+    assert all("as Bluesky counts them, over its limit of 300" in line for line in refused)
 
 
 def test_past_the_login_limit_the_post_waits_for_the_reset_without_using_an_attempt(
