@@ -237,7 +237,8 @@ def test_an_image_of_exactly_the_limit_goes_and_one_byte_more_is_refused_before_
             )
         sent = [method for method, _, _ in proxy.seen]
     assert str(caught.value) == (
-        "the image affiche-hd.png is 1000001 bytes; Bluesky takes 1000000 at most: make it smaller"
+        "the image affiche-hd.png is 1,000,001 bytes, over Bluesky's limit of 1,000,000 bytes "
+        "an image: make it smaller"
     )
     assert "uploadBlob" not in sent and "createRecord" not in sent
     assert len(records(bluesky_pds, bluesky.did)) == 1

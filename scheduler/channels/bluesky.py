@@ -18,6 +18,7 @@ from posts.campaign import ChannelConfig, Config
 from posts.confirming import Confirmation, Sent
 from posts.errors import PermanentError, TransientError
 from posts.language import gettext as _
+from posts.language import show_number
 from posts.outcomes import PostView
 from posts.publishing import Receipt
 from posts.richtext import detect_facets
@@ -205,9 +206,13 @@ class BlueskyChannel:
         if len(image.content) > MAX_BLOB:
             raise PermanentError(
                 _(
-                    "the image {name} is {size} bytes; Bluesky takes {limit} at most: make it "
-                    "smaller"
-                ).format(name=image.name, size=len(image.content), limit=MAX_BLOB)
+                    "the image {name} is {size} bytes, over Bluesky's limit of {limit} bytes an "
+                    "image: make it smaller"
+                ).format(
+                    name=image.name,
+                    size=show_number(len(image.content)),
+                    limit=show_number(MAX_BLOB),
+                )
             )
         response = self.session.call(
             upload_request(self.channel, image),
