@@ -244,6 +244,23 @@ def test_an_image_of_exactly_the_limit_goes_and_one_byte_more_is_refused_before_
     assert len(records(bluesky_pds, bluesky.did)) == 1
 
 
+def test_add_refuses_an_image_over_blueskys_limit_in_one_sentence(planned: Path) -> None:
+    """The officer learns it when adding the post, not when it fails at its due time; the
+    same image goes to Mastodon, whose limit is higher."""
+    image = planned.parent / "affiche.png"
+    image.write_bytes(padded_png(1_000_001))
+    args = ["--at", "+1d", "--text", "L’affiche #IA", "--image", str(image), "--alt", "L’affiche"]
+    refused = run("add", "bluesky", *args)
+    assert refused.code == 1 and refused.out == ""
+    assert refused.err == (
+        f"Error: The image {image} is 1,000,001 bytes, over Bluesky's limit of 1,000,000 bytes "
+        "an image: make it smaller.\n"
+    )
+    assert run("add", "mastodon", *args).code == 0
+    image.write_bytes(padded_png(1_000_000))
+    assert run("add", "bluesky", *args).code == 0
+
+
 def test_utm_parameters_are_inside_the_link_facet_query_and_fragment_included(
     bluesky_pds: Pds, bluesky: Account
 ) -> None:

@@ -19,6 +19,7 @@ from posts.confirming import Confirmation, Sent
 from posts.errors import PermanentError, TransientError
 from posts.language import gettext as _
 from posts.language import show_number
+from posts.networks import NETWORKS
 from posts.outcomes import PostView
 from posts.publishing import Receipt
 from posts.richtext import detect_facets
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
 
 COLLECTION = "app.bsky.feed.post"
 WEB = "https://bsky.app"  # where a person reads a post, whatever server holds it
-MAX_BLOB = 1_000_000  # bytes: the lexicon's limit for a card's picture and a post's image
+# bytes: the lexicon's limit for a card's picture and a post's image (checked at `add` too)
+MAX_BLOB = NETWORKS["bluesky"].image_bytes or 1_000_000
 # What a post's reach is read as (app.bsky.feed.getPosts), named as Bluesky names them.
 REACH_COUNTS = ("likeCount", "repostCount", "replyCount", "quoteCount")
 
