@@ -23,6 +23,7 @@ from posts.models import Status
 from posts.networks import network_for
 from posts.outcomes import PostView
 from posts.publishing import TickRules, publish_due
+from posts.richtext import detect_facets
 from posts.store import NewPost, Store
 from posts.tid import new_key, record_key
 from scheduler.channels import build_channel
@@ -118,6 +119,80 @@ def test_links_and_tags_are_facets_that_round_trip_byte_for_byte(
         ("https://www.hetis.fr/formations/ia", "https://www.hetis.fr/formations/ia"),
         ("#TravailSocial", "TravailSocial"),
     ]
+
+
+# Texts whose facets posts/richtext.py and Bluesky's own client find alike: French quotes,
+# accents, emoji, queries, fragments, parentheses, punctuation after links and tags, tags that
+# are not (digits alone, a keycap, inside a word), digits of other scripts, long tags.
+CLIENT_TEXTS = [
+    TEXT,
+    "Voir https://x.org/a?b=c&utm_source=a+%26+b#frag.",
+    "(https://x.org/a) et (voir https://fr.wikipedia.org/wiki/Travail_social_(France)).",
+    "Fin : https://x.org/a: puis https://x.org/b, https://x.org/c; https://x.org/d!",
+    "https://x.org/a... suite\nhttps://x.org/b?\n\n#Éthique #TravailSocial",
+    "#IA, #ÉthiqueNumérique! #2026 #a1 #１２３ #٢٠٢٦ #️⃣ #tag\u200d texte#non #oui.",
+    "#" + "a" * 65 + " #" + "é" * 64 + " ＃Pleine #IA\u00a0ok 🎓 #Tag",
+    "🎓 Formation : « Intelligence artificielle et travail social ».\nInscription : "
+    "formationcontinue@hetis.fr\nhttps://www.hetis.fr/formations?id=ia-ethique#inscription",
+]
+
+
+def client_facets(texts: list[str]) -> list[list[tuple[int, int, str]]]:
+    """The facets Bluesky's own client (@atproto/api) finds in each text."""
+    import json
+    import os
+    import shutil
+    import subprocess
+
+    from tests import bluesky_server
+    from tests.conftest import skip_or_fail
+
+    try:
+        folder = bluesky_server.install()
+    except bluesky_server.Unavailable as exc:
+        skip_or_fail(
+            str(exc),
+            "POSTSCHED_REQUIRE_BLUESKY",
+            required="Bluesky's client library is required here",
+            skipped=f"Bluesky tests skipped: {exc}",
+        )
+    found = subprocess.run(
+        [shutil.which("node") or "node", str(bluesky_server.HERE / "detect-facets.js")],
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "NODE_PATH": str(folder / "node_modules")},
+    )
+    return [[(a, b, c) for a, b, c in facets] for facets in json.loads(found.stdout)]
+
+
+def test_facets_agree_with_blueskys_own_client() -> None:
+    ours = [
+        [
+            (
+                f["index"]["byteStart"],
+                f["index"]["byteEnd"],
+                f["features"][0].get("uri") or f["features"][0].get("tag"),
+            )
+            for f in detect_facets(text)
+        ]
+        for text in CLIENT_TEXTS
+    ]
+    assert ours == client_facets(CLIENT_TEXTS)
+
+
+def test_where_postsched_differs_from_the_client_on_purpose() -> None:
+    """French closing quotes and an apostrophe after a link end the sentence, not the link
+    (the client keeps them in it); bare domains are not made links (Mastodon does not link
+    them either, and the officer reads the same text for both)."""
+    texts = ["« Lien : https://x.org/a»", "Fin : https://x.org/a'", "Voir hetis.fr/formations"]
+    client = client_facets(texts)
+    assert client[0][0][2] == "https://x.org/a»" and client[1][0][2] == "https://x.org/a'"
+    assert client[2] == [(5, 24, "https://hetis.fr/formations")]
+    assert [f["features"][0]["uri"] for f in detect_facets(texts[0])] == ["https://x.org/a"]
+    assert [f["features"][0]["uri"] for f in detect_facets(texts[1])] == ["https://x.org/a"]
+    assert detect_facets(texts[2]) == []
 
 
 def test_the_link_card_carries_the_subjects_picture_served_back_as_uploaded(
