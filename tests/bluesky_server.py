@@ -234,6 +234,8 @@ class Proxy(http.server.ThreadingHTTPServer):
 
     - "pass": forwarded, its answer returned as the PDS gave it (headers included);
     - "500": answered 500 at once, the PDS never sees the request;
+    - "429": answered 429 RateLimitExceeded at once, RateLimit-Reset (epoch seconds) two
+      seconds ahead, as the PDS's own limiter says it;
     - "lose": forwarded (the PDS does the work), then the connection is closed unanswered;
     - "500-after": forwarded, then answered 500: the work is done, the answer says it failed;
     - "hold": forwarded, then held unanswered until `release` is set (the test kills the
@@ -290,6 +292,14 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
             fault = self.server.faults(method, self.server.counts[method])
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
+        if fault == "429":
+            self._record(method, fault, 429)
+            reset = str(int(time.time()) + 2)
+            headers = {"Content-Type": "application/json", "RateLimit-Reset": reset}
+            self._answer(
+                429, headers, b'{"error":"RateLimitExceeded","message":"Rate Limit Exceeded"}'
+            )
+            return
         if fault == "500":
             self._record(method, fault, 500)
             self._answer(

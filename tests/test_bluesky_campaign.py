@@ -55,13 +55,14 @@ FINAL = {"published", "failed", "unknown", "missed", "expired", "cancelled"}
 def faults(method: str, n: int) -> str:
     """What the proxy does with the n-th call of each XRPC method (see tests/bluesky_server.py):
     createRecord meets a 500 before the PDS, a lost answer, an answer held while the daemon is
-    killed, a 500 after the PDS made the record, another 500 before it and a second lost
-    answer; a read and an upload meet a 500 each."""
+    killed, a 429 (the channel waits two seconds), a 500 after the PDS made the record,
+    another 500 before it and a second lost answer; a read and an upload meet a 500 each."""
     plan = {
         "com.atproto.repo.createRecord": {
             2: "500",
             3: "lose",
             4: "hold",
+            5: "429",
             6: "500-after",
             7: "500",
             9: "lose",
@@ -264,6 +265,7 @@ def test_the_shipped_campaign_reaches_bluesky_once_each_through_faults_and_kills
     assert proxy.fired("lose", "com.atproto.repo.createRecord") == 2
     assert proxy.fired("500-after", "com.atproto.repo.createRecord") == 1
     assert proxy.fired("hold") == 1
+    assert proxy.fired("429", "com.atproto.repo.createRecord") == 1
     assert proxy.fired("500", "com.atproto.repo.getRecord") == 1
     assert proxy.fired("500", "com.atproto.repo.uploadBlob") == 1
     assert len(left_by_first) == 1
@@ -278,6 +280,8 @@ def test_the_shipped_campaign_reaches_bluesky_once_each_through_faults_and_kills
         {row[0]: 1 for row in rows}
     )
     assert left_by_first[0] in {p for p, e, _ in events if e == "reclaimed"}
+    # The 429 paused the channel until its RateLimit-Reset; its post waited, then went out.
+    assert len([p for p, e, d in events if e == "rate-limited" and "429" in d]) == 1
     # Four answers were lost (two dropped, one 500 after the work, one held through a kill):
     # each time the record was then found at its key (read before a retry, or looked for
     # after a failed one) instead of made again.
