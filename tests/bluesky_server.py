@@ -3,7 +3,9 @@
 The pinned npm packages (tests/bluesky/package-lock.json) are installed once into a cache
 folder outside the repository, keyed by the lockfile's hash (~/.cache/postsched-bluesky/<hash>,
 or $POSTSCHED_BLUESKY_CACHE/<hash>); the servers are started once per test session on free
-loopback ports, with their data under a temporary folder removed when they stop.
+loopback ports, with their data under a temporary folder removed when they stop (a second
+one with its rate limits on for the 429 tests). `Proxy` stands between postsched and the PDS
+to inject 500s, 429s and lost answers.
 """
 
 from __future__ import annotations
