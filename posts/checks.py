@@ -124,6 +124,8 @@ class Checks:
             link_expires = min(link_expires or ends, ends)
         self.require_link_alive(request.at, link_expires, has_link=link is not None)
         media_path, media_alt = self._media(request.image, request.alt)
+        if request.image is not None:
+            self.network(request.channel).check_image_size(request.image)
         self.check_text(body, request.channel, known=known)
         if also_taken and (request.channel, body) in also_taken:
             raise InputError(

@@ -7,9 +7,11 @@ learns about a text that is too long while there is still time to shorten it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from posts.errors import InputError, TooLongError
 from posts.language import gettext as _
+from posts.language import show_number
 from posts.littletext import escape_little_text
 
 
@@ -21,6 +23,7 @@ class Network:
     little_text: bool = False  # counted once escaped, as LinkedIn receives it
     graphemes: bool = False  # counted in grapheme clusters, as Bluesky counts, links in full
     byte_limit: int | None = None  # Bluesky also refuses more than this many UTF-8 bytes
+    image_bytes: int | None = None  # the largest image file it takes, when that is small
 
     def measure(self, text: str) -> int:
         if self.little_text:
@@ -88,11 +91,30 @@ class Network:
             raise InputError(_("{what} is empty.").format(what=what))
         return length
 
+    def check_image_size(self, path: Path) -> None:
+        """InputError when the image file is larger than the network takes."""
+        size = path.stat().st_size
+        if self.image_bytes is not None and size > self.image_bytes:
+            raise InputError(
+                _(
+                    "The image {path} is {size} bytes, over {network}'s limit of {limit} bytes "
+                    "an image: make it smaller."
+                ).format(
+                    path=path,
+                    size=show_number(size),
+                    network=self.name,
+                    limit=show_number(self.image_bytes),
+                )
+            )
+
 
 NETWORKS: dict[str, Network] = {
     "mastodon": Network("Mastodon", limit=500, url_length=23),
     "linkedin": Network("LinkedIn", limit=3000, little_text=True),
-    "bluesky": Network("Bluesky", limit=300, graphemes=True, byte_limit=3000),
+    # app.bsky.embed.images and a link card's thumb take 1,000,000 bytes an image.
+    "bluesky": Network(
+        "Bluesky", limit=300, graphemes=True, byte_limit=3000, image_bytes=1_000_000
+    ),
 }
 
 
@@ -109,4 +131,5 @@ def network_for(channel_type: str, options: dict[str, object] | None = None) -> 
         little_text=base.little_text,
         graphemes=base.graphemes,
         byte_limit=base.byte_limit,
+        image_bytes=base.image_bytes,
     )

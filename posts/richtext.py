@@ -19,8 +19,10 @@ MAX_TAG_GRAPHEMES = 64
 
 _URL = regex.compile(r"(?:^|(?<=[\s(]))(https?://\S+)", regex.IGNORECASE)
 _INVISIBLE = "\u00ad\u2060\u200a\u200b\u200c\u200d\u20e2"
+# A tag needs one character that is not an ASCII digit (the client's JavaScript \d): "#2026"
+# is no tag, "#１２３" in full-width digits is one.
 _TAG = regex.compile(
-    rf"(?:^|(?<=\s))[#＃]((?!\ufe0f)[^\s{_INVISIBLE}]*[^\d\s\p{{P}}{_INVISIBLE}]+"
+    rf"(?:^|(?<=\s))[#＃]((?!\ufe0f)[^\s{_INVISIBLE}]*[^0-9\s\p{{P}}{_INVISIBLE}]+"
     rf"[^\s{_INVISIBLE}]*)"
 )
 

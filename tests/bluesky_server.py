@@ -3,7 +3,9 @@
 The pinned npm packages (tests/bluesky/package-lock.json) are installed once into a cache
 folder outside the repository, keyed by the lockfile's hash (~/.cache/postsched-bluesky/<hash>,
 or $POSTSCHED_BLUESKY_CACHE/<hash>); the servers are started once per test session on free
-loopback ports, with their data under a temporary folder removed when they stop.
+loopback ports, with their data under a temporary folder removed when they stop (a second
+one with its rate limits on for the 429 tests). `Proxy` stands between postsched and the PDS
+to inject 500s, 429s and lost answers.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.server
 import json
 import os
 import shutil
@@ -18,7 +21,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,8 +65,21 @@ def node_prefix(node: str) -> str:
     return str(Path(os.path.realpath(node)).parent.parent)
 
 
+def installed(folder: Path) -> bool:
+    """Whether the folder holds a finished install (an interrupted or clobbered one does not)."""
+    return (folder / ".installed").exists() and (
+        folder / "node_modules" / "@atproto" / "dev-env" / "package.json"
+    ).exists()
+
+
 def install() -> Path:
-    """The cache folder holding the pinned packages, installed there the first time."""
+    """The cache folder holding the pinned packages, installed there the first time.
+
+    Several test runs may start at once (worktrees of one machine share the cache): the
+    install holds a lock, runs `npm ci` in a folder of its own and renames it into place when
+    it is complete, so no run ever sees, or clobbers, a half-made node_modules."""
+    import fcntl
+
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         raise Unavailable("Node.js and npm are not installed (apt-get install nodejs npm)")
@@ -69,23 +88,35 @@ def install() -> Path:
     cache = os.environ.get("POSTSCHED_BLUESKY_CACHE")
     base = Path(cache) if cache else Path.home() / ".cache" / "postsched-bluesky"
     folder = base / key
-    done = folder / ".installed"
-    if not done.exists():
-        folder.mkdir(parents=True, exist_ok=True)
+    if installed(folder):
+        return folder
+    base.mkdir(parents=True, exist_ok=True)
+    with (base / f"{key}.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # released when the file closes, even on a crash
+        if installed(folder):  # another run installed it while this one waited
+            return folder
+        staging = base / f"{key}.installing-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
         for name in ("package.json", "package-lock.json"):
-            shutil.copy(HERE / name, folder / name)
+            shutil.copy(HERE / name, staging / name)
         result = subprocess.run(
             [npm, "ci", f"--nodedir={node_prefix(node)}", "--no-audit", "--no-fund"],
-            cwd=folder,
+            cwd=staging,
             capture_output=True,
             text=True,
             timeout=900,
         )
         if result.returncode != 0:
+            shutil.rmtree(staging, ignore_errors=True)
             tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
             raise Unavailable(f"npm ci of @atproto/dev-env failed: {' / '.join(tail)}")
-        done.write_text(key + "\n")
-    shutil.copy(HERE / "start-pds.js", folder / "start-pds.js")
+        (staging / ".installed").write_text(key + "\n")
+        if folder.exists():  # an unfinished install from before the lock: set it aside
+            stale = base / f"{key}.stale-{os.getpid()}"
+            folder.rename(stale)
+            shutil.rmtree(stale, ignore_errors=True)
+        staging.rename(folder)
     return folder
 
 
@@ -98,14 +129,25 @@ def free_port() -> int:
         return port
 
 
-def start() -> Pds:
+def start(*, rate_limits: bool = False) -> Pds:
+    """PLC and PDS on free loopback ports. `rate_limits`: the PDS enforces its rate limits
+    (createSession: 30 per 5 minutes per identifier) and sends RateLimit-* headers, as
+    bsky.social does; dev-env leaves them off otherwise."""
     folder = install()
     tmp = Path(tempfile.mkdtemp(prefix="postsched-pds-"))
     log = (tmp / "server.log").open("wb")
-    env = {**os.environ, "TMPDIR": str(tmp), "NODE_ENV": "test"}
+    # The script runs from this checkout, its packages from the shared cache (NODE_PATH).
+    env = {
+        **os.environ,
+        "TMPDIR": str(tmp),
+        "NODE_ENV": "test",
+        "NODE_PATH": str(folder / "node_modules"),
+    }
+    ports = [str(free_port()), str(free_port())]
     process = subprocess.Popen(
-        [shutil.which("node") or "node", "start-pds.js", str(free_port()), str(free_port())],
-        cwd=folder,
+        [shutil.which("node") or "node", str(HERE / "start-pds.js"), *ports]
+        + (["--rate-limits"] if rate_limits else []),
+        cwd=tmp,
         env=env,
         stdin=subprocess.PIPE,  # closed when this process ends, however: the server stops too
         stdout=subprocess.PIPE,
@@ -186,3 +228,117 @@ def records(pds: Pds, did: str) -> list[dict[str, Any]]:
 
 if __name__ == "__main__":  # install only: `python -m tests.bluesky_server`
     print(install(), file=sys.stderr)
+
+
+class Proxy(http.server.ThreadingHTTPServer):
+    """A loopback proxy to the PDS that forwards every request, except where `faults` says
+    otherwise. `faults(xrpc_method, n)`, n counting that method's requests from 1, answers:
+
+    - "pass": forwarded, its answer returned as the PDS gave it (headers included);
+    - "500": answered 500 at once, the PDS never sees the request;
+    - "429": answered 429 RateLimitExceeded at once, RateLimit-Reset (epoch seconds) two
+      seconds ahead, as the PDS's own limiter says it;
+    - "lose": forwarded (the PDS does the work), then the connection is closed unanswered;
+    - "500-after": forwarded, then answered 500: the work is done, the answer says it failed;
+    - "hold": forwarded, then held unanswered until `release` is set (the test kills the
+      client meanwhile); `holding` is set while it waits.
+
+    `seen` keeps (xrpc_method, fault, status or None) for every request, in order."""
+
+    daemon_threads = True
+
+    def __init__(self, target: str, faults: Callable[[str, int], str] | None = None):
+        self.target = target
+        self.faults = faults or (lambda method, n: "pass")
+        self.lock = threading.Lock()
+        self.counts: Counter[str] = Counter()
+        self.seen: list[tuple[str, str, int | None]] = []
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        super().__init__(("127.0.0.1", 0), _ProxyHandler)
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def __enter__(self) -> Proxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self.shutdown()
+        self.server_close()
+
+    def fired(self, fault: str, method: str | None = None) -> int:
+        with self.lock:
+            return sum(1 for m, f, _ in self.seen if f == fault and method in (None, m))
+
+
+# Hop-by-hop headers, and those `requests` has already undone (it decodes the body).
+_NOT_FORWARDED = {"connection", "transfer-encoding", "content-encoding", "content-length"}
+
+
+class _ProxyHandler(http.server.BaseHTTPRequestHandler):
+    server: Proxy
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _forward(self) -> None:
+        method = self.path.split("?", 1)[0].rsplit("/", 1)[-1]
+        with self.server.lock:
+            self.server.counts[method] += 1
+            fault = self.server.faults(method, self.server.counts[method])
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        if fault == "429":
+            self._record(method, fault, 429)
+            reset = str(int(time.time()) + 2)
+            headers = {"Content-Type": "application/json", "RateLimit-Reset": reset}
+            self._answer(
+                429, headers, b'{"error":"RateLimitExceeded","message":"Rate Limit Exceeded"}'
+            )
+            return
+        if fault == "500":
+            self._record(method, fault, 500)
+            self._answer(
+                500, {"Content-Type": "application/json"}, b'{"error":"InternalServerError"}'
+            )
+            return
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+        answer = requests.request(
+            self.command, self.server.target + self.path, headers=headers, data=body, timeout=60
+        )
+        if fault in ("lose", "hold"):
+            self._record(method, fault, None)
+            if fault == "hold":
+                self.server.holding.set()
+                self.server.release.wait(60)
+            self.close_connection = True
+            return  # the PDS did the work; the client hears nothing
+        if fault == "500-after":
+            self._record(method, fault, 500)
+            self._answer(
+                500, {"Content-Type": "application/json"}, b'{"error":"InternalServerError"}'
+            )
+            return
+        self._record(method, fault, answer.status_code)
+        kept = {k: v for k, v in answer.headers.items() if k.lower() not in _NOT_FORWARDED}
+        self._answer(answer.status_code, kept, answer.content)
+
+    def _record(self, method: str, fault: str, status: int | None) -> None:
+        with self.server.lock:
+            self.server.seen.append((method, fault, status))
+
+    def _answer(self, status: int, headers: dict[str, str], content: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
+    do_GET = do_POST = _forward

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -110,7 +110,7 @@ def postgres_available() -> str | None:
         return f"no PostgreSQL at {POSTGRES_URL}: {str(exc).strip().splitlines()[0]}"
 
 
-def skip_or_fail(reason: str, require_env: str, *, required: str, skipped: str) -> None:
+def skip_or_fail(reason: str, require_env: str, *, required: str, skipped: str) -> NoReturn:
     """A service a test needs is missing: fail where `require_env`=1 (CI), else skip."""
     if os.environ.get(require_env) == "1":
         pytest.fail(f"{required} ({require_env}=1): {reason}")
@@ -303,15 +303,12 @@ def web_process(
         _out, running.err = process.communicate(timeout=20)
 
 
-@pytest.fixture(scope="session")
-def bluesky_pds() -> Iterator[Any]:
-    """The AT Protocol reference server (PLC + PDS) on loopback, once per session; skipped,
-    saying why, where Node or its pinned packages are missing (unless
-    POSTSCHED_REQUIRE_BLUESKY=1, as in .ci/run)."""
+def _start_pds(**options: bool) -> Any:
+    """A PDS, or the test skipped (failed where POSTSCHED_REQUIRE_BLUESKY=1) saying why."""
     from tests import bluesky_server
 
     try:
-        pds = bluesky_server.start()
+        return bluesky_server.start(**options)
     except bluesky_server.Unavailable as exc:
         skip_or_fail(
             str(exc),
@@ -319,6 +316,27 @@ def bluesky_pds() -> Iterator[Any]:
             required="the Bluesky reference server is required here",
             skipped=f"Bluesky tests skipped: {exc}",
         )
+
+
+@pytest.fixture(scope="session")
+def bluesky_pds() -> Iterator[Any]:
+    """The AT Protocol reference server (PLC + PDS) on loopback, once per session; skipped,
+    saying why, where Node or its pinned packages are missing (unless
+    POSTSCHED_REQUIRE_BLUESKY=1, as in .ci/run)."""
+    from tests import bluesky_server
+
+    pds = _start_pds()
+    yield pds
+    bluesky_server.stop(pds)
+
+
+@pytest.fixture(scope="session")
+def bluesky_pds_limited() -> Iterator[Any]:
+    """A second reference server, with its rate limits on (as bsky.social has them): the
+    tests that drive a limit to 429 use it, so the other tests never meet one."""
+    from tests import bluesky_server
+
+    pds = _start_pds(rate_limits=True)
     yield pds
     bluesky_server.stop(pds)
 

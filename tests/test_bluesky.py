@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import http.server
-import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -16,18 +15,21 @@ import requests
 from posts.campaign import Config
 from posts.claims import Claims
 from posts.confirming import Sent
-from posts.errors import AuthError, PermanentError, TooLongError, TransientError
+from posts.errors import AuthError, PermanentError, RateLimitError, TooLongError, TransientError
+from posts.links import tagged
 from posts.models import Status
 from posts.networks import network_for
 from posts.outcomes import PostView
 from posts.publishing import TickRules, publish_due
+from posts.richtext import detect_facets
 from posts.store import NewPost, Store
 from posts.tid import new_key, record_key
 from scheduler.channels import build_channel
 from scheduler.channels.bluesky import BlueskyChannel
 from scheduler.credentials import Token
 from scheduler.database import open_engine, upgrade
-from tests.bluesky_server import Account, Pds, expired, records
+from tests.bluesky_server import Account, Pds, Proxy, create_account, expired, records
+from tests.conftest import run
 from tests.factories import config as make_config
 from tests.factories import png
 
@@ -117,6 +119,80 @@ def test_links_and_tags_are_facets_that_round_trip_byte_for_byte(
     ]
 
 
+# Texts whose facets posts/richtext.py and Bluesky's own client find alike: French quotes,
+# accents, emoji, queries, fragments, parentheses, punctuation after links and tags, tags that
+# are not (digits alone, a keycap, inside a word), digits of other scripts, long tags.
+CLIENT_TEXTS = [
+    TEXT,
+    "Voir https://x.org/a?b=c&utm_source=a+%26+b#frag.",
+    "(https://x.org/a) et (voir https://fr.wikipedia.org/wiki/Travail_social_(France)).",
+    "Fin : https://x.org/a: puis https://x.org/b, https://x.org/c; https://x.org/d!",
+    "https://x.org/a... suite\nhttps://x.org/b?\n\n#Éthique #TravailSocial",
+    "#IA, #ÉthiqueNumérique! #2026 #a1 #１２３ #٢٠٢٦ #️⃣ #tag\u200d texte#non #oui.",
+    "#" + "a" * 65 + " #" + "é" * 64 + " ＃Pleine #IA\u00a0ok 🎓 #Tag",
+    "🎓 Formation : « Intelligence artificielle et travail social ».\nInscription : "
+    "formationcontinue@hetis.fr\nhttps://www.hetis.fr/formations?id=ia-ethique#inscription",
+]
+
+
+def client_facets(texts: list[str]) -> list[list[tuple[int, int, str]]]:
+    """The facets Bluesky's own client (@atproto/api) finds in each text."""
+    import json
+    import os
+    import shutil
+    import subprocess
+
+    from tests import bluesky_server
+    from tests.conftest import skip_or_fail
+
+    try:
+        folder = bluesky_server.install()
+    except bluesky_server.Unavailable as exc:
+        skip_or_fail(
+            str(exc),
+            "POSTSCHED_REQUIRE_BLUESKY",
+            required="Bluesky's client library is required here",
+            skipped=f"Bluesky tests skipped: {exc}",
+        )
+    found = subprocess.run(
+        [shutil.which("node") or "node", str(bluesky_server.HERE / "detect-facets.js")],
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "NODE_PATH": str(folder / "node_modules")},
+    )
+    return [[(a, b, c) for a, b, c in facets] for facets in json.loads(found.stdout)]
+
+
+def test_facets_agree_with_blueskys_own_client() -> None:
+    ours = [
+        [
+            (
+                f["index"]["byteStart"],
+                f["index"]["byteEnd"],
+                f["features"][0].get("uri") or f["features"][0].get("tag"),
+            )
+            for f in detect_facets(text)
+        ]
+        for text in CLIENT_TEXTS
+    ]
+    assert ours == client_facets(CLIENT_TEXTS)
+
+
+def test_where_postsched_differs_from_the_client_on_purpose() -> None:
+    """French closing quotes and an apostrophe after a link end the sentence, not the link
+    (the client keeps them in it); bare domains are not made links (Mastodon does not link
+    them either, and the officer reads the same text for both)."""
+    texts = ["« Lien : https://x.org/a»", "Fin : https://x.org/a'", "Voir hetis.fr/formations"]
+    client = client_facets(texts)
+    assert client[0][0][2] == "https://x.org/a»" and client[1][0][2] == "https://x.org/a'"
+    assert client[2] == [(5, 24, "https://hetis.fr/formations")]
+    assert [f["features"][0]["uri"] for f in detect_facets(texts[0])] == ["https://x.org/a"]
+    assert [f["features"][0]["uri"] for f in detect_facets(texts[1])] == ["https://x.org/a"]
+    assert detect_facets(texts[2]) == []
+
+
 def test_the_link_card_carries_the_subjects_picture_served_back_as_uploaded(
     bluesky_pds: Pds, bluesky: Account, tmp_path: Path
 ) -> None:
@@ -140,16 +216,147 @@ def test_the_link_card_carries_the_subjects_picture_served_back_as_uploaded(
     assert blob.status_code == 200 and blob.content == picture.read_bytes()
 
 
-def test_a_posts_own_image_goes_with_its_alt_text(
+def padded_png(size: int) -> bytes:
+    """A valid PNG of exactly `size` bytes: a small picture with a text chunk of padding."""
+    import struct
+    import zlib
+
+    picture = png(3, size=16)
+    head, tail = picture[:33], picture[33:]  # the signature and IHDR, then IDAT and IEND
+    data = b"Comment\x00" + b"x" * (size - len(picture) - 12 - 8)
+    body = b"tEXt" + data
+    chunk = struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+    padded = head + chunk + tail
+    assert len(padded) == size
+    return padded
+
+
+def get_blob(pds: Pds, account: Account, blob: dict[str, Any]) -> bytes:
+    answer = requests.get(
+        pds.xrpc("com.atproto.sync.getBlob"),
+        params={"did": account.did, "cid": blob["ref"]["$link"]},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    return answer.content
+
+
+def test_a_card_picture_is_uploaded_again_after_the_post_that_held_it_was_deleted(
+    bluesky_pds: Pds, bluesky: Account, tmp_path: Path
+) -> None:
+    """The PDS deletes a blob with the last record that used it: a daemon that kept the blob
+    of the article's cover from its first post would send every later post a reference to
+    nothing (400 BlobNotFound, failed for good) once the officer deleted that first post."""
+    picture = tmp_path / "couverture.png"
+    picture.write_bytes(png(9, size=20))
+    config = live_config(bluesky_pds.url, bluesky)
+    assert config.article is not None
+    article = replace(config.article, image=picture, image_alt="La couverture du numéro 52")
+    config = replace(config, article=article)
+    channel = channel_for(bluesky_pds.url, bluesky, config=config)
+    first = view(link=article.url, body=f"Le tiré à part : {article.url}")
+    channel.publish(first)
+    requests.post(
+        bluesky_pds.xrpc("com.atproto.repo.deleteRecord"),
+        headers={"Authorization": f"Bearer {bluesky.access_jwt}"},
+        json={
+            "repo": bluesky.did,
+            "collection": "app.bsky.feed.post",
+            "rkey": record_key(first.idempotency_key),
+        },
+        timeout=30,
+    ).raise_for_status()
+    second = view(link=article.url, body=f"Rappel, le tiré à part : {article.url}")
+    channel.publish(second)
+    record = get_record(bluesky_pds, bluesky, record_key(second.idempotency_key))["value"]
+    thumb = record["embed"]["external"]["thumb"]
+    assert get_blob(bluesky_pds, bluesky, thumb) == picture.read_bytes()
+
+
+def test_a_posts_own_image_goes_with_its_alt_text_and_is_served_back_byte_for_byte(
     bluesky_pds: Pds, bluesky: Account, tmp_path: Path
 ) -> None:
     picture = tmp_path / "affiche.png"
     picture.write_bytes(png(3, size=16))
-    post = view(media_path=str(picture), media_alt="L'affiche de la formation")
+    post = view(media_path=str(picture), media_alt="L’affiche de la formation, en noir et blanc")
     channel_for(bluesky_pds.url, bluesky).publish(post)
     embed = get_record(bluesky_pds, bluesky, record_key(post.idempotency_key))["value"]["embed"]
     assert embed["$type"] == "app.bsky.embed.images"
-    assert embed["images"][0]["alt"] == "L'affiche de la formation"
+    (image,) = embed["images"]
+    assert image["alt"] == "L’affiche de la formation, en noir et blanc"
+    assert image["image"]["mimeType"] == "image/png"
+    assert image["image"]["size"] == len(picture.read_bytes())
+    assert get_blob(bluesky_pds, bluesky, image["image"]) == picture.read_bytes()
+
+
+def test_an_image_of_exactly_the_limit_goes_and_one_byte_more_is_refused_before_sending(
+    bluesky_pds: Pds, bluesky: Account, tmp_path: Path
+) -> None:
+    """Bluesky's app.bsky.embed.images takes 1,000,000 bytes an image: the server accepts
+    that many, and postsched refuses one byte more itself, in a sentence, sending nothing."""
+    largest = tmp_path / "affiche.png"
+    largest.write_bytes(padded_png(1_000_000))
+    post = view(media_path=str(largest), media_alt="L’affiche")
+    channel_for(bluesky_pds.url, bluesky).publish(post)
+    embed = get_record(bluesky_pds, bluesky, record_key(post.idempotency_key))["value"]["embed"]
+    assert get_blob(bluesky_pds, bluesky, embed["images"][0]["image"]) == largest.read_bytes()
+
+    too_big = tmp_path / "affiche-hd.png"
+    too_big.write_bytes(padded_png(1_000_001))
+    with Proxy(bluesky_pds.url) as proxy:
+        with pytest.raises(PermanentError) as caught:
+            channel_for(proxy.url, bluesky).publish(
+                view(media_path=str(too_big), media_alt="L’affiche")
+            )
+        sent = [method for method, _, _ in proxy.seen]
+    assert str(caught.value) == (
+        "the image affiche-hd.png is 1,000,001 bytes, over Bluesky's limit of 1,000,000 bytes "
+        "an image: make it smaller"
+    )
+    assert "uploadBlob" not in sent and "createRecord" not in sent
+    assert len(records(bluesky_pds, bluesky.did)) == 1
+
+
+def test_add_refuses_an_image_over_blueskys_limit_in_one_sentence(planned: Path) -> None:
+    """The officer learns it when adding the post, not when it fails at its due time; the
+    same image goes to Mastodon, whose limit is higher."""
+    image = planned.parent / "affiche.png"
+    image.write_bytes(padded_png(1_000_001))
+    args = ["--at", "+1d", "--text", "L’affiche #IA", "--image", str(image), "--alt", "L’affiche"]
+    refused = run("add", "bluesky", *args)
+    assert refused.code == 1 and refused.out == ""
+    assert refused.err == (
+        f"Error: The image {image} is 1,000,001 bytes, over Bluesky's limit of 1,000,000 bytes "
+        "an image: make it smaller.\n"
+    )
+    assert run("add", "mastodon", *args).code == 0
+    image.write_bytes(padded_png(1_000_000))
+    assert run("add", "bluesky", *args).code == 0
+
+
+def test_utm_parameters_are_inside_the_link_facet_query_and_fragment_included(
+    bluesky_pds: Pds, bluesky: Account
+) -> None:
+    """A campaign's [campaign.utm] tags its links on Bluesky as on Mastodon (docs/reach.md):
+    the facet covers the whole tagged address, its query and fragment, and not the sentence's
+    final dot; the card points at the same address."""
+    utm = (("utm_source", "mastodon & bluesky"), ("utm_medium", "social"), ("utm_campaign", "ia"))
+    link = tagged("https://www.hetis.fr/formations?id=ethique#inscription", utm)
+    assert link == (
+        "https://www.hetis.fr/formations?id=ethique&utm_source=mastodon+%26+bluesky"
+        "&utm_medium=social&utm_campaign=ia#inscription"
+    )
+    text = f"🎓 Éthique de l’IA, inscriptions ouvertes : {link}. #TravailSocial"
+    post = view(text, link=link)
+    channel_for(bluesky_pds.url, bluesky).publish(post)
+    record = get_record(bluesky_pds, bluesky, record_key(post.idempotency_key))["value"]
+    data = text.encode("utf-8")
+    link_facet, tag_facet = record["facets"]
+    start, end = link_facet["index"]["byteStart"], link_facet["index"]["byteEnd"]
+    assert data[start:end].decode("utf-8") == link == link_facet["features"][0]["uri"]
+    assert data[end:].decode("utf-8") == ". #TravailSocial"
+    assert tag_facet["features"][0]["tag"] == "TravailSocial"
+    assert record["embed"]["external"]["uri"] == link
 
 
 def test_a_301_grapheme_text_is_refused_before_it_is_sent_and_the_server_agrees(
@@ -166,6 +373,20 @@ def test_a_301_grapheme_text_is_refused_before_it_is_sent_and_the_server_agrees(
     assert records(bluesky_pds, bluesky.did) == []
 
 
+def test_a_handle_written_with_capitals_and_an_at_sign_still_posts(
+    bluesky_pds: Pds, bluesky: Account
+) -> None:
+    """Handles are not case-sensitive (the server keeps them in lower case): a config.toml
+    saying "@Hetis.bsky.social" must not make every post fail with 403 AccountNotFound."""
+    shouting = replace(bluesky, handle="@" + bluesky.handle.upper())
+    post = view()
+    receipt = channel_for(bluesky_pds.url, shouting).publish(post)
+    rkey = record_key(post.idempotency_key)
+    assert receipt.remote_id == f"at://{bluesky.did}/app.bsky.feed.post/{rkey}"
+    assert receipt.url == f"https://bsky.app/profile/{bluesky.handle}/post/{rkey}"
+    assert get_record(bluesky_pds, bluesky, rkey)["value"]["text"] == TEXT
+
+
 def test_a_second_attempt_reads_the_record_back_and_never_posts_twice(
     bluesky_pds: Pds, bluesky: Account
 ) -> None:
@@ -176,60 +397,19 @@ def test_a_second_attempt_reads_the_record_back_and_never_posts_twice(
     assert len(records(bluesky_pds, bluesky.did)) == 1
 
 
-class DropFirstAnswer(http.server.ThreadingHTTPServer):
-    """A proxy to the PDS that forwards every request and drops the answer to the first
-    createRecord: the record is made, the client hears nothing."""
-
-    def __init__(self, target: str):
-        self.target = target
-        self.dropped = 0
-        super().__init__(("127.0.0.1", 0), ProxyHandler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class ProxyHandler(http.server.BaseHTTPRequestHandler):
-    server: DropFirstAnswer
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def _forward(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else None
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host",)}
-        answer = requests.request(
-            self.command, self.server.target + self.path, headers=headers, data=body, timeout=30
-        )
-        if "createRecord" in self.path and self.server.dropped == 0:
-            self.server.dropped += 1
-            self.close_connection = True
-            return  # the record exists; the answer is lost
-        self.send_response(answer.status_code)
-        for name in ("Content-Type", "RateLimit-Reset"):
-            if name in answer.headers:
-                self.send_header(name, answer.headers[name])
-        self.send_header("Content-Length", str(len(answer.content)))
-        self.end_headers()
-        self.wfile.write(answer.content)
-
-    do_GET = do_POST = _forward
+def drop_first_create(method: str, n: int) -> str:
+    """The first createRecord is made on the PDS, its answer lost (tests/bluesky_server.py)."""
+    return "lose" if method == "com.atproto.repo.createRecord" and n == 1 else "pass"
 
 
 @pytest.fixture
-def lossy(bluesky_pds: Pds) -> Iterator[DropFirstAnswer]:
-    proxy = DropFirstAnswer(bluesky_pds.url)
-    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
-    thread.start()
-    yield proxy
-    proxy.shutdown()
-    proxy.server_close()
+def lossy(bluesky_pds: Pds) -> Iterator[Proxy]:
+    with Proxy(bluesky_pds.url, drop_first_create) as proxy:
+        yield proxy
 
 
 def test_a_lost_answer_leaves_one_record_through_the_tick(
-    bluesky_pds: Pds, bluesky: Account, lossy: DropFirstAnswer, tmp_path: Path
+    bluesky_pds: Pds, bluesky: Account, lossy: Proxy, tmp_path: Path
 ) -> None:
     engine = open_engine(f"sqlite:///{tmp_path / 'p.db'}", create=True)
     upgrade(engine)
@@ -239,7 +419,7 @@ def test_a_lost_answer_leaves_one_record_through_the_tick(
     channels = {"bluesky": channel_for(lossy.url, bluesky)}
     claims, rules = Claims(store), TickRules(backoff_base=timedelta(seconds=1))
     first = publish_due(claims, channels, rules, now, worker="w")
-    assert lossy.dropped == 1
+    assert lossy.fired("lose") == 1
     assert [o.event for o in first.outcomes] == ["retrying"]
     retry_at = store.get(post.id).next_attempt_at
     assert retry_at is not None
@@ -320,3 +500,66 @@ def test_whoami_names_the_account_of_the_app_password(bluesky_pds: Pds, bluesky:
 
 def test_the_token_repr_never_holds_the_app_password(bluesky: Account) -> None:
     assert bluesky.app_password not in repr(Token(bluesky.app_password, "$X"))
+
+
+def test_with_utm_the_shipped_bluesky_templates_are_refused_at_check_not_cut(
+    project: Path,
+) -> None:
+    """Bluesky gets the campaign's tagged links as Mastodon does (docs/reach.md), but counts
+    a link in full: the shipped .bluesky.j2 templates have no room for the parameters, and
+    `check` says which posts are too long rather than letting anything be cut or sent."""
+    config = project / "config.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + '\n[campaign.utm]\nutm_source = "postsched"\nutm_medium = "social"\n'
+        'utm_campaign = "ia-travail-social-2026"\n',
+        encoding="utf-8",
+    )
+    result = run("check")
+    assert result.code == 1
+    refused = [line for line in result.err.splitlines() if "over its limit" in line]
+    assert refused and all("/bluesky (bluesky, " in line for line in refused), result.err
+    assert all("as Bluesky counts them, over its limit of 300" in line for line in refused)
+
+
+def test_past_the_login_limit_the_post_waits_for_the_reset_without_using_an_attempt(
+    bluesky_pds_limited: Pds, tmp_path: Path
+) -> None:
+    """A PDS with its rate limits on, as bsky.social: createSession allows 30 attempts per
+    5 minutes per identifier, failed ones included. Past them the adapter raises a rate
+    limit carrying RateLimit-Reset (epoch seconds), and the tick defers the post to then and
+    pauses the channel, instead of failing it or spending its attempts."""
+    account = create_account(bluesky_pds_limited, f"t{uuid.uuid4().hex[:10]}.test")
+    login = bluesky_pds_limited.xrpc("com.atproto.server.createSession")
+    for _ in range(30):
+        wrong = {"identifier": account.handle, "password": "aaaa-bbbb-cccc-dddd"}
+        assert requests.post(login, json=wrong, timeout=30).status_code == 401
+    probe = requests.post(
+        login, json={"identifier": account.handle, "password": account.app_password}, timeout=30
+    )
+    assert probe.status_code == 429 and probe.json()["error"] == "RateLimitExceeded"
+    reset = datetime.fromtimestamp(int(probe.headers["RateLimit-Reset"]), UTC)
+    assert reset > datetime.now(UTC) + timedelta(minutes=4)  # the 5-minute window's end
+
+    channel = channel_for(bluesky_pds_limited.url, account)
+    with pytest.raises(RateLimitError) as caught:
+        channel.publish(view())
+    assert "429" in str(caught.value) and "RateLimitExceeded" in str(caught.value)
+    assert caught.value.retry_after is not None
+    assert abs(caught.value.retry_after - reset) <= timedelta(seconds=1)
+    assert account.app_password not in str(caught.value)
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'p.db'}", create=True)
+    upgrade(engine)
+    store = Store(engine)
+    now = datetime.now(UTC)
+    post = store.add_post(NewPost("t", "bluesky", "article", "announce", TEXT, now), now=now)
+    claims = Claims(store)
+    tick = publish_due(claims, {"bluesky": channel}, TickRules(), now, worker="w")
+    assert [o.event for o in tick.outcomes] == ["rate-limited"]
+    stored = store.get(post.id)
+    assert stored.status == Status.SCHEDULED and stored.attempts == 0
+    assert stored.next_attempt_at is not None
+    assert abs(stored.next_attempt_at - reset) <= timedelta(seconds=1)
+    assert claims.is_paused("bluesky", stored.next_attempt_at - timedelta(seconds=1))
+    assert records(bluesky_pds_limited, account.did) == []

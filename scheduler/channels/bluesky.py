@@ -18,6 +18,8 @@ from posts.campaign import ChannelConfig, Config
 from posts.confirming import Confirmation, Sent
 from posts.errors import PermanentError, TransientError
 from posts.language import gettext as _
+from posts.language import show_number
+from posts.networks import NETWORKS
 from posts.outcomes import PostView
 from posts.publishing import Receipt
 from posts.richtext import detect_facets
@@ -32,13 +34,16 @@ if TYPE_CHECKING:
 
 COLLECTION = "app.bsky.feed.post"
 WEB = "https://bsky.app"  # where a person reads a post, whatever server holds it
-MAX_BLOB = 1_000_000  # bytes: the lexicon's limit for a card's picture and a post's image
+# bytes: the lexicon's limit for a card's picture and a post's image (checked at `add` too)
+MAX_BLOB = NETWORKS["bluesky"].image_bytes or 1_000_000
 # What a post's reach is read as (app.bsky.feed.getPosts), named as Bluesky names them.
 REACH_COUNTS = ("likeCount", "repostCount", "replyCount", "quoteCount")
 
 
 def handle_of(channel: ChannelConfig) -> str:
-    return str(channel.options["handle"]).lstrip("@")
+    """The channel's handle as the server knows it: without the @, in lower case (handles
+    are not case-sensitive, and a repo named with capitals is not found)."""
+    return str(channel.options["handle"]).strip().lstrip("@").lower()
 
 
 def created_at(moment: datetime) -> str:
@@ -109,9 +114,11 @@ def build_request(
     config: Config,
     embed: dict[str, Any] | None = None,
     when: datetime | None = None,
+    repo: str | None = None,
 ) -> HttpRequest:
-    """The createRecord a live publish sends, at the post's own record key. Without `embed`
-    and `when` (the dry run), blobs are stand-ins and createdAt is the post's due time."""
+    """The createRecord a live publish sends, at the post's own record key, in `repo` (the
+    account's did once logged in; its handle otherwise). Without `embed` and `when` (the dry
+    run), blobs are stand-ins and createdAt is the post's due time."""
     if embed is None:
         embed = build_embed(post, config)
     return HttpRequest(
@@ -119,7 +126,7 @@ def build_request(
         url=f"{bluesky_service(channel)}/xrpc/com.atproto.repo.createRecord",
         headers={"Content-Type": "application/json", "User-Agent": USER_AGENT},
         json={
-            "repo": handle_of(channel),
+            "repo": repo or handle_of(channel),
             "collection": COLLECTION,
             "rkey": record_key(post.idempotency_key),
             "record": post_record(post, channel, config, when or post.due, embed),
@@ -171,7 +178,6 @@ class BlueskyChannel:
         self.config = config
         self.handle = handle_of(channel)
         self.session = BlueskySession(channel, token)
-        self._blobs: dict[str, dict[str, Any]] = {}  # sha256 -> blob, once per picture
 
     # publishing ----------------------------------------------------------------------------
 
@@ -181,7 +187,9 @@ class BlueskyChannel:
         if found is not None:
             return self._receipt(rkey, found, post, _("already there at its record key {rkey}"))
         embed = build_embed(post, self.config, self._upload)
-        request = build_request(post, self.channel, self.config, embed, datetime.now(UTC))
+        request = build_request(
+            post, self.channel, self.config, embed, datetime.now(UTC), repo=self.session.did
+        )
         response = self.session.call(request, _("Bluesky {code} while publishing: {words}"))
         data = json_of(response)
         if not isinstance(data.get("uri"), str):
@@ -193,24 +201,30 @@ class BlueskyChannel:
         return Receipt(remote_id=data["uri"], url=post_url(self.handle, rkey))
 
     def _upload(self, image: Image) -> dict[str, Any]:
+        """The image uploaded for this post. Every post uploads its pictures again, even one
+        an earlier post used: the server deletes a blob with the last record holding it (a
+        post the officer deleted), and a kept reference would then name nothing
+        (400 BlobNotFound). The same bytes give the same blob, stored once."""
         if len(image.content) > MAX_BLOB:
             raise PermanentError(
                 _(
-                    "the image {name} is {size} bytes; Bluesky takes {limit} at most: make it "
-                    "smaller"
-                ).format(name=image.name, size=len(image.content), limit=MAX_BLOB)
+                    "the image {name} is {size} bytes, over Bluesky's limit of {limit} bytes an "
+                    "image: make it smaller"
+                ).format(
+                    name=image.name,
+                    size=show_number(len(image.content)),
+                    limit=show_number(MAX_BLOB),
+                )
             )
-        if image.sha256 not in self._blobs:
-            response = self.session.call(
-                upload_request(self.channel, image),
-                _("Bluesky {code} while uploading the image: {words}"),
-                data=image.content,
-            )
-            blob = json_of(response).get("blob")
-            if not isinstance(blob, dict):
-                raise TransientError(_("Bluesky answered the upload without its blob"))
-            self._blobs[image.sha256] = blob
-        return self._blobs[image.sha256]
+        response = self.session.call(
+            upload_request(self.channel, image),
+            _("Bluesky {code} while uploading the image: {words}"),
+            data=image.content,
+        )
+        blob = json_of(response).get("blob")
+        if not isinstance(blob, dict):
+            raise TransientError(_("Bluesky answered the upload without its blob"))
+        return blob
 
     # reading back ----------------------------------------------------------------------------
 

@@ -48,7 +48,7 @@ class BlueskySession:
         self.channel = channel
         self.token = token
         self.service = bluesky_service(channel)
-        self.handle = str(channel.options["handle"]).lstrip("@")
+        self.handle = str(channel.options["handle"]).strip().lstrip("@").lower()
         self.http = XrpcClient(token.value, read_timeout=read_timeout(channel))
         self.did: str | None = None
         self.access_jwt = ""

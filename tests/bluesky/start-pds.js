@@ -1,7 +1,10 @@
 // The AT Protocol reference server for postsched's tests: a PLC directory and a PDS in this
 // one process, on loopback only, with no app view or moderation service to call out to.
-// Usage: node start-pds.js PLC_PORT PDS_PORT. Prints one JSON line once both answer;
-// SIGTERM or SIGINT stops them. Data goes under $TMPDIR, which the caller removes.
+// Usage: node start-pds.js PLC_PORT PDS_PORT [--rate-limits]. Prints one JSON line once both
+// answer; SIGTERM or SIGINT stops them. Data goes under $TMPDIR, which the caller removes.
+// --rate-limits: the PDS enforces its rate limits and sends RateLimit-* headers (dev-env
+// leaves them off); createSession then allows 30 per 5 minutes per identifier.
+// The packages come from the cache folder the caller names in NODE_PATH.
 'use strict'
 const net = require('node:net')
 
@@ -21,7 +24,9 @@ net.Server.prototype.listen = function (...args) {
 const { TestNetworkNoAppView } = require('@atproto/dev-env')
 
 async function main() {
-  const [plcPort, pdsPort] = process.argv.slice(2).map(Number)
+  const args = process.argv.slice(2)
+  const [plcPort, pdsPort] = args.filter((arg) => !arg.startsWith('--')).map(Number)
+  const rateLimitsEnabled = args.includes('--rate-limits')
   const network = await TestNetworkNoAppView.create({
     plc: { port: plcPort },
     pds: {
@@ -33,6 +38,7 @@ async function main() {
       bskyAppViewCdnUrlPattern: undefined,
       modServiceUrl: undefined,
       modServiceDid: undefined,
+      rateLimitsEnabled,
     },
   })
   let stopping = false
