@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import stat
 import sys
 from datetime import timedelta
@@ -39,29 +40,30 @@ def stored() -> dict[str, Any]:
     return dict(json.loads(path.read_text()).get("channels", {}))
 
 
+def make_live(project: Path, bluesky_pds: Pds, bluesky: Account, handle: str | None = None) -> Path:
+    """The shipped campaign with its bluesky channel live on the local PDS, for the test's
+    account (or naming `handle`)."""
+    config = project / "config.toml"
+    text = config.read_text().replace('min_gap = "2h"', 'min_gap = "0s"')
+    head, table = text.split("[channels.bluesky]\n", 1)
+    table, rest = table.split("\n[", 1)
+    table = re.sub(r"(?m)^mode = .*$", 'mode = "live"', table)
+    table = re.sub(r"(?m)^service = .*$", f'service = "{bluesky_pds.url}"', table)
+    table = re.sub(r"(?m)^handle = .*$", f'handle = "{handle or bluesky.handle}"', table)
+    text = f"{head}[channels.bluesky]\n{table}\n[{rest}"
+    config.write_text(text)
+    assert 'mode = "live"' in text and bluesky_pds.url in text
+    assert run("init").code == 0
+    return project
+
+
 @pytest.fixture
 def live(
     project: Path, bluesky_pds: Pds, bluesky: Account, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """The shipped campaign with its bluesky channel live on the local PDS, for the test's
-    account, and no app password in the environment."""
+    """make_live, and no app password in the environment."""
     monkeypatch.delenv(ENV, raising=False)
-    config = project / "config.toml"
-    text = config.read_text()
-    text = text.replace('min_gap = "2h"', 'min_gap = "0s"')
-    old = (
-        'type = "bluesky"\nmode = "dry-run"\nservice = "https://bsky.social"       '
-        '# the account\'s server (PDS) or the public entryway\nhandle = "hetis.bsky.social"'
-    )
-    assert old in text
-    text = text.replace(
-        old,
-        f'type = "bluesky"\nmode = "live"\nservice = "{bluesky_pds.url}"\n'
-        f'handle = "{bluesky.handle}"',
-    )
-    config.write_text(text)
-    assert run("init").code == 0
-    return project
+    return make_live(project, bluesky_pds, bluesky)
 
 
 def connect(password: str, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
@@ -113,6 +115,77 @@ def test_the_app_password_can_come_from_the_channels_variable(
     result = run("connect", "bluesky")
     assert result.code == 0, result.err
     assert f"Using the app password in ${ENV}." in result.err
+    assert stored()["bluesky"]["app_password"] == bluesky.app_password
+
+
+def test_a_variable_holding_another_password_is_named_since_it_wins(
+    live: Path, bluesky: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV, "old0-old0-old0-old0")
+    result = connect(bluesky.app_password, monkeypatch)
+    assert result.code == 0, result.err
+    assert f"${ENV} holds another password and wins over the file: unset it" in result.out
+
+
+def test_the_handle_the_server_logs_in_becomes_the_channels(
+    project: Path, bluesky_pds: Pds, bluesky: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ENV, raising=False)
+    make_live(project, bluesky_pds, bluesky, handle="someone-else.test")
+    result = connect(bluesky.app_password, monkeypatch, "--handle", f"@{bluesky.handle}")
+    assert result.code == 0, result.err
+    assert f"its handle is now {bluesky.handle} in config.toml" in result.out
+    assert f'handle = "{bluesky.handle}"' in (project / "config.toml").read_text()
+    assert "someone-else.test" not in (project / "config.toml").read_text()
+
+
+def test_at_a_terminal_the_app_password_is_asked_without_echo(live: Path, bluesky: Account) -> None:
+    """The real command in a pseudo-terminal: Enter keeps the channel's handle, and the app
+    password typed is never shown."""
+    import pty
+    import select
+    import subprocess
+    import time
+
+    main, side = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scheduler", "connect", "bluesky"],
+        cwd=live,
+        stdin=side,
+        stdout=side,
+        stderr=side,
+        env={k: v for k, v in os.environ.items() if k != ENV},
+    )
+    os.close(side)
+    seen = b""
+
+    def read_until(wanted: bytes) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + 30
+        while wanted not in seen:
+            assert time.monotonic() < deadline, seen.decode(errors="replace")
+            ready, _w, _x = select.select([main], [], [], 0.5)
+            if ready:
+                try:
+                    seen += os.read(main, 4096)
+                except OSError:  # the command ended
+                    break
+
+    try:
+        read_until(b"Handle [" + bluesky.handle.encode() + b"]:")
+        os.write(main, b"\n")
+        read_until(b"App password for @" + bluesky.handle.encode() + b":")
+        os.write(main, bluesky.app_password.encode() + b"\n")
+        read_until(b"connected as")
+        read_until(b"credentials.json")
+        assert process.wait(timeout=30) == 0, seen
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(main)
+    text = seen.decode(errors="replace")
+    assert f"bluesky: connected as @{bluesky.handle} ({bluesky.did})" in text
+    assert bluesky.app_password not in text
     assert stored()["bluesky"]["app_password"] == bluesky.app_password
 
 
@@ -277,7 +350,7 @@ def test_report_says_once_that_a_pds_without_an_app_view_cannot_count(
     a = App(config_path=live / "config.toml")
     reader = build_channel(a.config, "bluesky")
     later = max(first.published_at, second.published_at) + timedelta(hours=2)
-    taken = take_snapshots(a.store, {"bluesky": reader}, [("1h", timedelta(hours=1))], later)  # type: ignore[dict-item]
+    taken = take_snapshots(a.store, {"bluesky": reader}, [("1h", timedelta(hours=1))], later)
     assert [(t.post_id, t.refused) for t in taken] == [(first.id, True), (second.id, True)]
     report = run("report")
     assert report.code == 0, report.err
