@@ -13,7 +13,8 @@ from posts.models import Post, ReachSnapshot, Status
 from posts.store import Store
 
 # The counts that are someone acting on a post (not merely seeing it), summed to rank posts:
-# favourites, boosts and replies on Mastodon; reactions, comments and reposts on LinkedIn.
+# favourites, boosts and replies on Mastodon; reactions, comments and reposts on LinkedIn;
+# likes, reposts, replies and quotes on Bluesky.
 INTERACTIONS = frozenset(
     {
         "favourites_count",
@@ -22,6 +23,10 @@ INTERACTIONS = frozenset(
         "totalLikes",
         "aggregatedTotalComments",
         "shareCount",
+        "likeCount",
+        "repostCount",
+        "replyCount",
+        "quoteCount",
     }
 )
 

@@ -9,6 +9,7 @@ can read it. Tokens are never written to the database, config.toml, the outbox o
 
 The file holds, per channel name, the token and what the network said about it (who it posts
 as, when it expires), and per Mastodon instance the application postsched registered there.
+A Bluesky channel's entry holds its app password (`app_password`), its handle and DID.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Token:
     expires_at: datetime | None = None
     refresh_token: str | None = None
     refresh_expires_at: datetime | None = None
+    did: str | None = None  # a Bluesky account's DID
 
     def __repr__(self) -> str:  # never the secret, even in a traceback
         return f"Token(source={self.source!r}, account={self.account!r})"
@@ -57,6 +59,16 @@ def as_token(token: Token | str, channel: ChannelConfig) -> Token:
 
 def renew_hint(channel: ChannelConfig, token: Token | None) -> str:
     """How to renew a refused token, by where it came from."""
+    if channel.type == "bluesky":
+        if token is not None and not token.from_file:
+            return _(
+                "make a new app password (Settings > Privacy and security > App passwords) and "
+                "set it in {source}"
+            ).format(source=token.source)
+        return _(
+            "make a new app password (Settings > Privacy and security > App passwords) and run "
+            "postsched connect {channel}"
+        ).format(channel=channel.name)
     if token is not None and not token.from_file:
         return _("renew the token in {source}").format(source=token.source)
     return _("renew the token with postsched connect {channel}").format(channel=channel.name)
@@ -221,15 +233,17 @@ def require_one_piece(token: Token) -> Token:
 
 
 def stored_token(channel: ChannelConfig, environ: Mapping[str, str] | None = None) -> Token | None:
-    """The token `connect` stored for this channel and server, if any."""
+    """The token `connect` stored for this channel and server, if any (for Bluesky, the app
+    password)."""
     credentials = Credentials.locate(environ)
     entry = credentials.entry(channel.name)
-    if not entry or not entry.get("access_token"):
+    secret = entry and (entry.get("access_token") or entry.get("app_password"))
+    if not entry or not secret:
         return None
     if entry.get("server") != channel_server(channel):
         return None  # a token for another server: `connect` again
     return Token(
-        value=str(entry["access_token"]),
+        value=str(secret),
         source=str(credentials.path),
         from_file=True,
         account=entry.get("account"),
@@ -237,6 +251,7 @@ def stored_token(channel: ChannelConfig, environ: Mapping[str, str] | None = Non
         expires_at=parse_time(entry.get("expires_at")),
         refresh_token=entry.get("refresh_token"),
         refresh_expires_at=parse_time(entry.get("refresh_expires_at")),
+        did=entry.get("did"),
     )
 
 

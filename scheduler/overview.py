@@ -113,11 +113,14 @@ def token_fields(channel: ChannelConfig) -> dict[str, Any]:
     expires = token.expires_at.date() if token.expires_at else None
     if expires is None and isinstance(configured, date):
         expires = configured
+    account = None
+    if token.account and token.did:  # Bluesky: the handle, then the DID
+        account = f"{token.account} ({token.did})"
+    elif token.account:
+        account = " ".join(x for x in (token.name, f"({token.account})") if x)
     fields.update(
         token_source=token.source,
-        token_account=" ".join(x for x in (token.name, f"({token.account})") if x)
-        if token.account
-        else None,
+        token_account=account,
         token_expires=expires.isoformat() if expires else None,
     )
     return fields
@@ -126,7 +129,7 @@ def token_fields(channel: ChannelConfig) -> dict[str, Any]:
 def token_checks(a: App, *, show_path: bool = True) -> list[dict[str, Any]]:
     """`check --online` for each channel: who a live token posts as and when it expires, or
     why the network refused it (a sentence naming no secret). Dry-run channels need none."""
-    from posts.errors import PostschedError
+    from posts.errors import AuthError, PostschedError
     from scheduler.channels import build_channel
 
     checks: list[dict[str, Any]] = []
@@ -134,15 +137,22 @@ def token_checks(a: App, *, show_path: bool = True) -> list[dict[str, Any]]:
         if channel.mode != "live":
             checks.append({"channel": name, "ok": True, "message": _("dry-run, no token needed.")})
             continue
+        source = token_fields(channel)["token_source"]
+        if not show_path and source and not str(source).startswith("$"):
+            # The web page names no path on the server.
+            source = _("postsched's credentials file")
         try:
             who = build_channel(a.config, name).whoami()  # type: ignore[attr-defined]
+        except AuthError as exc:
+            if channel.type == "bluesky" and source:
+                message = bluesky_refused(channel, str(source))
+            else:
+                message = f"{str(exc).rstrip('.')}."
+            checks.append({"channel": name, "ok": False, "message": message})
+            continue
         except PostschedError as exc:
             checks.append({"channel": name, "ok": False, "message": f"{str(exc).rstrip('.')}."})
             continue
-        source = token_fields(channel)["token_source"]
-        if not show_path and not str(source).startswith("$"):
-            # The web page names no path on the server.
-            source = _("postsched's credentials file")
         expires = who.get("expires")
         if expires:
             when = _("its token ({source}) expires on {date}").format(
@@ -150,13 +160,21 @@ def token_checks(a: App, *, show_path: bool = True) -> list[dict[str, Any]]:
             )
         elif channel.type == "mastodon":
             when = _("its token ({source}) does not expire until revoked").format(source=source)
+        elif channel.type == "bluesky":
+            when = _("its app password ({source}) does not expire until revoked").format(
+                source=source
+            )
         else:
             when = _(
                 "LinkedIn did not say when its token ({source}) expires (60 days after it was "
                 "issued): connect with postsched connect {name}, or set token_expires in "
                 "[channels.{name}]"
             ).format(source=source, name=name)
-        account = " ".join(x for x in (who.get("name"), f"({who['account']})") if x)
+        if channel.type == "bluesky":  # the handle, then the DID
+            did = who.get("name")
+            account = f"{who['account']} ({did})" if did else str(who["account"])
+        else:
+            account = " ".join(x for x in (who.get("name"), f"({who['account']})") if x)
         if who.get("via"):
             account = _("{account}, through {via}'s token").format(account=account, via=who["via"])
         checks.append(
@@ -167,6 +185,22 @@ def token_checks(a: App, *, show_path: bool = True) -> list[dict[str, Any]]:
             }
         )
     return checks
+
+
+def bluesky_refused(channel: ChannelConfig, source: str) -> str:
+    """A Bluesky server refused the handle with the app password: one sentence."""
+    from scheduler.credentials import bluesky_service
+
+    handle = str(channel.options.get("handle", "")).lstrip("@")
+    if source.startswith("$"):
+        fix = _("set it in {source}").format(source=source)
+    else:
+        fix = _("run postsched connect {channel} with it").format(channel=channel.name)
+    return _(
+        "{server} refused @{handle} with the app password from {where}: it was mistyped, "
+        "revoked, or is for another account; make a new app password in Bluesky's Settings > "
+        "Privacy and security > App passwords and {fix}."
+    ).format(server=bluesky_service(channel), handle=handle, where=source, fix=fix)
 
 
 def _a_day(value: object) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,8 +47,16 @@ def reach_csv(posts: Sequence[PostReach], tz: ZoneInfo) -> str:
     return buffer.getvalue()
 
 
-def _reach_cell(post: PostReach) -> str:
+def _told_once(post: PostReach, once: Collection[str]) -> bool:
+    """A post whose reach its channel cannot give, said once below the table for all of them
+    (a Bluesky server without an app view refuses every post the same way)."""
+    return post.channel in once and not post.counts and bool(post.reason)
+
+
+def _reach_cell(post: PostReach, once: Collection[str] = ()) -> str:
     """The latest figures, and why the latest read gave none when it did (as --json says)."""
+    if _told_once(post, once):
+        return _("no counts (see below)")
     shown = figures(post.counts)
     if shown and post.reason:
         return _("{figures} (latest read: {reason})").format(figures=shown, reason=post.reason)
@@ -56,8 +64,14 @@ def _reach_cell(post: PostReach) -> str:
 
 
 def print_report(
-    posts: Sequence[PostReach], tz: ZoneInfo, notes: Sequence[str], since: str | None = None
+    posts: Sequence[PostReach],
+    tz: ZoneInfo,
+    notes: Sequence[str],
+    since: str | None = None,
+    once: Collection[str] = (),
 ) -> None:
+    """The report; the reasons of channels in `once` are said once each below the table, with
+    how many posts they concern, rather than in every row."""
     from rich.markup import escape
 
     out = console()
@@ -74,7 +88,7 @@ def print_report(
             p.phase,
             show_time(p.published_at, tz),
             p.snapshot or "",
-            escape(_reach_cell(p)),
+            escape(_reach_cell(p, once)),
         ]
         for p in posts
     ]
@@ -104,6 +118,18 @@ def print_report(
             )
     for note in notes:
         out.print(escape(note), highlight=False)
+    grouped: dict[tuple[str, str], int] = {}
+    for post in posts:
+        if _told_once(post, once):
+            key = (post.channel, str(post.reason))
+            grouped[key] = grouped.get(key, 0) + 1
+    for (channel, reason), count in grouped.items():
+        said = ngettext(
+            "{channel} ({count} post without counts): {reason}.",
+            "{channel} ({count} posts without counts): {reason}.",
+            count,
+        ).format(channel=channel, count=count, reason=reason.rstrip("."))
+        out.print(escape(said), highlight=False)
 
 
 def _totals(title: str, groups: Sequence[Total]) -> Any:

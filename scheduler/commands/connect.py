@@ -16,6 +16,7 @@ from scheduler.speaking import command
 if TYPE_CHECKING:
     from posts.campaign import Config
     from scheduler.connect import Author, Connected
+    from scheduler.connect.bluesky import BlueskyConnector
 
 
 @command()
@@ -39,6 +40,16 @@ if TYPE_CHECKING:
 @click.option(
     "--timeout", default="5m", show_default=True, help=N_("How long to wait for the browser.")
 )
+@click.option(
+    "--handle",
+    metavar="HANDLE",
+    help=N_("Bluesky: the account's handle (default: the channel's handle)."),
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help=N_("Bluesky: read the app password from the first line of standard input."),
+)
 def connect(
     channel: str,
     paste: bool,
@@ -46,10 +57,13 @@ def connect(
     author: str | None,
     instance: str | None,
     timeout: str,
+    handle: str | None,
+    password_stdin: bool,
 ) -> None:
     """Authorize postsched on CHANNEL's network and keep the token privately."""
     from posts.timing import parse_duration
     from scheduler.connect import choose_author, connector_for, store_connection
+    from scheduler.connect.bluesky import BlueskyConnector
     from scheduler.connect.loopback import LoopbackServer
     from scheduler.connect.mastodon import OOB
 
@@ -57,6 +71,19 @@ def connect(
     wait = parse_duration(timeout).total_seconds()
     config = a.config if instance is None else _with_instance(a, channel, instance)
     connector = connector_for(config, channel)
+    if isinstance(connector, BlueskyConnector):
+        if paste or no_browser or author is not None:
+            raise click.UsageError(
+                _(
+                    "--paste, --no-browser and --author are not for Bluesky, which uses an app "
+                    "password."
+                )
+            )
+        connected = _bluesky_login(connector, handle, password_stdin)
+        click.echo(store_connection(connected, None, config))
+        return
+    if handle is not None or password_stdin:
+        raise click.UsageError(_("--handle and --password-stdin are for a Bluesky channel."))
     kind = connector.channel.type
     if paste and kind != "mastodon":
         raise click.UsageError(_("--paste is for Mastodon; LinkedIn only redirects to a URL."))
@@ -106,6 +133,57 @@ def connect(
     click.echo(store_connection(connected, chosen, config))
 
 
+def _bluesky_login(
+    connector: BlueskyConnector, handle: str | None, password_stdin: bool
+) -> Connected:
+    """The handle (asked at a terminal, the channel's by default) and the app password: from
+    standard input with --password-stdin, else from the channel's token_env when it is set,
+    else asked at a terminal without echo; then checked with the account's server."""
+    import os
+
+    from posts.errors import InputError
+
+    interactive = sys.stdin.isatty() and not password_stdin
+    if handle is None:
+        if interactive:
+            handle = click.prompt(_("Handle"), default=connector.handle or None, err=True)
+        else:
+            handle = connector.handle
+    env = connector.channel.token_env
+    if password_stdin:
+        password = sys.stdin.readline()
+    elif env and os.environ.get(env, "").strip():
+        say(_("Using the app password in ${env}.").format(env=env))
+        password = os.environ[env]
+    elif interactive:
+        say(
+            _(
+                "An app password, made in Bluesky's Settings > Privacy and security > App "
+                "passwords; never the account's own password."
+            )
+        )
+        password = click.prompt(
+            _("App password for @{handle}").format(handle=str(handle).lstrip("@")),
+            hide_input=True,
+            err=True,
+        )
+    elif env:
+        raise InputError(
+            _(
+                "No app password: type it at a terminal, give it on standard input with "
+                "--password-stdin, or export it in ${env}."
+            ).format(env=env)
+        )
+    else:
+        raise InputError(
+            _(
+                "No app password: type it at a terminal, or give it on standard input with "
+                "--password-stdin."
+            )
+        )
+    return connector.login(str(handle or ""), password)
+
+
 def _prompt_author(connected: Connected) -> Author:
     """At a terminal: whom the channel posts as, the first page by default."""
     for number, author in enumerate(connected.authors, start=1):
@@ -152,7 +230,8 @@ def _with_instance(a: App, channel: str, instance: str) -> Config:
 @command()
 @click.argument("channel")
 def disconnect(channel: str) -> None:
-    """Revoke CHANNEL's stored token with its network and forget it."""
+    """Revoke CHANNEL's stored token with its network and forget it (Bluesky: forget the app
+    password; only you can revoke it, on bsky.app)."""
     from scheduler.connect import disconnect_channel
 
     click.echo(disconnect_channel(app().config, channel))

@@ -103,7 +103,15 @@ def report(campaign: str | None, since: str | None, as_json: bool, as_csv: bool)
     elif as_csv:
         click.echo(reach_csv(posts, tz), nl=False)
     else:
-        print_report(posts, tz, member_notes(a.config), show_time(start, tz) if start else None)
+        # A live Bluesky channel's refusals are said once, not in every row: a server without
+        # an app view refuses every post's counts the same way.
+        once = {
+            name
+            for name, channel in a.config.channels.items()
+            if channel.type == "bluesky" and channel.mode == "live"
+        }
+        since_shown = show_time(start, tz) if start else None
+        print_report(posts, tz, member_notes(a.config), since_shown, once)
 
 
 def member_notes(config: Config) -> list[str]:

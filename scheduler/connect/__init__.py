@@ -1,5 +1,5 @@
 """`postsched connect`: a network's OAuth authorization-code flow, for the command line and the
-web page alike.
+web page alike; for Bluesky, an app password checked with the account's server (bluesky.py).
 
 A connect has two halves. `start` registers what the network needs and builds the address the
 officer opens, with a fresh `state` and a PKCE verifier; the network asks the officer, then sends
@@ -10,15 +10,19 @@ saves the result (the credentials file, and for LinkedIn the author in config.to
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from posts.campaign import Config
 from posts.errors import InputError
 from posts.language import gettext as _
 from posts.language import show_date
 from scheduler.connect.oauth import Author, Connected, ConnectError, Connector, Pending
+
+if TYPE_CHECKING:
+    from scheduler.connect.bluesky import BlueskyConnector
 
 __all__ = [
     "Author",
@@ -33,7 +37,9 @@ __all__ = [
 ]
 
 
-def connector_for(config: Config, name: str, environ: Mapping[str, str] | None = None) -> Connector:
+def connector_for(
+    config: Config, name: str, environ: Mapping[str, str] | None = None
+) -> Connector | BlueskyConnector:
     channel = config.channels.get(name)
     if channel is None:
         known = ", ".join(config.channels) or _("none")
@@ -46,6 +52,10 @@ def connector_for(config: Config, name: str, environ: Mapping[str, str] | None =
         from scheduler.connect.mastodon import MastodonConnector
 
         return MastodonConnector(channel)
+    if channel.type == "bluesky":
+        from scheduler.connect.bluesky import BlueskyConnector
+
+        return BlueskyConnector(channel)
     from scheduler.connect.linkedin import LinkedInConnector
 
     return LinkedInConnector(channel, environ)
@@ -67,8 +77,11 @@ def store_connection(
     credentials = credentials or Credentials.locate()
     channel = config.channels[connected.channel]
     entry = dict(connected.entry)
+    bluesky = entry.get("type") == "bluesky"
     # Independent clauses, each a whole one, joined by semicolons.
     clauses = [_("{channel}: connected as {who}").format(channel=channel.name, who=connected.who)]
+    if bluesky:
+        clauses.extend(_bluesky_handle(config, channel.name, str(entry["handle"])))
     if author is not None:
         if config.path is None:
             raise ConnectError(_("There is no config.toml to record the channel's author in."))
@@ -87,17 +100,40 @@ def store_connection(
     if expires:
         day = date.fromisoformat(expires[:10])
         clauses.append(_("the token expires on {day}").format(day=show_date(day)))
-    if show_path:
+    if bluesky and show_path:
+        clauses.append(_("the app password is kept in {path}").format(path=credentials.path))
+    elif bluesky:
+        clauses.append(_("the app password is kept in postsched's credentials file"))
+    elif show_path:
         clauses.append(_("the token is kept in {path}").format(path=credentials.path))
     else:
         clauses.append(_("the token is kept in postsched's credentials file"))
     said = "; ".join(clauses) + "."
+    env = channel.token_env
+    if bluesky and env and os.environ.get(env, "").strip() not in ("", entry["app_password"]):
+        said += " " + _(
+            "${env} holds another password and wins over the file: unset it, in the daemon's "
+            "environment too."
+        ).format(env=env)
     if channel.mode != "live":
         said += " " + _(
             'The channel is still dry-run: set mode = "live" in [channels.{channel}] when you '
             "are ready (docs/going-live.md)."
         ).format(channel=channel.name)
     return said
+
+
+def _bluesky_handle(config: Config, name: str, handle: str) -> list[str]:
+    """The handle the server logged in, written into config.toml when the channel named
+    another (the channel posts and links under it); the clause that says so."""
+    from scheduler.config_file import set_channel_option
+
+    if str(config.channels[name].options.get("handle", "")).lstrip("@") == handle:
+        return []
+    if config.path is None:
+        raise ConnectError(_("There is no config.toml to record the channel's handle in."))
+    set_channel_option(config.path, name, "handle", handle)
+    return [_("its handle is now {handle} in {file}").format(handle=handle, file=config.path.name)]
 
 
 def choose_author(connected: Connected, wanted: str | None) -> Author | None:
@@ -157,6 +193,10 @@ def disconnect_channel(config: Config, name: str) -> str:
         raise ConnectError(refusal.format(name=name, env=env))
     problem = connector.revoke(entry)
     credentials.forget_entry(name)
+    if connector.channel.type == "bluesky":
+        return _(
+            "{name}: the app password is forgotten here, but it still works: {problem}."
+        ).format(name=name, problem=problem)
     if problem:
         return _("{name}: the token is forgotten here, but not revoked: {problem}.").format(
             name=name, problem=problem

@@ -1,5 +1,7 @@
 """The web page's "Connect" buttons: the same OAuth flow as `postsched connect`, with the
-network's redirect landing on the web page itself (/connect/callback), and "Disconnect".
+network's redirect landing on the web page itself (/connect/callback), and "Disconnect". A
+Bluesky channel's Connect is a form instead (handle and app password), checked with the
+account's server; the password is never shown again, nor kept in the session.
 
 What links the authorization to its answer (state, PKCE verifier) waits in the officer's
 session; a LinkedIn token waiting for the choice of page waits in this process's memory for ten
@@ -26,6 +28,7 @@ from scheduler.connect import (
     disconnect_channel,
     store_connection,
 )
+from scheduler.connect.bluesky import BlueskyConnector
 
 CHOICE_LIFETIME = 600.0  # seconds a granted LinkedIn token waits for the officer's choice
 
@@ -48,6 +51,8 @@ def connect_pages(a: App) -> Blueprint:
     def start(name: str) -> str | Response:
         try:
             connector = connector_for(a.config, name)
+            if isinstance(connector, BlueskyConnector):
+                return app_password_form(connector, connector.handle)
             pending = connector.start(url_for("connect.callback", _external=True))
         except PostschedError as exc:
             return back(str(exc), "error")
@@ -56,20 +61,48 @@ def connect_pages(a: App) -> Blueprint:
             "connect.html", pending=pending, channel=connector.channel, network=connector.network
         )
 
+    def app_password_form(connector: BlueskyConnector, handle: str) -> str:
+        return render_template(
+            "connect_bluesky.html",
+            channel=connector.channel,
+            handle=handle,
+            server=connector.service,
+        )
+
+    @pages.post("/connect/<name>/app-password")
+    def app_password(name: str) -> tuple[str, int] | Response:
+        handle = request.form.get("handle", "")
+        try:
+            connector = connector_for(a.config, name)
+        except PostschedError as exc:
+            return back(str(exc), "error")
+        if not isinstance(connector, BlueskyConnector):
+            return back(
+                _("{name} does not connect with an app password.").format(name=name), "error"
+            )
+        try:
+            connected = connector.login(handle, request.form.get("app_password", ""))
+            message = store_connection(connected, None, a.config, show_path=False)
+        except PostschedError as exc:
+            flash(str(exc), "error")
+            return app_password_form(connector, handle), 400
+        a.reload()
+        return back(message, "info")
+
     @pages.get("/connect/callback")
     def callback() -> str | Response:
         kept = session.pop("connect", None)
+        stray = _(
+            "This answer does not belong to a connect started from this page (or the page "
+            "was restarted since); nothing was stored. Press Connect again."
+        )
         if not isinstance(kept, dict):
-            return back(
-                _(
-                    "This answer does not belong to a connect started from this page (or the page "
-                    "was restarted since); nothing was stored. Press Connect again."
-                ),
-                "error",
-            )
+            return back(stray, "error")
         pending = Pending(**kept)
         try:
             connector = connector_for(a.config, pending.channel)
+            if isinstance(connector, BlueskyConnector):  # Bluesky sends no browser back here
+                return back(stray, "error")
             connected = connector.finish(pending, request.args.to_dict())
             if not connected.authors:
                 return saved(connected, None)
@@ -102,8 +135,10 @@ def connect_pages(a: App) -> Blueprint:
             message = disconnect_channel(a.config, name)
         except PostschedError as exc:
             return back(str(exc), "error")
-        # The same sentence disconnect_channel says when the network revoked the token.
+        # The same sentence disconnect_channel says when the network revoked the token; a
+        # Bluesky app password is only ever forgotten here, which is no failure.
         revoked = _("{name}: the token is revoked and forgotten.").format(name=name)
-        return back(message, "info" if message == revoked else "error")
+        bluesky = a.config.channels[name].type == "bluesky"
+        return back(message, "info" if message == revoked or bluesky else "error")
 
     return pages
