@@ -1,12 +1,14 @@
-"""What stops planned posts from being saved: a text too long for its network, an empty text, or
-the same text twice on one channel. Every problem is kept, each with its post, channel, length
-and limit, so `check`, `plan` and the web's check page can list them all."""
+"""What stops planned posts from being saved: a text too long for its network, an empty text,
+styled letters (posts/accessibility.py), or the same text twice on one channel. Every problem
+is kept, each with its post, channel, length and limit, so `check`, `plan` and the web's check
+page can list them all."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from posts.accessibility import fancy_problem
 from posts.campaign import Config
 from posts.errors import InputError
 from posts.language import gettext as _
@@ -61,6 +63,9 @@ def find_problems(config: Config, posts: Sequence[PlannedPost]) -> list[Problem]
             )
         if not post.body.strip():
             messages.append(_("it renders to an empty text: its template writes nothing."))
+        fancy = fancy_problem(post.body)  # styled letters, which screen readers spell out
+        if fancy:
+            messages.append(fancy)
         earlier = seen.get((post.channel, post.body))
         if earlier:
             messages.append(
