@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from pytest_httpserver import HTTPServer
 
 from posts.accessibility import (
     Vocabulary,
@@ -27,6 +28,7 @@ from posts.models import Post
 from scheduler.app import App
 from scheduler.web import create_app, hash_password
 from tests.conftest import ROOT, run
+from tests.test_mastodon import channel_for
 from tests.test_web import NOW, PASSWORD, log_in, post_form, text_of
 
 CAMPAIGN = Vocabulary(["intelligence artificielle", "travail social", "éthique numérique"])
@@ -481,3 +483,34 @@ def test_the_edit_form_warns_and_its_strict_box_refuses(
     response = post_form(officer, f"/posts/{post.id}/edit", {"text": text}, follow_redirects=True)
     assert f"Warning: post {post.id}: 2 lines start with an emoji (✅)" in text_of(response)
     assert officer_app.store.get(3).body == text
+
+
+def test_the_check_page_warns_of_a_template(officer: FlaskClient, officer_app: App) -> None:
+    assert "screen readers" not in text_of(officer.get("/check"))  # the shipped templates
+    template = officer_app.config.templates_dir / "article/announce.linkedin.j2"
+    template.write_text(template.read_text() + "\n#formationcontinue\n")
+    page = text_of(officer.get("/check"))
+    assert (
+        "Warning: article/announce.linkedin.j2 (article/announce/linkedin): the hashtag "
+        "#formationcontinue joins several words" in page
+    )
+
+
+# a live Mastodon instance's own limit ---------------------------------------------------
+
+
+def test_a_live_mastodon_channel_reads_its_instances_description_limit(
+    httpserver: HTTPServer,
+) -> None:
+    statuses = {"max_characters": 500, "characters_reserved_per_url": 23}
+    httpserver.expect_request("/api/v2/instance").respond_with_json(
+        {"configuration": {"statuses": statuses, "media_attachments": {"description_limit": 420}}}
+    )
+    channel = channel_for(httpserver.url_for("/").rstrip("/"))
+    assert channel.limits() == (500, 23) and channel.description_limit() == 420
+    httpserver.clear()
+    httpserver.expect_request("/api/v2/instance").respond_with_json(
+        {"configuration": {"statuses": statuses}}  # before Mastodon 4.4: not said
+    )
+    older = channel_for(httpserver.url_for("/").rstrip("/"))
+    assert older.description_limit() is None
