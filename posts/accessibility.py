@@ -28,8 +28,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, partial
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
-import regex
+if TYPE_CHECKING:
+    import regex
 
 from posts.errors import InputError
 from posts.language import gettext as _
@@ -44,11 +46,12 @@ ALT_LIMITS = {"mastodon": 1500, "bluesky": 2000, "linkedin": 4086}
 ACRONYMS = {"ia": "IA", "ai": "AI", "rgpd": "RGPD", "rse": "RSE"}
 IMAGE_SUFFIXES = ("jpg", "jpeg", "png", "gif", "webp", "heic", "heif", "tif", "tiff", "bmp")
 
-_HASHTAG = regex.compile(r"(?:^|(?<=[\s(«“\"']))#([\p{L}\p{M}\p{N}_]+)")
-_EMOJI = regex.compile(r"\p{Emoji_Presentation}|\ufe0f|\u20e3|\p{Regional_Indicator}")
-_FILE_NAME = regex.compile(
-    rf"(?i)^\S.*\.(?:{'|'.join(IMAGE_SUFFIXES)})$|^(?:img|dsc|dscn|pxl|dcim|p)[_-]?\d+$"
-)
+# Patterns of the `regex` library (grapheme clusters, emoji properties), compiled when first
+# used: importing and compiling them costs 50 ms that commands judging no text skip.
+_HASHTAG = r"(?:^|(?<=[\s(«“\"']))#([\p{L}\p{M}\p{N}_]+)"
+_EMOJI = r"\p{Emoji_Presentation}|\ufe0f|\u20e3|\p{Regional_Indicator}"
+_PICTURE = r"\p{Extended_Pictographic}|\p{Emoji_Modifier}"
+_FILE_NAME = rf"(?i)^\S.*\.(?:{'|'.join(IMAGE_SUFFIXES)})$|^(?:img|dsc|dscn|pxl|dcim|p)[_-]?\d+$"
 # Ranges of letters and digits in a style of their own; U+2139 (ℹ) is an emoji, not a letter.
 _FANCY_RANGES = (
     (0x1D400, 0x1D7FF),  # Mathematical Alphanumeric Symbols: 𝐁, 𝘽, 𝓑, 𝔅, 𝟏…
@@ -64,6 +67,13 @@ _FANCY_RANGES = (
     (0x1D00, 0x1D22),  # small capitals: ᴀ, ʙ (most of them)
 )
 _SMALL_CAPITALS = frozenset("ʙɢʜɪʟɴʀʏꜰꜱ")  # the small capitals outside that block
+
+
+@cache
+def _re(pattern: str) -> regex.Pattern[str]:
+    import regex
+
+    return regex.compile(pattern)
 
 
 @dataclass(frozen=True)
@@ -98,7 +108,7 @@ def text_findings(text: str, known: Vocabulary | None = None) -> list[Finding]:
 
 def hashtag_findings(text: str, known: Vocabulary) -> list[Finding]:
     found = []
-    for tag in dict.fromkeys(_HASHTAG.findall(unicodedata.normalize("NFC", text))):
+    for tag in dict.fromkeys(_re(_HASHTAG).findall(unicodedata.normalize("NFC", text))):
         better = known.camel_case(tag)
         if better is None:
             continue
@@ -121,7 +131,7 @@ def _say_emoji_word(who: str, *, emoji: str, phrase: str) -> str:
 
 
 def emoji_findings(text: str) -> list[Finding]:
-    clusters = [(m.start(), m.end(), m.group()) for m in regex.finditer(r"\X", text)]
+    clusters = [(m.start(), m.end(), m.group()) for m in _re(r"\X").finditer(text)]
     emoji = [(start, end, c) for start, end, c in clusters if is_emoji(c)]
     found = []
     if len(emoji) > MAX_EMOJI:
@@ -175,7 +185,7 @@ def emoji_findings(text: str) -> list[Finding]:
 
 def is_emoji(cluster: str) -> bool:
     """A grapheme cluster shown as a picture: 📖, ❤️, 1️⃣, 🇫🇷, 👩🏽‍💻; not ©, ☺ or ™ alone."""
-    return _EMOJI.search(cluster) is not None
+    return _re(_EMOJI).search(cluster) is not None
 
 
 def _neighbour(text: str, index: int, step: int) -> str:
@@ -185,7 +195,7 @@ def _neighbour(text: str, index: int, step: int) -> str:
         char = text[index]
         if char == "\n":
             return ""
-        if char in " \t\u00a0\u202f\u200d" or _EMOJI.match(char) or _is_picture(char):
+        if char in " \t\u00a0\u202f\u200d" or _re(_EMOJI).match(char) or _is_picture(char):
             index += step
             continue
         return char
@@ -193,7 +203,7 @@ def _neighbour(text: str, index: int, step: int) -> str:
 
 
 def _is_picture(char: str) -> bool:
-    return regex.match(r"\p{Extended_Pictographic}|\p{Emoji_Modifier}", char) is not None
+    return _re(_PICTURE).match(char) is not None
 
 
 def _stands_for_a_word(text: str, start: int, end: int) -> bool:
@@ -212,8 +222,8 @@ def _around(text: str, start: int, end: int) -> str:
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
-    before = regex.search(r"(?:\S+\s+){0,1}\S*\s*$", text[line_start:start])
-    after = regex.match(r"\s*\S*(?:\s+\S+){0,1}", text[end:line_end])
+    before = _re(r"(?:\S+\s+){0,1}\S*\s*$").search(text[line_start:start])
+    after = _re(r"\s*\S*(?:\s+\S+){0,1}").match(text[end:line_end])
     return (before.group() if before else "") + text[start:end] + (after.group() if after else "")
 
 
@@ -242,10 +252,10 @@ class Vocabulary:
         self.phrases: dict[str, str] = {}
         words = set(shipped_words())
         for phrase in phrases:
-            parts = regex.findall(r"[\p{L}\p{M}\p{N}]+", unicodedata.normalize("NFC", phrase))
+            parts = _re(r"[\p{L}\p{M}\p{N}]+").findall(unicodedata.normalize("NFC", phrase))
             if len(parts) > 1:
                 self.phrases.setdefault(
-                    fold("".join(parts)), "".join(p.capitalize() for p in parts)
+                    fold("".join(parts)), "".join(p[:1].upper() + p[1:] for p in parts)
                 )
             words.update(fold(p) for p in parts if len(p) > 1)
         self.words = frozenset(words)
@@ -258,7 +268,7 @@ class Vocabulary:
         folded = fold(tag)
         if folded in self.phrases and len(folded) == len(tag):
             return "#" + self.phrases[folded]
-        pieces = regex.findall(r"\p{L}+|[^\p{L}]+", tag)
+        pieces = _re(r"\p{L}+|[^\p{L}]+").findall(tag)
         out = []
         split = False
         for piece in pieces:
@@ -374,7 +384,7 @@ def alt_findings(alt: str, image: str | None, network: str, limit: int) -> list[
         names |= {name.lower(), name.rsplit(".", 1)[0].lower()}
     words = [w for w in alt.split() if any(c.isalnum() for c in w)]
     shown = alt if len(alt) <= 60 else alt[:59] + "…"
-    if alt.lower() in names - {""} or _FILE_NAME.match(alt):
+    if alt.lower() in names - {""} or _re(_FILE_NAME).match(alt):
         found.append(
             Finding(
                 "alt-file-name",
