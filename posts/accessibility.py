@@ -79,7 +79,7 @@ def _re(pattern: str) -> regex.Pattern[str]:
 @dataclass(frozen=True)
 class Finding:
     """One accessibility rule a post breaks; `warning(who)` is the sentence, naming the post
-    ("post 12", "article/announce.mastodon.j2 (article:announce:mastodon)")."""
+    ("post 12", "article/announce.mastodon.j2 (article/announce/mastodon)")."""
 
     rule: str  # "hashtag", "emoji-count", "emoji-bullets", "emoji-word", "alt-file-name",
     # "alt-short" or "alt-long"

@@ -514,3 +514,19 @@ def test_a_live_mastodon_channel_reads_its_instances_description_limit(
     )
     older = channel_for(httpserver.url_for("/").rstrip("/"))
     assert older.description_limit() is None
+
+
+def test_the_import_page_warns_per_row(officer: FlaskClient, officer_app: App) -> None:
+    rows = "channel,time,text\nlinkedin,2026-01-07T12:30,Lire #recherchesociale\n"
+    response = post_form(
+        officer,
+        "/import",
+        {"csv": (io.BytesIO(rows.encode()), "posts.csv")},
+        follow_redirects=True,
+    )
+    post = newest(officer_app)
+    assert post.body == "Lire #recherchesociale"
+    assert (
+        f"Warning: post {post.id} (posts.csv line 2): the hashtag #recherchesociale joins "
+        "several words in lower case" in text_of(response)
+    )
