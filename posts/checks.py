@@ -16,7 +16,6 @@ from posts.accessibility import (
     Vocabulary,
     alt_findings,
     alt_limit,
-    refuse_fancy,
     text_findings,
 )
 from posts.campaign import Config, link_end
@@ -29,6 +28,7 @@ from posts.links import link_in
 from posts.networks import Network, network_for
 from posts.rendering import Renderer, Subject, link_for
 from posts.store import NewPost, Store
+from posts.styled_letters import refuse_fancy
 from posts.timing import format_duration
 
 # A time given as "now" reaches the check a moment later; allow for that, refuse real pasts.

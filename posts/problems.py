@@ -1,5 +1,5 @@
 """What stops planned posts from being saved: a text too long for its network, an empty text,
-styled letters (posts/accessibility.py), or the same text twice on one channel. Every problem
+styled letters (posts/styled_letters.py), or the same text twice on one channel. Every problem
 is kept, each with its post, channel, length and limit, so `check`, `plan` and the web's check
 page can list them all."""
 
@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from posts.accessibility import fancy_problem
 from posts.campaign import Config
 from posts.errors import InputError
 from posts.language import gettext as _
 from posts.language import ngettext
 from posts.networks import network_for
 from posts.planning import PlannedPost
+from posts.styled_letters import fancy_problem
 
 
 @dataclass(frozen=True)

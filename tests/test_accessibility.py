@@ -20,11 +20,11 @@ from posts.accessibility import (
     Vocabulary,
     alt_findings,
     alt_limit,
-    first_fancy,
     is_emoji,
     text_findings,
 )
 from posts.models import Post
+from posts.styled_letters import first_fancy
 from scheduler.app import App
 from scheduler.web import create_app, hash_password
 from tests.conftest import ROOT, run
