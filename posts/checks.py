@@ -6,10 +6,18 @@ nothing. The verbs themselves are in posts/officer.py, whose Officer extends the
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from posts.accessibility import (
+    Finding,
+    Vocabulary,
+    alt_findings,
+    alt_limit,
+    text_findings,
+)
 from posts.campaign import Config, Subject, link_end
 from posts.characters import clean_text, is_web_address
 from posts.errors import InputError
@@ -20,6 +28,7 @@ from posts.links import link_in
 from posts.networks import Network, network_for
 from posts.rendering import Renderer, link_for
 from posts.store import NewPost, Store
+from posts.styled_letters import refuse_fancy
 from posts.timing import format_duration
 
 # A time given as "now" reaches the check a moment later; allow for that, refuse real pasts.
@@ -49,6 +58,7 @@ class Checks:
         self.config = config
         self._store = store
         self._renderer: Renderer | None = None
+        self._vocabulary: Vocabulary | None = None
 
     @property
     def store(self) -> Store:
@@ -197,7 +207,69 @@ class Checks:
             raise InputError(
                 _("An image needs its alt text (--alt) for readers who cannot see it.")
             )
-        return str(image.resolve()), clean_text(alt, _("The alt text")).strip()
+        alt = clean_text(alt, _("The alt text")).strip()
+        refuse_fancy(alt, _("The alt text"))
+        return str(image.resolve()), alt
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The words that split a lower-case hashtag: the shipped list and the campaign's own
+        hashtags (posts/accessibility.py)."""
+        if self._vocabulary is None:
+            config = self.config
+            phrases = [*config.campaign.hashtags]
+            if config.article is not None:
+                phrases += config.article.hashtags
+            for course in config.courses:
+                phrases += course.hashtags
+            self._vocabulary = Vocabulary(phrases)
+        return self._vocabulary
+
+    def accessibility(
+        self, text: str, channel: str, image: str | None = None, alt: str | None = None
+    ) -> list[Finding]:
+        """The accessibility rules a post on `channel` breaks: warnings, refusals with
+        --strict (its styled letters are refused already, by check_text)."""
+        found = text_findings(text, self.vocabulary)
+        if alt is not None:
+            config = self.config.channels[channel]
+            limit = alt_limit(config.type, config.options)
+            found += alt_findings(alt, image, self.network(channel).name, limit)
+        return found
+
+    def campaign_warnings(self, rendered: Iterable[tuple[str, str, str, str]]) -> list[str]:
+        """What `check` warns of: the accessibility rules each rendered post breaks, given as
+        (template, plan key, channel, text), told once per template and rule (a template
+        four courses share is told once); and the link cards' alt texts in config.toml,
+        whose styled letters are refused."""
+        told: set[str] = set()
+        warnings = []
+        for template, key, channel, body in rendered:
+            for finding in self.accessibility(body, channel):
+                if finding.warning(template) in told:
+                    continue
+                told.add(finding.warning(template))
+                who = _("{template} ({post})").format(template=template, post=key)
+                warnings.append(finding.warning(who))
+        channels = self.config.channels.values()
+        if not channels:
+            return warnings
+        card = min(channels, key=lambda c: alt_limit(c.type, c.options))
+        limit, network = alt_limit(card.type, card.options), self.network(card.name).name
+        source = self.config.path.name if self.config.path else "config.toml"
+        cards: list[tuple[str, Path | None, str]] = [
+            (f"[[courses]] {c.key}", c.image, c.image_alt) for c in self.config.courses
+        ]
+        if self.config.article is not None:
+            cards.insert(0, ("[article]", self.config.article.image, self.config.article.image_alt))
+        for where, image, alt in cards:
+            if image is None:
+                continue
+            who = _("{source}: {where} image_alt").format(source=source, where=where)
+            refuse_fancy(alt, who)
+            for finding in alt_findings(alt, str(image), network, limit):
+                warnings.append(finding.warning(who))
+        return warnings
 
     def dying_link(self, text: str) -> tuple[str, datetime] | None:
         """The link of a subject with `expires` that `text` carries, and its end; the one that
@@ -235,6 +307,7 @@ class Checks:
         known: dict[str, dict[str, int]] | None = None,
     ) -> int:
         length = self.network(channel).check(text)
+        refuse_fancy(text)
         if known is None:
             bodies = self.store.bodies(channel, exclude=exclude)
         elif channel in known:

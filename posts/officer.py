@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from posts.accessibility import Finding, strict_refusal
 from posts.campaign import Subject
 from posts.characters import clean_text
 from posts.checks import AddRequest as AddRequest  # where the web page imports it
@@ -117,12 +118,14 @@ class Officer(Checks):
         (or refused with `strict`)."""
         new = self.prepare(request, now)
         breaks = self.rule_breaks(new.channel, new.due_at)
+        findings = self.accessibility(new.body, new.channel, new.media_path, new.media_alt)
+        who = _("The new post on {channel}").format(channel=new.channel)
         if strict and breaks:
-            raise InputError(
-                refusal(_("The new post on {channel}").format(channel=new.channel), breaks)
-            )
+            raise InputError(refusal(who, breaks))
+        if strict and findings:
+            raise InputError(strict_refusal(who, findings))
         post = self.store.add_post(new, now=now)
-        _tell(warn, _("post {id}").format(id=post.id), breaks)
+        _tell(warn, _("post {id}").format(id=post.id), [*breaks, *findings])
         return post
 
     def add_many(
@@ -138,7 +141,7 @@ class Officer(Checks):
         prepared: list[NewPost] = []
         taken: set[tuple[str, str]] = set()
         known: dict[str, dict[str, int]] = {}  # each channel's texts, read once for the whole file
-        checked: list[tuple[str, list[RuleBreak]]] = []
+        checked: list[tuple[str, list[RuleBreak | Finding]]] = []
         earlier: dict[str, list[Neighbour]] = {}  # the rows above, per channel
         stored = self._stored_neighbours(request for _label, request in requests)
         for label, request in requests:
@@ -150,15 +153,18 @@ class Officer(Checks):
                 )
                 if strict and breaks:
                     raise InputError(refusal(_("the post"), breaks))
+                findings = self.accessibility(new.body, new.channel, new.media_path, new.media_alt)
+                if strict and findings:
+                    raise InputError(strict_refusal(_("the post"), findings))
             except InputError as exc:
                 raise InputError(_("{label}: {refusal}").format(label=label, refusal=exc)) from None
             taken.add((new.channel, new.body))
             above.append(Neighbour(_("the post on {label}").format(label=label), new.due_at))
             prepared.append(new)
-            checked.append((label, breaks))
+            checked.append((label, [*breaks, *findings]))
         posts = self.store.add_posts(prepared, now=now)
-        for post, (label, breaks) in zip(posts, checked, strict=True):
-            _tell(warn, _("post {id} ({label})").format(id=post.id, label=label), breaks)
+        for post, (label, told) in zip(posts, checked, strict=True):
+            _tell(warn, _("post {id} ({label})").format(id=post.id, label=label), told)
         return posts
 
     def rule_breaks(
@@ -216,9 +222,11 @@ class Officer(Checks):
         if at is not None:
             self.require_future(at, now)
         link = lengths = None
+        findings: list[Finding] = []
         if text is not None:
             text = clean_text(text, _("Post {id}'s new text").format(id=post_id)).strip()
             length = self.check_text(text, post.channel, exclude=post.id)
+            findings = self.accessibility(text, post.channel)
             lengths = (self.network(post.channel).measure(post.body), length)
             link = self.dying_link(text)
         ends = [e for e in (post.link_expires_at, link[1] if link else None) if e is not None]
@@ -227,8 +235,10 @@ class Officer(Checks):
         breaks = self.rule_breaks(post.channel, at, exclude=post.id) if at is not None else []
         if strict and breaks:
             raise InputError(refusal(_("Post {id}").format(id=post_id), breaks))
+        if strict and findings:
+            raise InputError(strict_refusal(_("Post {id}").format(id=post_id), findings))
         edited = self.store.edit(post_id, now=now, body=text, due_at=at, link=link, lengths=lengths)
-        _tell(warn, _("post {id}").format(id=post_id), breaks)
+        _tell(warn, _("post {id}").format(id=post_id), [*breaks, *findings])
         return edited
 
     def retry(
@@ -254,7 +264,7 @@ class Officer(Checks):
         return retried
 
 
-def _tell(warn: Warn | None, who: str, breaks: Sequence[RuleBreak]) -> None:
+def _tell(warn: Warn | None, who: str, breaks: Sequence[RuleBreak | Finding]) -> None:
     if warn is not None:
         for item in breaks:
             warn(item.warning(who))

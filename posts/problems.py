@@ -1,6 +1,7 @@
-"""What stops planned posts from being saved: a text too long for its network, an empty text, or
-the same text twice on one channel. Every problem is kept, each with its post, channel, length
-and limit, so `check`, `plan` and the web's check page can list them all."""
+"""What stops planned posts from being saved: a text too long for its network, an empty text,
+styled letters (posts/styled_letters.py), or the same text twice on one channel. Every problem
+is kept, each with its post, channel, length and limit, so `check`, `plan` and the web's check
+page can list them all."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from posts.language import gettext as _
 from posts.language import ngettext
 from posts.networks import network_for
 from posts.planning import PlannedPost
+from posts.styled_letters import fancy_problem
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,9 @@ def find_problems(config: Config, posts: Sequence[PlannedPost]) -> list[Problem]
             )
         if not post.body.strip():
             messages.append(_("it renders to an empty text: its template writes nothing."))
+        fancy = fancy_problem(post.body)  # styled letters, which screen readers spell out
+        if fancy:
+            messages.append(fancy)
         earlier = seen.get((post.channel, post.body))
         if earlier:
             messages.append(

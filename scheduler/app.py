@@ -183,8 +183,9 @@ class App:
     @cached_property
     def measured_config(self) -> Config:
         """The config with each live Mastodon channel's own limits (max_characters,
-        characters_reserved_per_url) read from its instance, where config.toml does not set
-        them; lengths are checked against these when posts are planned, added or edited."""
+        characters_reserved_per_url, and description_limit for alt texts since Mastodon 4.4)
+        read from its instance, where config.toml does not set them; lengths are checked
+        against these when posts are planned, added or edited."""
         from dataclasses import replace
 
         from scheduler.channels import build_channel
@@ -201,6 +202,9 @@ class App:
             assert isinstance(live, MastodonChannel)
             limit, url_length = live.limits()
             options = {"max_characters": limit, "characters_reserved_per_url": url_length}
+            described = live.description_limit()
+            if described is not None:
+                options["description_limit"] = described
             channels[name] = replace(channel, options={**options, **channel.options})
         return replace(config, channels=channels)
 

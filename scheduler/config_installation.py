@@ -31,7 +31,7 @@ HOST_NAME = re.compile(r"[a-z0-9.-]+|\[?[0-9a-f:.]+\]?", re.ASCII | re.IGNORECAS
 CHANNEL_KEYS = {
     "any": (
         *("type", "mode", "outbox", "token_env", "latency", "timeout", "token_expires"),
-        *("max_characters", "characters_reserved_per_url"),
+        *("max_characters", "characters_reserved_per_url", "description_limit"),
     ),
     "mastodon": ("instance", "visibility", "language"),
     "bluesky": ("service", "handle", "language"),

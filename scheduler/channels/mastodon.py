@@ -98,6 +98,7 @@ class MastodonChannel:
         self.instance = str(channel.options["instance"]).rstrip("/")
         self.http = HttpClient(token.value, read_timeout=read_timeout(channel))
         self._limits: tuple[int, int] | None = None
+        self._description_limit: int | None = None
 
     # reading -------------------------------------------------------------------------------
 
@@ -107,14 +108,23 @@ class MastodonChannel:
             self._limits = DEFAULT_LIMITS
             try:
                 response = self.http.send(HttpRequest("GET", f"{self.instance}/api/v2/instance"))
-                statuses = response.json()["configuration"]["statuses"]
+                configuration = response.json()["configuration"]
+                statuses = configuration["statuses"]
                 self._limits = (
                     int(statuses["max_characters"]),
                     int(statuses["characters_reserved_per_url"]),
                 )
-            except (PublishError, ValueError, KeyError, TypeError):
+                # Since Mastodon 4.4: the longest alt text it takes (posts/accessibility.py).
+                described = configuration.get("media_attachments", {}).get("description_limit")
+                self._description_limit = int(described) if described else None
+            except (PublishError, ValueError, KeyError, TypeError, AttributeError):
                 pass
         return self._limits
+
+    def description_limit(self) -> int | None:
+        """The instance's description_limit (the longest alt text it takes), when it says."""
+        self.limits()
+        return self._description_limit
 
     def whoami(self) -> dict[str, str | None]:
         """Who the token posts as (verify_credentials). Mastodon tokens do not expire."""

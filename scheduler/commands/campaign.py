@@ -54,7 +54,15 @@ def init() -> None:
     ),
 )
 @campaign_option(N_("Check only this campaign (default: every campaign of the installation)."))
-def check(online: bool, campaign: str | None) -> None:
+@click.option(
+    "--strict",
+    is_flag=True,
+    help=N_(
+        "Fail when a template breaks an accessibility rule (hashtags, emoji, alt text) "
+        "instead of warning."
+    ),
+)
+def check(online: bool, campaign: str | None, strict: bool) -> None:
     """Validate config.toml and render every template for every subject and channel."""
     from rich.table import Table
 
@@ -101,6 +109,14 @@ def check(online: bool, campaign: str | None) -> None:
             )
         if not a.quiet:
             console().print(table)
+        warnings = planner.campaign_warnings(
+            (i.template, i.post.plan_key, i.post.channel, i.post.body) for i in rendered
+        )
+        for warning in warnings:
+            say(_("Warning: {message}").format(message=warning))
+        if strict and warnings:
+            failed.append(f"{prefix}{accessibility_failure(len(warnings))}")
+            continue
         click.echo(every_post_renders(source, len(rendered)))
     if failed:
         raise InputError("; ".join(failed) + ".")
@@ -217,6 +233,17 @@ def listing_problems(work: Callable[[], T], prefix: str = "") -> T:
         for problem in exc.problems:
             click.echo(prefix + problem.line(), err=True)
         raise
+
+
+def accessibility_failure(number: int) -> str:
+    """`check --strict`'s refusal when templates break accessibility rules."""
+    return ngettext(
+        "{count} accessibility warning above, which --strict refuses (docs/templates.md says "
+        "why each rule exists)",
+        "{count} accessibility warnings above, which --strict refuses (docs/templates.md says "
+        "why each rule exists)",
+        number,
+    ).format(count=number)
 
 
 def every_post_renders(source: str, number: int) -> str:

@@ -20,6 +20,18 @@ from scheduler.commands.common import (
 )
 from scheduler.speaking import command
 
+# --strict on the verbs that take a text: the time rules, and the accessibility rules
+# (posts/accessibility.py) too.
+text_strict_option = click.option(
+    "--strict",
+    is_flag=True,
+    help=N_(
+        "Refuse a time that breaks the campaign's rules (holiday, posting days and times, "
+        "min_gap, max_per_day), or a text an accessibility rule advises against (hashtags, "
+        "emoji, alt text), instead of warning."
+    ),
+)
+
 
 @command()
 @click.argument("channel")
@@ -59,7 +71,7 @@ from scheduler.speaking import command
 @campaign_option(
     N_("The campaign it belongs to: its subjects, templates and rules (default: config.toml's).")
 )
-@strict_option
+@text_strict_option
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the new post as JSON."))
 def add(
     channel: str,
@@ -308,7 +320,7 @@ def cancel(post_ids: tuple[int, ...]) -> None:
 @click.argument("post_id", type=int, metavar="ID")
 @click.option("--text", help=N_("The new text."))
 @click.option("--at", metavar="TIME", help=N_("The new due time."))
-@strict_option
+@text_strict_option
 def edit(post_id: int, text: str | None, at: str | None, strict: bool) -> None:
     """Change a draft's or scheduled post's text or time; a re-plan never undoes it."""
     a = app()
@@ -345,7 +357,7 @@ COMMANDS = [add, queue_command, show, preview, approve, cancel, edit, retry]
 @campaign_option(
     N_("The campaign the rows belong to (default: the file's campaign column, else config.toml's).")
 )
-@strict_option
+@text_strict_option
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the new posts as JSON."))
 def import_command(csv_file: Path, campaign: str | None, strict: bool, as_json: bool) -> None:
     """Queue one-off posts from a CSV file: every row is checked before any is inserted."""

@@ -9,7 +9,7 @@ from werkzeug.wrappers.response import Response as Redirect
 from posts.errors import PostschedError
 from scheduler.app import App
 from scheduler.overview import STATUSES
-from scheduler.web.pages import act
+from scheduler.web.pages import act, warn
 
 
 def campaign_pages(a: App) -> Blueprint:
@@ -73,11 +73,16 @@ def campaign_pages(a: App) -> Blueprint:
     def check() -> str | tuple[str, int]:
         try:
             rendered = a.planner.render_all()
+            warnings = a.planner.campaign_warnings(
+                (r.template, r.post.plan_key, r.post.channel, r.post.body) for r in rendered
+            )
         except PostschedError as exc:
             problems = getattr(exc, "problems", [])
             page = render_template("check.html", rendered=None, error=str(exc), problems=problems)
             return page, 400
         lengths = [length_of(r.post.channel, r.post.body) for r in rendered]
+        for warning in warnings:  # the accessibility rules a template breaks, as `check` says
+            warn(warning)
         return render_template("check.html", rendered=rendered, lengths=lengths, error=None)
 
     return pages

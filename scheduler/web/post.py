@@ -47,6 +47,16 @@ def saved_upload(folder: Path, kept: list[Path]) -> Path | None:
     return target
 
 
+# The value of the forms' "strict" box: refuse what would only be warned of, as --strict does.
+STRICT = "yes"  # untranslated: a form's value
+
+
+def strict_asked() -> bool:
+    """Whether the form's box asks to refuse instead of warning (the time rules and the
+    accessibility rules), as --strict does on the command line."""
+    return request.form.get("strict") == STRICT
+
+
 def post_pages(a: App) -> Blueprint:
     pages = Blueprint("post", __name__)
     tz = a.config.campaign.timezone
@@ -89,7 +99,7 @@ def post_pages(a: App) -> Blueprint:
             notes: list[str] = []
             if changed:
                 a.officer_of_post(post_id).edit(
-                    post_id, a.now(), text=text, at=at, warn=notes.append
+                    post_id, a.now(), text=text, at=at, strict=strict_asked(), warn=notes.append
                 )
             if request.form.get("then") == "approve":
                 # "Save and approve": what was typed is saved first, then the post approved; a
@@ -107,6 +117,7 @@ def post_pages(a: App) -> Blueprint:
             # Shown again with what the officer typed, so that nothing typed is lost.
             flash(str(exc), "error")
             form = {"text": request.form.get("text", ""), "at": at_text}
+            form |= {"strict": STRICT} if strict_asked() else {}
             current = a.store.get(post_id)  # as it is now (an edit saved before a refused approve)
             page = render_template(
                 "post.html", post=current, preview=preview_of(current), form=form
@@ -132,7 +143,9 @@ def post_pages(a: App) -> Blueprint:
         kept: list[Path] = []
         notes: list[str] = []
         try:
-            item = a.officer.add(add_request(form, kept), a.now(), warn=notes.append)
+            item = a.officer.add(
+                add_request(form, kept), a.now(), strict=strict_asked(), warn=notes.append
+            )
         except PostschedError as exc:
             for path in kept:  # an image saved for a post that was refused
                 path.unlink(missing_ok=True)
