@@ -73,7 +73,7 @@ class LinkAsker:
         self.loopback = loopback
         self.resolver = resolver
         self.session = requests.Session()
-        self.session.headers["User-Agent"] = f"{USER_AGENT} (link check)"
+        self.session.headers["User-Agent"] = f"{USER_AGENT} (link check)"  # untranslated: HTTP
 
     @classmethod
     def of(cls, settings: LinkSettings) -> LinkAsker:
@@ -126,7 +126,7 @@ class LinkAsker:
             return Answer(url, None, UNRESOLVED, current)
         try:
             port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-            addresses = self.resolver(host, port)
+            addresses = [host] if _literal(host) else self.resolver(host, port)
         except ValueError:  # a port that is not a number
             return Answer(url, None, UNRESOLVED, current)
         except socket.gaierror as exc:
@@ -153,6 +153,15 @@ class LinkAsker:
                 return head
             head.close()
         return self.session.get(url, allow_redirects=False, timeout=timeout, stream=True)
+
+
+def _literal(host: str) -> bool:
+    """Whether a URL's host is an IP address written out (checked as it is, never resolved)."""
+    try:
+        ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return False
+    return True
 
 
 def _says(response: requests.Response, phrase: str, timeout: float) -> bool:
