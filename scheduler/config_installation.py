@@ -62,7 +62,7 @@ def read_installation(root: Table, base_dir: Path, environ: Mapping[str, str]) -
         "web": _web(root.table("web", required=False), base_dir, environ),
         "campaign_files": _campaign_files(root, base_dir),
         "ui_language": _ui_language(root.table("ui", required=False)),
-        "links": read_links(root.table("links", required=False)),
+        "links": read_links(root.table("links", required=False), environ),
     }
 
 

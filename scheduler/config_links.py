@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from posts.campaign import LinkSettings
@@ -13,7 +14,9 @@ from scheduler.config_table import Table
 CHECKS = ("live", "always", "never")
 
 
-def read_links(table: Table) -> LinkSettings:
+def read_links(table: Table, environ: Mapping[str, str]) -> LinkSettings:
+    """`POSTSCHED_LINKS_CHECK` overrides `check` (a machine without the internet, a test
+    suite), as POSTSCHED_DATABASE_URL overrides the database."""
     check = table.text("check", "live", required=False)
     if check not in CHECKS:
         raise ConfigError(
@@ -21,6 +24,15 @@ def read_links(table: Table) -> LinkSettings:
                 'config.toml: [links] check must be "live", "always" or "never", not {check!r}.'
             ).format(check=check)
         )
+    overridden = environ.get("POSTSCHED_LINKS_CHECK")
+    if overridden:
+        if overridden not in CHECKS:
+            raise ConfigError(
+                _(
+                    '$POSTSCHED_LINKS_CHECK must be "live", "always" or "never", not {check!r}.'
+                ).format(check=overridden)
+            )
+        check = overridden
     settings = LinkSettings(
         check=check,
         timeout=table.duration("timeout", "5s"),

@@ -92,7 +92,11 @@ class LinkAsker:
     def _follow(self, url: str, phrase: str | None) -> Answer:
         seen: set[str] = set()
         current = url
+        # However many hops, a link costs the tick a few timeouts at most.
+        ends = time.monotonic() + 3 * self.timeout
         for hop in range(self.redirects + 1):
+            if time.monotonic() > ends:
+                return Answer(url, problem=TIMEOUT, detail=current)
             refused = self._refused(url, current, first=hop == 0)
             if refused is not None:
                 return refused

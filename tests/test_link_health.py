@@ -40,6 +40,12 @@ RULES = TickRules(grace=timedelta(hours=2), max_attempts=3)
 FRESH = RETRY = timedelta(minutes=5)
 
 
+@pytest.fixture(autouse=True)
+def _links_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite turns link checks off (tests/conftest.py); here they are the subject."""
+    monkeypatch.delenv("POSTSCHED_LINKS_CHECK", raising=False)
+
+
 @pytest.fixture
 def store(database_url: str) -> Store:
     engine = open_engine(database_url, create=True)
@@ -454,3 +460,24 @@ def inbox() -> Iterator[list[Message]]:
     controller.start()
     yield box.messages
     controller.stop()
+
+
+def test_the_environment_overrides_links_check(
+    project: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _configure(project, httpserver)  # [links] check left to its default, "live"
+    httpserver.expect_request("/gone").respond_with_data("", status=404)
+    assert run("init").code == 0
+    url = httpserver.url_for("/gone")
+    monkeypatch.setenv("POSTSCHED_LINKS_CHECK", "always")
+    first = run("add", "mastodon", "--at", "now", "--text", "Voir", "--link", url)
+    assert run("daemon", "--once").code == 0
+    assert json.loads(run("show", str(first.new_id), "--json").out)["status"] == "failed"
+    monkeypatch.setenv("POSTSCHED_LINKS_CHECK", "never")
+    second = run("add", "mastodon", "--at", "now", "--text", "Voir encore", "--link", url)
+    assert run("daemon", "--once").code == 0
+    assert json.loads(run("show", str(second.new_id), "--json").out)["status"] == "published"
+    assert len(httpserver.log) == 1
+    monkeypatch.setenv("POSTSCHED_LINKS_CHECK", "sometimes")
+    refused = run("status")
+    assert refused.code == 1 and "$POSTSCHED_LINKS_CHECK must be" in refused.err
