@@ -416,7 +416,11 @@ def test_the_daemon_holds_a_post_whose_link_died_and_the_web_page_shows_the_chec
     with web.test_client() as client:
         log_in(client)
         page = client.get(f"/posts/{added.new_id}").get_data(as_text=True)
+        status = client.get("/status").get_data(as_text=True)
     assert url in page and "answered 410" in page and "<td>dead</td>" in page
+    # The status page shows the subjects' links; the offprint's was never asked.
+    offprint = httpserver.url_for("/tap-tdgcu5qbq9556")
+    assert f'<tr class="link-unchecked"><td>{offprint}</td>' in status
 
 
 def test_a_dry_run_daemon_asks_no_link_by_default(project: Path, httpserver: HTTPServer) -> None:
