@@ -99,11 +99,17 @@ class LinkGate:
     fresh: timedelta = timedelta(minutes=5)
     retry: timedelta = timedelta(minutes=5)
 
-    def check(self, store: Store, url: str, now: datetime) -> Checked:
-        """The link's answer: the stored one if younger than `fresh`, else a new one, kept."""
+    def check(
+        self, store: Store, url: str, now: datetime, since: datetime | None = None
+    ) -> Checked:
+        """The link's answer: the stored one if younger than `fresh`, else a new one, kept. A
+        `dead` answer older than `since` (the post's due time, which `retry` sets) is asked
+        again: a person who retries a held post has usually mended the link."""
         last = last_checks(store, [url]).get(url)
         if last is not None and now - self.fresh < last.at <= now:
-            return last
+            mended = last.verdict == DEAD and since is not None and last.at < since
+            if not mended:
+                return last
         checked = Checked(self.ask(url, self.phrases.get(url) or None), now)
         save_check(store, checked)
         return checked
@@ -114,7 +120,7 @@ class LinkGate:
         """Judge a claimed post's links: None when it may go out, else its recorded Outcome."""
         if post.channel not in self.channels:
             return None
-        checks = [self.check(store, url, now) for url in links_of(post.link, post.body)]
+        checks = [self.check(store, u, now, post.due) for u in links_of(post.link, post.body)]
         dead = [c for c in checks if c.verdict == DEAD]
         if dead:
             said = "; ".join(_said(c) for c in dead)

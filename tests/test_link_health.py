@@ -485,3 +485,22 @@ def test_the_environment_overrides_links_check(
     monkeypatch.setenv("POSTSCHED_LINKS_CHECK", "sometimes")
     refused = run("status")
     assert refused.code == 1 and "$POSTSCHED_LINKS_CHECK must be" in refused.err
+
+
+def test_a_held_post_retried_once_its_link_works_again_is_asked_again_and_published(
+    store: Store, claims: Claims, httpserver: HTTPServer
+) -> None:
+    answers = [404]
+
+    def handler(request: Request) -> Response:
+        return Response("", status=answers[0])
+
+    httpserver.expect_request("/course").respond_with_handler(handler)
+    post = add(store, httpserver.url_for("/course"))
+    channel = ScriptedChannel("mastodon")
+    links = gate()
+    assert tick(claims, channel, T0, links) == [(post, "link_dead")]
+    answers[0] = 200  # the page is back; the officer retries a minute later, within `fresh`
+    store.retry(post, due_at=T0 + timedelta(minutes=1), now=T0 + timedelta(minutes=1))
+    assert tick(claims, channel, T0 + timedelta(minutes=1), links) == [(post, "published")]
+    assert [c.id for c in channel.calls] == [post] and len(httpserver.log) == 2
