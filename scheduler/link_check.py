@@ -1,12 +1,13 @@
 """Asking a link over HTTP, for the daemon's link gate and `check --online` (docs/links.md).
 
-HEAD first, GET when HEAD is refused (400, 403, 405, 501) or when the subject has a `dead_if`
-phrase to look for (the first 256 KiB of the page are read). Redirects are followed by hand,
-`[links] redirects` at most, each hop checked before it is asked: only http and https, and
-never a host whose addresses include a loopback, private, link-local or otherwise non-public
-one (every address the name resolves to is checked). The link itself is held to the same rule;
-`[links] loopback = true` lets the link itself (never a redirect) name this machine, for tests
-and a local preview. What the link answered is judged by posts/link_health.py.
+HEAD first, GET when HEAD is refused (400, 403, 405, 501), to confirm a 404 or 410, or when the
+subject has a `dead_if` phrase to look for (the first 256 KiB of the page are read). Redirects
+are followed by hand, `[links] redirects` at most, each hop checked before it is asked: only
+http and https, and never a host whose addresses include a loopback, private, link-local or
+otherwise non-public one (every address the name resolves to is checked). The link itself is
+held to the same rule; `[links] loopback = true` lets the link itself (never a redirect) name
+this machine, for tests and a local preview. What the link answered is judged by
+posts/link_health.py.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ from posts.links import tagged
 from scheduler.channels.http import USER_AGENT
 
 MAX_BODY = 256 * 1024
-HEAD_REFUSED = frozenset({400, 403, 405, 501})
+# HEAD answers after which GET is asked: a refusal of HEAD, or a death confirmed by GET (some
+# servers answer HEAD 404 for pages that GET serves).
+HEAD_REFUSED = frozenset({400, 403, 404, 405, 410, 501})
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 # EAI_NONAME / EAI_NODATA: the name has no address (anything else may be a passing DNS failure).
 _NO_NAME = {getattr(socket, n) for n in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, n)}

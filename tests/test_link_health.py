@@ -115,6 +115,16 @@ def test_a_link_answering_404_or_410_holds_the_post(
     assert tick(claims, channel, T0, gate()) == [(post, "link_dead")]
     assert channel.calls == []  # nothing published
     held_for(store, post, url, f"answered {code}")
+    assert asked(httpserver) == [("HEAD", "/offprint"), ("GET", "/offprint")]  # confirmed
+
+
+def test_a_404_to_head_that_get_serves_is_alive(
+    store: Store, claims: Claims, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/page", method="HEAD").respond_with_data("", status=404)
+    httpserver.expect_request("/page", method="GET").respond_with_data("ok")
+    post = add(store, httpserver.url_for("/page"))
+    assert tick(claims, ScriptedChannel("mastodon"), T0, gate()) == [(post, "published")]
 
 
 def test_a_redirect_loop_holds_the_post(
@@ -477,11 +487,12 @@ def test_the_environment_overrides_links_check(
     first = run("add", "mastodon", "--at", "now", "--text", "Voir", "--link", url)
     assert run("daemon", "--once").code == 0
     assert json.loads(run("show", str(first.new_id), "--json").out)["status"] == "failed"
+    requests = len(httpserver.log)
     monkeypatch.setenv("POSTSCHED_LINKS_CHECK", "never")
     second = run("add", "mastodon", "--at", "now", "--text", "Voir encore", "--link", url)
     assert run("daemon", "--once").code == 0
     assert json.loads(run("show", str(second.new_id), "--json").out)["status"] == "published"
-    assert len(httpserver.log) == 1
+    assert len(httpserver.log) == requests  # not asked again
     monkeypatch.setenv("POSTSCHED_LINKS_CHECK", "sometimes")
     refused = run("status")
     assert refused.code == 1 and "$POSTSCHED_LINKS_CHECK must be" in refused.err
@@ -503,4 +514,5 @@ def test_a_held_post_retried_once_its_link_works_again_is_asked_again_and_publis
     answers[0] = 200  # the page is back; the officer retries a minute later, within `fresh`
     store.retry(post, due_at=T0 + timedelta(minutes=1), now=T0 + timedelta(minutes=1))
     assert tick(claims, channel, T0 + timedelta(minutes=1), links) == [(post, "published")]
-    assert [c.id for c in channel.calls] == [post] and len(httpserver.log) == 2
+    assert [c.id for c in channel.calls] == [post]
+    assert asked(httpserver)[-1] == ("HEAD", "/course")  # asked again after the retry
