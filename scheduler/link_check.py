@@ -193,13 +193,7 @@ def link_gate(
 ) -> LinkGate | None:
     """The daemon's link gate from `[links]`: None when no channel's links are to be asked."""
     settings = config.links
-    if settings.check == "never":
-        return None
-    channels = [
-        name
-        for name, channel in config.channels.items()
-        if settings.check == "always" or channel.mode == "live"
-    ]
+    channels = checked_channels(config)
     if not channels:
         return None
     return LinkGate(
@@ -209,6 +203,14 @@ def link_gate(
         fresh=settings.fresh,
         retry=settings.retry,
     )
+
+
+def checked_channels(config: Config) -> list[str]:
+    """The channels whose posts' links are asked, by `[links] check`."""
+    check = config.links.check
+    if check == "never":
+        return []
+    return [n for n, c in config.channels.items() if check == "always" or c.mode == "live"]
 
 
 def subject_links(config: Config) -> list[tuple[str, str]]:

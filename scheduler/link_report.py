@@ -17,7 +17,7 @@ from posts.link_health import DEAD, describe, links_of, verdict_label
 from posts.store import Store
 from posts.timing import format_instant
 from scheduler.app import App
-from scheduler.link_check import LinkAsker, phrases, subject_links
+from scheduler.link_check import LinkAsker, checked_channels, phrases, subject_links
 
 
 def link_rows(store: Store, urls: Iterable[str], tz: ZoneInfo) -> list[dict[str, Any]]:
@@ -43,12 +43,17 @@ def row(url: str, checked: Checked | None, tz: ZoneInfo) -> dict[str, Any]:
 
 
 def status_links(a: App, campaign: str | None) -> list[dict[str, Any]]:
-    """`status`: the subjects' links, then those of the posts not yet out, each last check."""
+    """`status`: the subjects' links, then those of the posts not yet out, each last check.
+    While no link is asked (every channel dry-run, or `[links] check = "never"`), only the
+    links that were asked once (by `check --online`) are listed."""
     config = a.campaigns.get(campaign, a.config) if campaign else a.config
     urls = [url for url, _phrase in subject_links(config)]
     for post in a.store.list_posts(["draft", "scheduled", "publishing"], None, campaign=campaign):
         urls += links_of(post.link, post.body)
-    return link_rows(a.store, urls, a.config.campaign.timezone)
+    rows = link_rows(a.store, urls, a.config.campaign.timezone)
+    if not checked_channels(a.config):
+        rows = [r for r in rows if r["checked_at"] is not None]
+    return rows
 
 
 def link_line(info: dict[str, Any], tz: ZoneInfo) -> str:

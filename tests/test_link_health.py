@@ -442,6 +442,7 @@ def test_a_dry_run_daemon_asks_no_link_by_default(project: Path, httpserver: HTT
     assert run("daemon", "--once").code == 0
     assert httpserver.log == []
     assert any((project / "outbox").iterdir())  # published to the outbox, as before
+    assert "Link " not in run("status").out  # no link asked, none listed
 
 
 def test_the_demo_fetches_no_link(project: Path, httpserver: HTTPServer) -> None:
