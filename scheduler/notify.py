@@ -32,7 +32,7 @@ SUBJECTS = {
     "unknown": N_("postsched: post {id} on {channel} has an unknown outcome"),
     "paused": N_("postsched: post {id} on {channel} waits: channel paused (token refused)"),
     "vanished": N_("postsched: post {id} on {channel} vanished: published, but no longer there"),
-    "link_dead": N_("postsched: post {id} on {channel} held: its link is dead"),
+    "link_dead": N_("postsched: post {id} on {channel} held: its link is dead or does not answer"),
 }
 
 
