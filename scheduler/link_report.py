@@ -72,7 +72,8 @@ def check_links(a: App, urls: Iterable[str]) -> list[str]:
     """`check --online`: ask each link now, print one sentence each; the dead ones' URLs. The
     answers are kept for `status` when the database is there."""
     if a.config.links.check == "never":
-        click.echo(_('Links not asked: [links] check is "never".'))
+        said = _('Links not asked: [links] check (or $POSTSCHED_LINKS_CHECK) is "never".')
+        click.echo(said)
         return []
     asker = LinkAsker.of(a.config.links)
     dead_if = phrases(a.config, a.campaigns)

@@ -518,3 +518,15 @@ def test_a_held_post_retried_once_its_link_works_again_is_asked_again_and_publis
     assert tick(claims, channel, T0 + timedelta(minutes=1), links) == [(post, "published")]
     assert [c.id for c in channel.calls] == [post]
     assert asked(httpserver)[-1] == ("HEAD", "/course")  # asked again after the retry
+
+
+def test_check_online_asks_no_link_when_checks_are_off(
+    planned: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _configure(planned.parent, httpserver)
+    httpserver.expect_request("/tap-tdgcu5qbq9556").respond_with_data("", status=404)
+    monkeypatch.setenv("POSTSCHED_LINKS_CHECK", "never")
+    result = run("check", "--online")
+    assert result.code == 0, result.err
+    assert 'Links not asked: [links] check (or $POSTSCHED_LINKS_CHECK) is "never".' in result.out
+    assert httpserver.log == []
