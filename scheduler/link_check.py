@@ -76,6 +76,8 @@ class LinkAsker:
         self.loopback = loopback
         self.resolver = resolver
         self.session = requests.Session()
+        # No credentials from ~/.netrc for a link's host (a proxy from the environment is kept).
+        self.session.auth = _no_credentials
         self.session.headers["User-Agent"] = f"{USER_AGENT} (link check)"  # untranslated: HTTP
 
     @classmethod
@@ -160,6 +162,10 @@ class LinkAsker:
                 return head
             head.close()
         return self.session.get(url, allow_redirects=False, timeout=timeout, stream=True)
+
+
+def _no_credentials(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    return request
 
 
 def _literal(host: str) -> bool:

@@ -530,3 +530,16 @@ def test_check_online_asks_no_link_when_checks_are_off(
     assert result.code == 0, result.err
     assert 'Links not asked: [links] check (or $POSTSCHED_LINKS_CHECK) is "never".' in result.out
     assert httpserver.log == []
+
+
+def test_no_credentials_from_netrc_are_sent_to_a_link(
+    httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine localhost login officer password s3cret-netrc\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    httpserver.expect_request("/page").respond_with_data("ok")
+    answer = LinkAsker(loopback=True)(httpserver.url_for("/page"))
+    assert answer.code == 200
+    assert "Authorization" not in httpserver.log[0][0].headers
