@@ -141,7 +141,15 @@ class LinkGate:
             links=said, time=shown_at(when, rules)
         )
         with store.session() as session:
-            finish(session, post, worker, Status.SCHEDULED, now, next_attempt_at=when)
+            finish(
+                session,
+                post,
+                worker,
+                Status.SCHEDULED,
+                now,
+                next_attempt_at=when,
+                last_error=detail,
+            )
             add_event(session, post.id, now, LINK_UNSURE, detail)
         return Outcome(post.id, post.channel, Status.SCHEDULED, LINK_UNSURE, detail)
 

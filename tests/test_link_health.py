@@ -188,6 +188,7 @@ def test_a_503_that_recovers_is_asked_again_and_published(
     assert waiting.status == Status.SCHEDULED and waiting.next_attempt_at == T0 + RETRY
     assert waiting.attempts == 0 and channel.calls == []
     assert "answered 503" in waiting.events[-1].detail
+    assert waiting.last_error == waiting.events[-1].detail  # `queue` says why it waits
     answers[0] = 200
     assert tick(claims, channel, T0 + timedelta(minutes=1), links) == []  # not due yet
     assert tick(claims, channel, T0 + RETRY, links) == [(post, "published")]
