@@ -83,6 +83,7 @@ class Article:
     hashtags: tuple[str, ...] = ()
     image: Path | None = None  # the link card's picture (LinkedIn's thumbnail), absolute
     image_alt: str = ""  # required with image
+    dead_if: str = ""  # a phrase on the link's page that says it no longer works
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class Course:
     phases: tuple[Phase, ...] = ()  # placed as the article's are; none: `posts` spread evenly
     start: date | None = None  # the day its promotion begins; None: the campaign start
     sessions: tuple[Session, ...] = ()
+    dead_if: str = ""  # as the article's
 
 
 @dataclass(frozen=True)
@@ -195,7 +197,7 @@ class DaemonSettings:
     )
 
 
-NOTIFY_EVENTS = ("failed", "missed", "expired", "unknown", "paused", "vanished")
+NOTIFY_EVENTS = ("failed", "missed", "expired", "unknown", "paused", "vanished", "link_dead")
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,19 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class LinkSettings:
+    """[links]: asking a post's links before it goes out (docs/links.md). `check`: "live"
+    (links of posts on live channels), "always" (dry-run channels too) or "never"."""
+
+    check: str = "live"
+    timeout: timedelta = timedelta(seconds=5)
+    redirects: int = 5
+    fresh: timedelta = timedelta(minutes=5)  # a link asked this recently is not asked again
+    retry: timedelta = timedelta(minutes=5)  # after an answer that proves nothing (5xx, timeout)
+    loopback: bool = False  # the link itself may name this machine (tests); never a redirect
+
+
+@dataclass(frozen=True)
 class Config:
     campaign: Campaign
     article: Article | None
@@ -242,6 +257,7 @@ class Config:
     campaign_files: tuple[Path, ...] = ()
     # [ui] language: the language postsched speaks to people, when not the campaign's own.
     ui_language: str | None = None
+    links: LinkSettings = field(default_factory=LinkSettings)
 
     def link_deadline(self) -> datetime | None:
         """The last instant a post carrying the article's link may go out (expiry minus margin)."""

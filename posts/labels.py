@@ -34,6 +34,8 @@ EVENTS = {
     "vanished": N_("vanished"),
     "unconfirmed": N_("unconfirmed"),
     "reach": N_("reach"),
+    "link_dead": N_("link dead"),
+    "link_unsure": N_("link unsure"),
 }
 
 

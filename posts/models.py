@@ -310,3 +310,21 @@ class ReachSnapshot(Base):
     counts: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
     refused: Mapped[bool] = mapped_column(default=False)
+
+
+class LinkCheck(Base):
+    """The last time the daemon (or `check --online`) asked a link, one row per link: when,
+    the verdict (`alive`, `dead`, `unsure`) and what it answered: the last HTTP status, or the
+    problem (`loop`, `redirects`, `unresolved`, `scheme`, `private`, `timeout`, `unreachable`,
+    `phrase`) and its detail (posts/link_health.py). Replaced by the next check of the link."""
+
+    __tablename__ = "link_checks"
+
+    # sha256 of the URL: a URL may be longer than an index allows.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    verdict: Mapped[str] = mapped_column(String(16))
+    code: Mapped[int | None] = mapped_column(Integer)
+    problem: Mapped[str | None] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(OneLine)

@@ -19,6 +19,7 @@ from posts.claims import Claims
 from posts.confirming import Confirmation, Sent, confirm_due
 from posts.errors import AuthError, PermanentError, PublishError, RateLimitError, TransientError
 from posts.language import gettext as _
+from posts.link_gate import LinkGate
 from posts.outcomes import ClaimLostError, Outcome, PostView, Published
 from posts.policy import TickRules as TickRules  # where the daemon imports it
 from posts.policy import backoff, shown_at
@@ -87,8 +88,11 @@ def publish_due(
     should_stop: Callable[[], bool] = lambda: False,
     on_outcome: Callable[[Outcome], None] | None = None,
     rng: random.Random | None = None,
+    links: LinkGate | None = None,
 ) -> TickReport:
-    """Publish every post due at `now` on the given channels; return what happened to each."""
+    """Publish every post due at `now` on the given channels; return what happened to each.
+    `links`: ask each post's links first and hold a post whose link is dead (posts/link_gate.py;
+    None, as in the demo: links are not asked)."""
     report = TickReport()
     clock = clock or (lambda: now)
 
@@ -133,7 +137,10 @@ def publish_due(
             note(step)
             continue
         try:
-            result = _publish_one(claims, channels[step.channel], step, rules, worker, clock, rng)
+            held = links.hold(claims.store, step, worker, clock(), rules) if links else None
+            result = held or _publish_one(
+                claims, channels[step.channel], step, rules, worker, clock, rng
+            )
         except ClaimLostError as exc:
             _claim_lost(claims, exc, clock)
         else:

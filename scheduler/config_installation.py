@@ -22,6 +22,7 @@ from posts.errors import ConfigError, InputError
 from posts.language import gettext as _
 from posts.networks import NETWORKS
 from posts.timing import parse_duration
+from scheduler.config_links import read_links
 from scheduler.config_table import Table
 
 CHANNEL_TYPES = tuple(NETWORKS)
@@ -61,6 +62,7 @@ def read_installation(root: Table, base_dir: Path, environ: Mapping[str, str]) -
         "web": _web(root.table("web", required=False), base_dir, environ),
         "campaign_files": _campaign_files(root, base_dir),
         "ui_language": _ui_language(root.table("ui", required=False)),
+        "links": read_links(root.table("links", required=False), environ),
     }
 
 
@@ -168,7 +170,7 @@ def read_joined(
                     "or change it in the installation's config.toml."
                 ).format(table=name)
             )
-    for shared in ("web", "ui"):
+    for shared in ("web", "ui", "links"):
         if shared in root.data:
             root.table(shared).mark(*root.data[shared])
     return {
@@ -178,6 +180,7 @@ def read_joined(
         "database_url": installation.database_url,
         "web": installation.web,
         "ui_language": installation.ui_language,
+        "links": installation.links,
     }
 
 

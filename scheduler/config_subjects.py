@@ -47,8 +47,15 @@ def read_article(table: Table, base_dir: Path, campaign: Campaign) -> Article:
         phases=phases,
         topics=table.strings("topics"),
         hashtags=table.strings("hashtags"),
+        dead_if=_dead_if(table),
         **_card_image(table, base_dir),
     )
+
+
+def _dead_if(table: Table) -> str:
+    """`dead_if`: a phrase whose presence on the link's page says the link no longer works
+    (some publishers answer 200 with "this link has expired"); empty for none."""
+    return " ".join(table.text("dead_if", "", required=False).split())
 
 
 def _phase(table: Table) -> Phase:
@@ -184,6 +191,7 @@ def read_course(table: Table, base_dir: Path, campaign: Campaign) -> Course:
         phases=phases,
         start=start,
         sessions=_sessions(table, campaign),
+        dead_if=_dead_if(table),
         **_card_image(table, base_dir),
     )
     if course.posts < 0:

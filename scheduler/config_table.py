@@ -72,9 +72,11 @@ class Table:
                 continue
             named = []
             for key in unknown:
-                close = difflib.get_close_matches(key, list(known), n=1)
-                if not close and SYNONYMS.get(key) in known:
+                # The officer's own word first ("deadline" is expires, not dead_if).
+                if SYNONYMS.get(key) in known:
                     close = [SYNONYMS[key]]
+                else:
+                    close = difflib.get_close_matches(key, list(known), n=1)
                 named.append(
                     _("{key} (did you mean {suggestion}?)").format(
                         key=repr(key), suggestion=repr(close[0])

@@ -26,6 +26,7 @@ from posts.claims import Claims, Outcome, worker_id
 from posts.labels import event_label
 from posts.language import current, speaking
 from posts.language import gettext as _
+from posts.link_gate import LinkGate
 from posts.publishing import Channel, TickReport, TickRules, publish_due
 from posts.reach import ReachReader, take_snapshots
 from posts.reach_report import figures
@@ -93,6 +94,7 @@ class Daemon:
         clock: Callable[[], datetime] = utc_now,
         notifier: Notifier | None = None,
         campaigns: Mapping[str, Config] | None = None,
+        links: LinkGate | None = None,
     ):
         self.config = config
         self.store = store
@@ -103,6 +105,8 @@ class Daemon:
         self.clock = clock
         self.stop = threading.Event()
         self.notifier = notifier
+        # Asks each post's links before it goes out (scheduler/link_check.py link_gate).
+        self.links = links
         self._lock = threading.Lock()
         # The language chosen at start-up, for a tick run from another thread.
         self.language = current()
@@ -129,6 +133,7 @@ class Daemon:
             clock=self.clock,
             should_stop=self.stop.is_set,
             on_outcome=lambda outcome: log.info(describe(outcome)),
+            links=self.links,
         )
         if self.notifier is not None:
             self.notifier.send(report.outcomes)

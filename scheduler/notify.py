@@ -1,6 +1,6 @@
 """Email to the officer when something needs a person: a post failed, was missed or expired,
-its outcome is unknown, it vanished after it was published, or a channel is paused because its
-token was refused.
+its outcome is unknown, it vanished after it was published, it was held because its link is
+dead (or never answered in time), or a channel is paused because its token was refused.
 
 One message per tick at most, listing every such outcome, so a bad hour does not flood the
 inbox. The SMTP password comes from the environment variable `[notify] password_env` names;
@@ -32,6 +32,7 @@ SUBJECTS = {
     "unknown": N_("postsched: post {id} on {channel} has an unknown outcome"),
     "paused": N_("postsched: post {id} on {channel} waits: channel paused (token refused)"),
     "vanished": N_("postsched: post {id} on {channel} vanished: published, but no longer there"),
+    "link_dead": N_("postsched: post {id} on {channel} held: its link is dead or does not answer"),
 }
 
 

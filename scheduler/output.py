@@ -440,6 +440,10 @@ def print_status(data: dict[str, Any], tz: ZoneInfo) -> None:
         )
     for name, info in data["channels"].items():
         out.print(channel_line(name, info, tz), markup=False)
+    from scheduler.link_report import link_line
+
+    for link in data.get("links") or []:
+        out.print(link_line(link, tz), markup=False)
 
 
 def channel_line(name: str, info: dict[str, Any], tz: ZoneInfo) -> str:

@@ -14,6 +14,7 @@ from posts.language import show_date, show_time
 from posts.models import Status
 from posts.timing import format_instant
 from scheduler.app import App
+from scheduler.link_report import status_links
 from scheduler.output import post_json
 
 STATUSES = tuple(s.value for s in Status)
@@ -89,6 +90,7 @@ def status_data(a: App, campaign: str | None = None) -> dict[str, Any]:
         ],
         "heartbeat": heartbeat,
         "channels": channels,
+        "links": status_links(a, campaign),  # each link's last check (docs/links.md)
     }
 
 

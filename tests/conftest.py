@@ -60,6 +60,9 @@ def _clean_environment(
     # shipped campaign is French, and a test's sentences are the code's own.
     monkeypatch.setenv("POSTSCHED_LANG", "en")
     set_language("en")
+    # No test asks the shipped campaign's real links on the internet (tests/test_link_health.py
+    # asks local servers, and removes this).
+    monkeypatch.setenv("POSTSCHED_LINKS_CHECK", "never")
     # `postsched connect` keeps tokens under $XDG_CONFIG_HOME: never the person's own folder.
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
 

@@ -76,13 +76,15 @@ def check(online: bool, campaign: str | None, strict: bool) -> None:
     for channel in a.config.channels.values():
         if channel.mode == "live":
             require_real_target(channel)
-    from posts.errors import InputError
+    from posts.errors import InputError, PostschedError
+    from posts.link_health import links_of
     from posts.problems import ProblemsError
     from scheduler.campaigns import load_campaigns
 
     # Every campaign file must read here, where a broken one is refused rather than left out.
     names = [campaign] if campaign is not None else list(load_campaigns(a.config))
     failed: list[str] = []
+    links: list[str] = []  # every link the campaigns' posts carry, for --online
     for name in names:
         planner = a.planner_for(name)
         source = planner.config.path.name if planner.config.path else "config.toml"
@@ -118,10 +120,16 @@ def check(online: bool, campaign: str | None, strict: bool) -> None:
             failed.append(f"{prefix}{accessibility_failure(len(warnings))}")
             continue
         click.echo(every_post_renders(source, len(rendered)))
+        links += [u for item in rendered for u in links_of(item.post.link, item.post.body)]
     if failed:
         raise InputError("; ".join(failed) + ".")
     if online:
+        from scheduler.link_report import campaign_urls, check_links, dead_links_sentence
+
+        dead = check_links(a, campaign_urls(a, names) + links)  # one sentence a link
         check_tokens(a)
+        if dead:
+            raise PostschedError(dead_links_sentence(dead))
 
 
 def check_tokens(a: App) -> None:

@@ -23,6 +23,7 @@ def daemon(once: bool) -> None:
     from posts.confirming import CONFIRMED, UNCONFIRMED, VANISHED
     from scheduler.channels import build_channels
     from scheduler.daemon import Daemon, LocalTimeFormatter
+    from scheduler.link_check import link_gate
     from scheduler.notify import Notifier
     from scheduler.permissions import permission_warnings
 
@@ -36,7 +37,10 @@ def daemon(once: bool) -> None:
     notify = a.config.notify
     campaign = a.config.campaign
     notifier = Notifier(notify, campaign.name, campaign.timezone) if notify else None
-    worker = Daemon(a.config, a.store, channels, notifier=notifier, campaigns=a.campaigns)
+    links = link_gate(a.config, a.campaigns)  # asks links before posting (docs/links.md)
+    worker = Daemon(
+        a.config, a.store, channels, notifier=notifier, campaigns=a.campaigns, links=links
+    )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(LocalTimeFormatter(campaign.timezone))
     logger = logging.getLogger("postsched")

@@ -13,9 +13,11 @@ from werkzeug.wrappers.response import Response as Redirect
 from posts.errors import InputError, PostschedError
 from posts.images import image_kind
 from posts.language import gettext as _
+from posts.link_health import links_of
 from posts.models import Post
 from posts.officer import AddRequest
 from scheduler.app import App
+from scheduler.link_report import link_rows
 from scheduler.web.pages import act, late_note, show, typed_form, warn
 
 
@@ -80,6 +82,8 @@ def post_pages(a: App) -> Blueprint:
             "limit": network.limit,
             "over": length > network.limit,
             "note": network.counting(),
+            # each link's last check (docs/links.md)
+            "links": link_rows(a.store, links_of(item.link, item.body), tz),
         }
 
     @pages.post("/posts/<int:post_id>/edit")
