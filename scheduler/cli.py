@@ -92,9 +92,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _register() -> None:
-    from scheduler.commands import campaign, connect, queue, report, run, web
+    from scheduler.commands import campaign, connect, exchange, queue, report, run, web
 
-    for module in (campaign, connect, queue, report, run, web):
+    for module in (campaign, connect, queue, exchange, report, run, web):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -52,6 +52,18 @@ strict_option = click.option(
     ),
 )
 
+# --strict on the verbs that take a text: the time rules, and the accessibility rules
+# (posts/accessibility.py) too.
+text_strict_option = click.option(
+    "--strict",
+    is_flag=True,
+    help=N_(
+        "Refuse a time that breaks the campaign's rules (holiday, posting days and times, "
+        "min_gap, max_per_day), or a text an accessibility rule advises against (hashtags, "
+        "emoji, alt text), instead of warning."
+    ),
+)
+
 
 def echo_json(value: object) -> None:
     from scheduler.output import dumps

@@ -60,8 +60,8 @@ def log(
 @click.option("--json", "as_json", is_flag=True, help=N_("counts, next_due, heartbeat, channels."))
 def status(campaign: str | None, as_json: bool) -> None:
     """Counts by status, the next due post, the daemon's heartbeat, and each channel's health."""
-    from scheduler.output import print_status
     from scheduler.overview import status_data
+    from scheduler.status_output import print_status
 
     a = app()
     data = status_data(a, a.campaign_filter(campaign))
