@@ -106,7 +106,7 @@ def test_a_429_pauses_until_the_iso_reset_time(mastodon: str) -> None:
 def test_malformed_json_is_transient(mastodon: str) -> None:
     fault(mastodon, {"type": "malformed"})
     channel, post = channel_for(mastodon), view()
-    with pytest.raises(TransientError, match="not JSON"):
+    with pytest.raises(TransientError, match="not a JSON object"):
         channel.publish(post)
     channel.publish(replace(post, attempts=1))
     assert len(mastodon_statuses(mastodon)) == 1

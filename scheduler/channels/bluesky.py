@@ -24,9 +24,9 @@ from posts.outcomes import PostView
 from posts.publishing import Receipt
 from posts.richtext import detect_facets
 from posts.tid import record_key
-from scheduler.channels.bluesky_session import BlueskySession, error_name, json_of
+from scheduler.channels.bluesky_session import BlueskySession, error_name
 from scheduler.channels.cards import card_image, link_card
-from scheduler.channels.http import USER_AGENT, HttpRequest, Image, read_image
+from scheduler.channels.http import USER_AGENT, HttpRequest, Image, json_or_retry, read_image
 from scheduler.credentials import Token, as_token, bluesky_service
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ class BlueskyChannel:
             post, self.channel, self.config, embed, datetime.now(UTC), repo=self.session.did
         )
         response = self.session.call(request, _("Bluesky {code} while publishing: {words}"))
-        data = json_of(response)
+        data = json_or_retry(response, "Bluesky")
         if not isinstance(data.get("uri"), str):
             raise TransientError(
                 _("Bluesky answered {code} without the record's address").format(
@@ -221,7 +221,7 @@ class BlueskyChannel:
             _("Bluesky {code} while uploading the image: {words}"),
             data=image.content,
         )
-        blob = json_of(response).get("blob")
+        blob = json_or_retry(response, "Bluesky").get("blob")
         if not isinstance(blob, dict):
             raise TransientError(_("Bluesky answered the upload without its blob"))
         return blob
@@ -243,7 +243,7 @@ class BlueskyChannel:
         )
         if _missing(response):
             return None
-        return json_of(response)
+        return json_or_retry(response, "Bluesky")
 
     def _receipt(self, rkey: str, found: dict[str, Any], post: PostView, how: str) -> Receipt:
         note = how.format(rkey=rkey)
@@ -301,7 +301,7 @@ class BlueskyChannel:
                     "(it answered {code}): Bluesky's reach cannot be read there"
                 ).format(service=self.session.service, code=response.status_code)
             )
-        posts = json_of(response).get("posts")
+        posts = json_or_retry(response, "Bluesky").get("posts")
         if not isinstance(posts, list) or not posts or not isinstance(posts[0], dict):
             raise PermanentError(_("Bluesky no longer shows {post}").format(post=remote_id))
         from scheduler.channels.http import read_counts

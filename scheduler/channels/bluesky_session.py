@@ -9,13 +9,19 @@ has expired too. The app password and both tokens are masked in every error mess
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from posts.campaign import ChannelConfig
-from posts.errors import AuthError, PermanentError, RateLimitError, TransientError
+from posts.errors import AuthError, TransientError
 from posts.language import gettext as _
-from scheduler.channels.http import HttpClient, HttpRequest, read_timeout, secret_forms
+from scheduler.channels.http import (
+    HttpClient,
+    HttpRequest,
+    classify_refusal,
+    json_or_retry,
+    read_timeout,
+    secret_forms,
+)
 from scheduler.credentials import Token, bluesky_service, renew_hint
 
 if TYPE_CHECKING:
@@ -69,7 +75,7 @@ class BlueskySession:
         )
         response = self.http.send(request)
         self.raise_for(response, _("Bluesky {code} while logging in: {words}"))
-        data = json_of(response)
+        data = json_or_retry(response, "Bluesky")
         self._keep(data)
         return data
 
@@ -84,7 +90,7 @@ class BlueskySession:
         if response.status_code in (400, 401):
             return False
         self.raise_for(response, _("Bluesky {code} while renewing the session: {words}"))
-        self._keep(json_of(response))
+        self._keep(json_or_retry(response, "Bluesky"))
         return True
 
     def _keep(self, data: dict[str, Any]) -> None:
@@ -137,13 +143,10 @@ class BlueskySession:
         if isinstance(message, str) and message:  # XRPC's own words, after its error's name
             words = self.http.censor(message)[:300]
         what = refusal.format(code=code, words=f"{name}: {words}" if name else words)
-        if code == 401 or name in ("AuthenticationRequired", "AccountTakedown"):
-            raise AuthError(f"{what}; {renew_hint(self.channel, self.token)}")
-        if code == 429:
-            raise RateLimitError(what, retry_after=reset_time(response))
-        if code >= 500 or code == 408:
-            raise TransientError(what)
-        raise PermanentError(what)
+        renew = renew_hint(self.channel, self.token)
+        if name in ("AuthenticationRequired", "AccountTakedown"):
+            raise AuthError(f"{what}; {renew}")
+        raise classify_refusal(response, what, renew, "RateLimit-Reset")
 
 
 def error_name(response: Response) -> str | None:
@@ -154,27 +157,3 @@ def error_name(response: Response) -> str | None:
         return None
     name = data.get("error") if isinstance(data, dict) else None
     return name if isinstance(name, str) else None
-
-
-def json_of(response: Response) -> dict[str, Any]:
-    """A 2xx answer's JSON object; anything else is an outcome we cannot read (retried: the
-    record key makes a retry safe)."""
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        raise TransientError(
-            _("Bluesky answered {code} with a body that is not a JSON object").format(
-                code=response.status_code
-            )
-        )
-    return data
-
-
-def reset_time(response: Response) -> datetime:
-    """RateLimit-Reset is in epoch seconds; a minute from now when absent or unreadable."""
-    value = response.headers.get("RateLimit-Reset", "").strip()
-    if value.isdigit():
-        return datetime.fromtimestamp(int(value), UTC)
-    return datetime.now(UTC) + timedelta(minutes=1)

@@ -7,12 +7,19 @@ import logging
 import mimetypes
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from posts.campaign import ChannelConfig, Config
 from posts.characters import is_web_address
-from posts.errors import PermanentError, TransientError
+from posts.errors import (
+    AuthError,
+    PermanentError,
+    PublishError,
+    RateLimitError,
+    TransientError,
+)
 from posts.images import image_kind
 from posts.language import gettext as _
 from posts.outcomes import PostView
@@ -243,6 +250,53 @@ def answer_json(response: Response, who: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise UnreadableAnswerError(
             _("{network} answered {code} with unexpected JSON").format(
+                network=who, code=response.status_code
+            )
+        )
+    return data
+
+
+def classify_refusal(
+    response: Response, what: str, renew: str, reset_header: str | None = None
+) -> PublishError:
+    """The one reading of a network's refusal (DESIGN.md rule 4), `what` the sentence that says
+    it, as the error to raise: 401 a token to renew (`renew` says how), 429 a rate limit until
+    the reset time the `reset_header` gives (without one, backed off as a 5xx), 5xx and 408
+    worth another try, anything else final."""
+    code = response.status_code
+    if code == 401:
+        return AuthError(f"{what}; {renew}")
+    if code == 429 and reset_header is not None:
+        return RateLimitError(what, retry_after=reset_time(response, reset_header))
+    if code == 429 or code >= 500 or code == 408:
+        return TransientError(what)
+    return PermanentError(what)
+
+
+def reset_time(response: Response, header: str) -> datetime:
+    """When a rate limit ends, from the answer's `header`: epoch seconds (Bluesky, some
+    Mastodon servers) or an ISO 8601 instant (Mastodon); a minute from now when absent or
+    unreadable."""
+    value = response.headers.get(header, "").strip()
+    if value.isdigit():
+        return datetime.fromtimestamp(int(value), UTC)
+    try:
+        reset = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.now(UTC) + timedelta(minutes=1)
+    return (reset if reset.tzinfo else reset.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def json_or_retry(response: Response, who: str) -> dict[str, Any]:
+    """A 2xx answer of the publish path as a JSON object. One that is not is an outcome we cannot
+    read: TransientError, since a retry is safe (the idempotency key, the record key)."""
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise TransientError(
+            _("{network} answered {code} with a body that is not a JSON object").format(
                 network=who, code=response.status_code
             )
         )

@@ -23,6 +23,7 @@ from scheduler.channels.http import (
     HttpRequest,
     Image,
     answer_json,
+    classify_refusal,
     read_counts,
     read_timeout,
 )
@@ -394,6 +395,5 @@ class LinkedInChannel:
                     refusal=what
                 )
             )
-        if code == 429 or code >= 500:
-            raise TransientError(what)  # LinkedIn sends no reset time: back off
-        raise PermanentError(what)
+        # LinkedIn sends no reset time: a 429 is backed off as a 5xx is.
+        raise classify_refusal(response, what, renew_hint(self.channel, self.token))

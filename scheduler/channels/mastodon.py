@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from posts.campaign import ChannelConfig, Config
 from posts.confirming import Confirmation, Sent
-from posts.errors import AuthError, PermanentError, PublishError, RateLimitError, TransientError
+from posts.errors import PublishError, TransientError
 from posts.language import N_
 from posts.language import gettext as _
 from posts.outcomes import PostView
@@ -21,6 +21,8 @@ from scheduler.channels.http import (
     HttpClient,
     HttpRequest,
     answer_json,
+    classify_refusal,
+    json_or_retry,
     network_url,
     read_counts,
     read_image,
@@ -131,7 +133,7 @@ class MastodonChannel:
         url = f"{self.instance}/api/v1/accounts/verify_credentials"
         response = self.http.send(HttpRequest("GET", url))
         self._raise_for(response, N_("Mastodon {code} while checking the token: {words}"))
-        data = _json(response)
+        data = json_or_retry(response, "Mastodon")
         return {
             "account": f"@{data.get('acct')}",
             "name": data.get("display_name") or None,
@@ -155,7 +157,7 @@ class MastodonChannel:
         request = build_request(post, self.channel, self.config, media_ids)
         response = self.http.send(request)
         self._raise_for(response, N_("Mastodon {code} while publishing: {words}"))
-        data = _json(response)
+        data = json_or_retry(response, "Mastodon")
         status_id = data.get("id")
         if not status_id:
             raise TransientError(
@@ -179,7 +181,7 @@ class MastodonChannel:
                 ),
             )
         self._raise_for(response, N_("Mastodon {code} while reading the post back: {words}"))
-        if str(_json(response).get("id")) != post.remote_id:
+        if str(json_or_retry(response, "Mastodon").get("id")) != post.remote_id:
             raise TransientError(
                 _("Mastodon answered another status for {post}").format(post=shown)
             )
@@ -192,7 +194,7 @@ class MastodonChannel:
             HttpRequest("GET", f"{self.instance}/api/v1/accounts/verify_credentials")
         )
         self._raise_for(me, LOOKING)
-        account = quote(str(_json(me).get("id")), safe="")
+        account = quote(str(json_or_retry(me, "Mastodon").get("id")), safe="")
         response = self.http.send(
             HttpRequest("GET", f"{self.instance}/api/v1/accounts/{account}/statuses?limit=20")
         )
@@ -220,7 +222,7 @@ class MastodonChannel:
             data={"description": image.alt},
         )
         self._raise_for(response, N_("Mastodon {code} while uploading the image: {words}"))
-        media = _json(response)
+        media = json_or_retry(response, "Mastodon")
         media_id = str(media.get("id"))
         deadline = time.monotonic() + MEDIA_WAIT
         # 202: accepted, still processing; then GET answers 206 until it is done (a 2xx that
@@ -237,7 +239,7 @@ class MastodonChannel:
                 HttpRequest("GET", f"{self.instance}/api/v1/media/{media_id}")
             )
             self._raise_for(response, N_("Mastodon {code} while waiting for the image: {words}"))
-            media = _json(response)
+            media = json_or_retry(response, "Mastodon")
         return media_id
 
     def _raise_for(self, response: Response, refusal: str) -> None:
@@ -248,31 +250,9 @@ class MastodonChannel:
             return
         words = self.http.error_text(response)
         what = _(refusal).format(code=code, words=words)
-        if code == 401:
-            raise AuthError(f"{what}; {renew_hint(self.channel, self.token)}")
-        if code == 429:
-            raise RateLimitError(what, retry_after=_reset_time(response))
-        if code >= 500 or code == 408:
-            raise TransientError(what)
-        raise PermanentError(what)
-
-
-def _json(response: Response) -> dict[str, Any]:
-    """The answer's JSON; a 2xx whose body is not JSON is an outcome we cannot read: retrying
-    with the same Idempotency-Key is safe and returns the status if it was made."""
-    try:
-        data = response.json()
-    except ValueError:
-        raise TransientError(
-            _("Mastodon answered {code} with a body that is not JSON").format(
-                code=response.status_code
-            )
-        ) from None
-    if not isinstance(data, dict):
-        raise TransientError(
-            _("Mastodon answered {code} with unexpected JSON").format(code=response.status_code)
+        raise classify_refusal(
+            response, what, renew_hint(self.channel, self.token), "X-RateLimit-Reset"
         )
-    return data
 
 
 def plain_text(content: str) -> str:
@@ -295,17 +275,3 @@ def _instant(value: object) -> datetime | None:
     except ValueError:
         return None
     return made if made.tzinfo else made.replace(tzinfo=UTC)
-
-
-def _reset_time(response: Response) -> datetime:
-    """X-RateLimit-Reset is an ISO 8601 timestamp; a minute from now when absent or unreadable."""
-    value = response.headers.get("X-RateLimit-Reset", "").strip()
-    if value.isdigit():  # some servers send epoch seconds
-        return datetime.fromtimestamp(int(value), UTC)
-    try:
-        reset = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if reset.tzinfo is None:
-            reset = reset.replace(tzinfo=UTC)
-        return reset.astimezone(UTC)
-    except ValueError:
-        return datetime.now(UTC) + timedelta(minutes=1)
