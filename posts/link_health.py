@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from posts.language import gettext as _
+from posts.unreachable import unreachable_clause
 
 ALIVE, DEAD, UNSURE = "alive", "dead", "unsure"
 VERDICTS = (ALIVE, DEAD, UNSURE)
@@ -79,7 +80,7 @@ def describe(answer: Answer) -> str:
     if answer.problem == TIMEOUT:
         return _("did not answer in time")
     if answer.problem == UNREACHABLE:
-        return _("could not be reached ({reason})").format(reason=where)
+        return _("could not be reached: {reason}").format(reason=unreachable_clause(where or ""))
     if answer.problem == PHRASE:
         return _('answered {code} with a page saying "{phrase}"').format(code=code, phrase=where)
     if where and where != answer.url:

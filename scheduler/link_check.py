@@ -36,6 +36,7 @@ from posts.link_health import (
 )
 from posts.links import tagged
 from scheduler.channels.http import USER_AGENT
+from scheduler.http_failure import failure_kind
 
 MAX_BODY = 256 * 1024
 # HEAD answers after which GET is asked: a refusal of HEAD, or a death confirmed by GET (some
@@ -92,7 +93,7 @@ class LinkAsker:
         try:
             return self._follow(url, phrase)
         except Exception as exc:  # a link must never stop the tick
-            return Answer(url, problem=UNREACHABLE, detail=type(exc).__name__)
+            return Answer(url, problem=UNREACHABLE, detail=failure_kind(exc))
 
     def _follow(self, url: str, phrase: str | None) -> Answer:
         seen: set[str] = set()
@@ -111,7 +112,7 @@ class LinkAsker:
             except requests.Timeout:
                 return Answer(url, problem=TIMEOUT, detail=current)
             except requests.RequestException as exc:
-                return Answer(url, problem=UNREACHABLE, detail=type(exc).__name__)
+                return Answer(url, problem=UNREACHABLE, detail=failure_kind(exc))
             with response:
                 code = response.status_code
                 location = response.headers.get("Location")

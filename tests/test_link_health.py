@@ -544,3 +544,16 @@ def test_no_credentials_from_netrc_are_sent_to_a_link(
     answer = LinkAsker(loopback=True)(httpserver.url_for("/page"))
     assert answer.code == 200
     assert "Authorization" not in httpserver.log[0][0].headers
+
+
+def test_a_refused_connection_is_unsure_and_said_in_words_not_a_class_name() -> None:
+    from posts.link_health import describe, verdict
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    answer = LinkAsker(loopback=True)(f"http://127.0.0.1:{port}/cours")
+    assert verdict(answer) == "unsure"
+    said = describe(answer)
+    assert "the connection was refused" in said
+    assert "ConnectionError" not in said

@@ -243,6 +243,20 @@ def test_an_image_still_processing_is_waited_for_before_it_is_attached(
     httpserver.check_assertions()
 
 
-def test_an_unreachable_instance_is_transient() -> None:
-    with pytest.raises(TransientError, match="cannot reach"):
+def test_an_unreachable_instance_is_transient_and_said_in_words() -> None:
+    with pytest.raises(TransientError, match="cannot reach") as caught:
         channel_for("http://127.0.0.1:9").publish(view())
+    said = str(caught.value)
+    assert "the connection was refused" in said
+    assert "HTTPConnectionPool" not in said and "Errno" not in said
+
+
+def test_a_web_page_where_the_api_answers_is_said_in_words(httpserver: HTTPServer) -> None:
+    page = "<!DOCTYPE html><html><body>Welcome to nginx</body></html>"
+    httpserver.expect_request("/api/v1/statuses").respond_with_data(
+        page, status=404, content_type="text/html"
+    )
+    with pytest.raises(PermanentError) as caught:
+        channel_for(httpserver.url_for("/").rstrip("/")).publish(view())
+    assert "a web page instead of an answer of the API" in str(caught.value)
+    assert "<!DOCTYPE" not in str(caught.value)

@@ -24,6 +24,8 @@ from posts.images import image_kind
 from posts.language import gettext as _
 from posts.outcomes import PostView
 from posts.timing import parse_duration
+from posts.unreachable import unreachable_clause
+from scheduler.http_failure import failure_kind
 
 if TYPE_CHECKING:
     from requests import Response
@@ -177,7 +179,9 @@ class HttpClient:
                 _("{method} {url} timed out").format(method=request.method, url=request.url)
             ) from None
         except requests.ConnectionError as exc:
-            reason = self.censor(str(exc.args[0]) if exc.args else type(exc).__name__)
+            # The library's own words (a repr of nested exceptions) go to the debug log only.
+            log.debug("%s %s: %s", request.method, request.url, self.censor(str(exc)))
+            reason = unreachable_clause(failure_kind(exc))
             raise TransientError(
                 _("cannot reach {url}: {reason}").format(url=request.url, reason=reason)
             ) from None
@@ -210,7 +214,10 @@ class HttpClient:
             for key in ("error_description", "error", "message"):
                 if isinstance(data.get(key), str) and data[key]:
                     return self.censor(str(data[key]))[:300]
-        return self.censor(response.text.strip())[:300] or response.reason
+        body = response.text.strip()
+        if body[:1] == "<":  # a web page where the API's JSON was expected
+            return _("a web page instead of an answer of the API: is this the server's address?")
+        return self.censor(body)[:300] or response.reason
 
 
 def read_counts(response: Response, who: str, found: dict[str, object]) -> dict[str, int]:
