@@ -48,7 +48,7 @@ def cli(
     verbose: bool,
     quiet: bool,
 ) -> None:
-    """Plan, review and publish a campaign of LinkedIn and Mastodon posts."""
+    """Plan, review and publish a campaign of LinkedIn, Mastodon and Bluesky posts."""
     global _verbose
     _verbose = verbose
     speak(config_path or Path(os.environ.get("POSTSCHED_CONFIG", "config.toml")))
