@@ -54,6 +54,9 @@ def status_data(a: App, campaign: str | None = None) -> dict[str, Any]:
             **token_fields(channel),
             "token_warning": None,
         }
+        if channels[name]["token_problem"] and channels[name]["health"] == "ok":
+            # It published before (dry-run, or with a token since removed): not now.
+            channels[name]["health"] = "unknown"
         expires = channels[name]["token_expires"]
         if channel.mode == "live" and expires:
             last = max((p.due_at for p in pending), default=None)

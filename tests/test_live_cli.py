@@ -179,6 +179,19 @@ def test_a_missing_token_stops_the_daemon_before_it_starts(
     )
 
 
+def test_status_never_calls_a_live_channel_without_a_token_healthy(
+    live: test_linkedin.FakeLinkedIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("add", "linkedin", "--at", "now", "--text", SEED).code == 0
+    assert run("daemon", "--once").code == 0  # published: the channel was healthy
+    assert json.loads(run("status", "--json").out)["channels"]["linkedin"]["health"] == "ok"
+    monkeypatch.delenv("POSTSCHED_LINKEDIN_TOKEN")
+    channel = json.loads(run("status", "--json").out)["channels"]["linkedin"]
+    assert channel["health"] == "unknown"
+    assert "is live but has no token" in channel["token_problem"]
+    assert ", ok," not in run("status").out.split("Channel linkedin")[1].splitlines()[0]
+
+
 def test_status_warns_when_the_token_expires_before_the_last_post(
     live: test_linkedin.FakeLinkedIn,
 ) -> None:
