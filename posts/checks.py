@@ -25,6 +25,7 @@ from posts.images import check_image
 from posts.language import gettext as _
 from posts.language import show_date, show_time
 from posts.links import link_in
+from posts.models import Post
 from posts.networks import Network, network_for
 from posts.rendering import Renderer, link_for
 from posts.store import NewPost, Store
@@ -210,6 +211,20 @@ class Checks:
         alt = clean_text(alt, _("The alt text")).strip()
         refuse_fancy(alt, _("The alt text"))
         return str(image.resolve()), alt
+
+    def new_alt(self, post: Post, alt: str) -> str:
+        """An edit's new alt text for the post's image, cleaned; refused without an image."""
+        if not post.media_path:
+            raise InputError(
+                _("Post {id} has no image: --alt describes a post's image.").format(id=post.id)
+            )
+        if not alt.strip():
+            raise InputError(
+                _("An image needs its alt text (--alt) for readers who cannot see it.")
+            )
+        alt = clean_text(alt, _("The alt text")).strip()
+        refuse_fancy(alt, _("The alt text"))
+        return alt
 
     @property
     def vocabulary(self) -> Vocabulary:

@@ -212,13 +212,16 @@ class Officer(Checks):
         text: str | None = None,
         at: datetime | None = None,
         *,
+        alt: str | None = None,
         strict: bool = False,
         warn: Warn | None = None,
     ) -> Post:
-        if text is None and at is None:
-            raise InputError(_("Give --text, --at or both: there is nothing to change."))
+        if text is None and at is None and alt is None:
+            raise InputError(_("Give --text, --at or --alt: there is nothing to change."))
         post = self.store.get(post_id)
         require_status([post], EDITABLE, "edit", EDIT_RULE)
+        if alt is not None:
+            alt = self.new_alt(post, alt)
         if at is not None:
             self.require_future(at, now)
         link = lengths = None
@@ -229,6 +232,8 @@ class Officer(Checks):
             findings = self.accessibility(text, post.channel)
             lengths = (self.network(post.channel).measure(post.body), length)
             link = self.dying_link(text)
+        if alt is not None:
+            findings += self.accessibility("", post.channel, post.media_path, alt)
         ends = [e for e in (post.link_expires_at, link[1] if link else None) if e is not None]
         has_link = post.link is not None or link is not None
         self.require_link_alive(at or post.due_at, min(ends) if ends else None, has_link=has_link)
@@ -237,7 +242,9 @@ class Officer(Checks):
             raise InputError(refusal(_("Post {id}").format(id=post_id), breaks))
         if strict and findings:
             raise InputError(strict_refusal(_("Post {id}").format(id=post_id), findings))
-        edited = self.store.edit(post_id, now=now, body=text, due_at=at, link=link, lengths=lengths)
+        edited = self.store.edit(
+            post_id, now=now, body=text, due_at=at, link=link, lengths=lengths, media_alt=alt
+        )
         _tell(warn, _("post {id}").format(id=post_id), [*breaks, *findings])
         return edited
 

@@ -232,10 +232,12 @@ class Store(Queries):
         due_at: datetime | None = None,
         link: tuple[str, datetime] | None = None,
         lengths: tuple[int, int] | None = None,
+        media_alt: str | None = None,
     ) -> Post:
-        """Change text and/or time; `link` (URL, expiry) records a dying link the new text
-        carries, so the daemon checks it at publish time. `lengths` (before, after) are the
-        text's lengths as its network counts them, which the event records (else len())."""
+        """Change text, time and/or the image's alt text; `link` (URL, expiry) records a dying
+        link the new text carries, so the daemon checks it at publish time. `lengths` (before,
+        after) are the text's lengths as its network counts them, which the event records (else
+        len())."""
         with self.session() as session:
             post = self._get(session, post_id)
             require_status([post], EDITABLE, "edit", EDIT_RULE)
@@ -255,6 +257,9 @@ class Store(Queries):
                     )
                 )
                 post.body = body
+            if media_alt is not None and media_alt != post.media_alt:
+                changes.append(_("alt text changed"))
+                post.media_alt = media_alt
             if due_at is not None and due_at != post.due_at:
                 changes.append(
                     _("due {before} -> {after}").format(

@@ -295,6 +295,25 @@ def test_edit_warns_and_edit_strict_refuses(db: Path) -> None:
     assert [p["body"] for p in stored()] == ["Un texte #formationcontinue"]
 
 
+def test_edit_alt_mends_an_images_alt_text_after_its_warning(db: Path) -> None:
+    image = db / "IMG_1234.png"
+    image.write_bytes(PNG)
+    args = ("--image", str(image), "--alt", "IMG_1234.png")
+    post = run("add", "mastodon", "--at", AT, "--text", "Un", *args).new_id
+    plain = run("add", "mastodon", "--at", "2031-03-08T09:30", "--text", "Sans image").new_id
+    refused = run("edit", str(post), "--alt", "photo.png", "--strict")
+    assert refused.code == 1 and "is a file name" in refused.err
+    assert run("edit", str(plain), "--alt", "Une salle").err.strip() == (
+        f"Error: Post {plain} has no image: --alt describes a post's image."
+    )
+    mended = run("edit", str(post), "--alt", "L'équipe de formation réunie autour d'une table")
+    assert mended.code == 0 and a11y_warnings(mended.err) == []
+    shown = json.loads(run("show", str(post), "--json").out)
+    assert shown["media"]["alt"] == "L'équipe de formation réunie autour d'une table"
+    assert shown["events"][-1]["event"] == "edited"
+    assert "alt text changed" in shown["events"][-1]["detail"]
+
+
 def test_import_warns_per_row_and_strict_refuses_every_row(db: Path) -> None:
     csv = db / "posts.csv"
     csv.write_text(
@@ -483,6 +502,17 @@ def test_the_edit_form_warns_and_its_strict_box_refuses(
     response = post_form(officer, f"/posts/{post.id}/edit", {"text": text}, follow_redirects=True)
     assert f"Warning: post {post.id}: 2 lines start with an emoji (✅)" in text_of(response)
     assert officer_app.store.get(3).body == text
+
+
+def test_the_edit_form_mends_the_alt_text(officer: FlaskClient, officer_app: App) -> None:
+    data = {**NEW, "text": "Avec image", "alt": "IMG_1234.jpg"}
+    post_form(officer, "/posts/new", {**data, "image": (io.BytesIO(PNG), "IMG_1234.jpg")})
+    post = newest(officer_app)
+    page = text_of(officer.get(f"/posts/{post.id}"))
+    assert "Alt text of the image" in page
+    alt = "L'affiche de la formation, en bleu et blanc"
+    post_form(officer, f"/posts/{post.id}/edit", {"alt": alt}, follow_redirects=True)
+    assert officer_app.store.get(post.id).media_alt == alt
 
 
 def test_the_check_page_warns_of_a_template(officer: FlaskClient, officer_app: App) -> None:

@@ -308,13 +308,15 @@ def cancel(post_ids: tuple[int, ...]) -> None:
 @click.argument("post_id", type=int, metavar="ID")
 @click.option("--text", help=N_("The new text."))
 @click.option("--at", metavar="TIME", help=N_("The new due time."))
+@click.option("--alt", metavar="TEXT", help=N_("The new alt text of the post's image."))
 @text_strict_option
-def edit(post_id: int, text: str | None, at: str | None, strict: bool) -> None:
-    """Change a draft's or scheduled post's text or time; a re-plan never undoes it."""
+def edit(post_id: int, text: str | None, at: str | None, alt: str | None, strict: bool) -> None:
+    """Change a draft's or scheduled post's text, time or image's alt text; a re-plan never
+    undoes it."""
     a = app()
     when = a.parse_time(at) if at else None
     officer = a.officer_of_post(post_id)
-    post = officer.edit(post_id, a.now(), text=text, at=when, strict=strict, warn=warn)
+    post = officer.edit(post_id, a.now(), text=text, at=when, alt=alt, strict=strict, warn=warn)
     click.echo(_("Post {id} edited.").format(id=post.id))
 
 

@@ -99,11 +99,20 @@ def post_pages(a: App) -> Blueprint:
             at = a.parse_time(at_text) if at_text else None
             if at is not None and typed_form(at, tz) == typed_form(current.due_at, tz):
                 at = None
-            changed = text is not None or at is not None
+            alt = request.form.get("alt")
+            if alt is not None and alt.strip() == (current.media_alt or ""):
+                alt = None
+            changed = text is not None or at is not None or alt is not None
             notes: list[str] = []
             if changed:
                 a.officer_of_post(post_id).edit(
-                    post_id, a.now(), text=text, at=at, strict=strict_asked(), warn=notes.append
+                    post_id,
+                    a.now(),
+                    text=text,
+                    at=at,
+                    alt=alt,
+                    strict=strict_asked(),
+                    warn=notes.append,
                 )
             if request.form.get("then") == "approve":
                 # "Save and approve": what was typed is saved first, then the post approved; a
@@ -114,13 +123,14 @@ def post_pages(a: App) -> Blueprint:
             elif changed:
                 flash(_("Post {id} edited.").format(id=post_id), "info")
             else:
-                flash(_("Nothing to change: the text and the time are as they were."), "info")
+                flash(_("Nothing to change: the post is as it was."), "info")
             for note in notes:  # "edited" never hides that the daemon will hold it
                 warn(note)
         except PostschedError as exc:
             # Shown again with what the officer typed, so that nothing typed is lost.
             flash(str(exc), "error")
             form = {"text": request.form.get("text", ""), "at": at_text}
+            form |= {"alt": request.form["alt"]} if "alt" in request.form else {}
             form |= {"strict": STRICT} if strict_asked() else {}
             current = a.store.get(post_id)  # as it is now (an edit saved before a refused approve)
             page = render_template(
