@@ -14,6 +14,7 @@ from __future__ import annotations
 import unicodedata
 
 from posts.errors import InputError
+from posts.language import SOURCE, current
 from posts.language import gettext as _
 
 # Ranges of letters and digits in a style of their own; U+2139 (ℹ) is an emoji, not a letter.
@@ -54,7 +55,7 @@ def plain_letter(char: str) -> str:
 
 def first_fancy(text: str) -> tuple[str, str, str] | None:
     """(the word holding the first styled letter, that word in plain letters, a description
-    of the letter: '𝐁 U+1D401 MATHEMATICAL BOLD CAPITAL B'), or None."""
+    of the letter: '𝐁 U+1D401 MATHEMATICAL BOLD CAPITAL B', its name in English only), or None."""
     for index, char in enumerate(text):
         if not is_fancy(char):
             continue
@@ -62,7 +63,9 @@ def first_fancy(text: str) -> tuple[str, str, str] | None:
         ends = [i for i in (text.find(sep, index) for sep in (" ", "\n", "\t")) if i >= 0]
         word = text[start : min(ends, default=len(text))][:40]
         plain = "".join(plain_letter(c) if is_fancy(c) else c for c in word)
-        described = f"{char} U+{ord(char):04X} {unicodedata.name(char, '')}".rstrip()
+        # Unicode's names are English: other languages get the code point alone.
+        name = unicodedata.name(char, "") if current() == SOURCE else ""
+        described = f"{char} U+{ord(char):04X} {name}".rstrip()
         return word, plain, described
     return None
 

@@ -416,6 +416,7 @@ def test_the_warnings_speak_french(db: Path, monkeypatch: pytest.MonkeyPatch) ->
     )
     fancy = run("add", "mastodon", "--at", AT, "--text", "𝐁𝐨𝐧𝐣𝐨𝐮𝐫")
     assert "écrivez « Bonjour » en lettres ordinaires" in fancy.err
+    assert "U+1D401" in fancy.err and "MATHEMATICAL" not in fancy.err  # Unicode's English name
 
 
 # the web page ---------------------------------------------------------------------------
