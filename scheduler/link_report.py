@@ -13,7 +13,7 @@ import click
 from posts.language import gettext as _
 from posts.language import ngettext, show_time
 from posts.link_gate import Checked, last_checks, save_check
-from posts.link_health import DEAD, describe, links_of, verdict_label
+from posts.link_health import DEAD, UNRESOLVED, describe, links_of, verdict_label
 from posts.store import Store
 from posts.timing import format_instant
 from scheduler.app import App
@@ -79,6 +79,7 @@ def check_links(a: App, urls: Iterable[str]) -> list[str]:
     dead_if = phrases(a.config, a.campaigns)
     store = a.store if a.has_database() else None
     dead = []
+    unresolved = 0
     for url in dict.fromkeys(urls):
         checked = Checked(asker(url, dead_if.get(url) or None), a.now())
         if store is not None:
@@ -89,6 +90,14 @@ def check_links(a: App, urls: Iterable[str]) -> list[str]:
         click.echo(said)
         if checked.verdict == DEAD:
             dead.append(url)
+            unresolved += checked.answer.problem == UNRESOLVED
+    if dead and unresolved == len(dead):
+        click.echo(
+            _(
+                "No dead link's host resolves: if this machine has no internet, "
+                "POSTSCHED_LINKS_CHECK=never turns link checks off (docs/links.md)."
+            )
+        )
     return dead
 
 

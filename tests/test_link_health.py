@@ -387,6 +387,7 @@ def test_check_online_names_each_dead_link_in_one_sentence_and_exits_non_zero(
     ]
     assert result.err.startswith("Error: 1 link is dead (said above)")
     assert "Traceback" not in result.err
+    assert "POSTSCHED_LINKS_CHECK=never" not in result.out  # the host answered: no hint
     # The answer is kept: status shows the link's last check.
     status = run("status")
     assert status.code == 0, status.err
@@ -395,6 +396,25 @@ def test_check_online_names_each_dead_link_in_one_sentence_and_exits_non_zero(
     data = json.loads(run("status", "--json").out)
     (link,) = [row for row in data["links"] if row["url"] == url]
     assert link["verdict"] == "dead" and link["code"] == 200 and link["problem"] == "phrase"
+
+
+def test_check_online_hints_at_the_offline_switch_when_no_dead_links_host_resolves(
+    planned: Path,
+) -> None:
+    config = planned.parent / "config.toml"
+    # .invalid never resolves (RFC 2606), as every name does not on a machine offline.
+    text = config.read_text().replace(
+        "https://shs.cairn.info/tap-tdgcu5qbq9556", "https://tap.hetis.invalid/offprint"
+    )
+    config.write_text(text)
+    result = run("check", "--online")
+    assert result.code == 1
+    assert "Link https://tap.hetis.invalid/offprint: dead, names a host that does not resolve" in (
+        result.out
+    )
+    assert "if this machine has no internet, POSTSCHED_LINKS_CHECK=never turns link checks off" in (
+        result.out
+    )
 
 
 def test_check_online_passes_when_every_link_answers(planned: Path, httpserver: HTTPServer) -> None:
