@@ -216,7 +216,7 @@ class HttpClient:
                     return self.censor(str(data[key]))[:300]
         body = response.text.strip()
         if body[:1] == "<":  # a web page where the API's JSON was expected
-            return _("a web page instead of an answer of the API: is this the server's address?")
+            return _("a web page instead of an answer of the API: check the server's address")
         return self.censor(body)[:300] or response.reason
 
 
