@@ -4,6 +4,9 @@ of the store, the tick and the channels build them one way."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -182,3 +185,21 @@ class ScriptedChannel:
         if isinstance(answer, Exception):
             raise answer
         return answer
+
+
+def start_daemon(project: Path, number: int, **env: str) -> subprocess.Popen[bytes]:
+    """`postsched daemon` as its own process in `project`, with `env` added to the
+    environment, logging to daemon-<number>.log there (a chaos run kills and starts several)."""
+    environment = {
+        **os.environ,
+        **env,
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    }
+    with (project / f"daemon-{number}.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "scheduler", "daemon"],
+            cwd=project,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )

@@ -16,12 +16,10 @@ link card carries its subject's picture, served back byte for byte.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -38,7 +36,7 @@ import requests
 from posts.tid import record_key
 from tests.bluesky_server import Account, Pds, Proxy, records
 from tests.conftest import run
-from tests.factories import png
+from tests.factories import png, start_daemon
 
 pytestmark = pytest.mark.slow
 
@@ -152,22 +150,6 @@ def statuses(db: Path) -> Counter[str]:
     return Counter(s for (s,) in query(db, "select status from posts"))
 
 
-def start_daemon(project: Path, number: int, password: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "POSTSCHED_BLUESKY_PASSWORD": password,
-        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
-    }
-    with (project / f"daemon-{number}.log").open("wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "scheduler", "daemon"],
-            cwd=project,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-
 def kill(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
@@ -231,7 +213,7 @@ def test_the_shipped_campaign_reaches_bluesky_once_each_through_faults_and_kills
             moved = run("edit", str(post_id), "--at", moment)
             assert moved.code == 0, moved.err
 
-        daemons = [start_daemon(project, 0, bluesky.app_password)]
+        daemons = [start_daemon(project, 0, POSTSCHED_BLUESKY_PASSWORD=bluesky.app_password)]
         try:
             # Killed while it waits for the answer of a createRecord the PDS has done.
             assert proxy.holding.wait(60), "the held createRecord never came"
@@ -240,12 +222,16 @@ def test_the_shipped_campaign_reaches_bluesky_once_each_through_faults_and_kills
             left_by_first = held_by(db, worker)
             proxy.release.set()
             # The next daemon is killed as soon as it holds a post, wherever it is.
-            daemons.append(start_daemon(project, 1, bluesky.app_password))
+            daemons.append(
+                start_daemon(project, 1, POSTSCHED_BLUESKY_PASSWORD=bluesky.app_password)
+            )
             assert wait_for(partial(worker_of, db, daemons[1].pid), 30), "no tick"
             second = worker_of(db, daemons[1].pid)
             wait_for(partial(held_by, db, second), 10, step=0.01)
             kill(daemons[1])
-            daemons.append(start_daemon(project, 2, bluesky.app_password))
+            daemons.append(
+                start_daemon(project, 2, POSTSCHED_BLUESKY_PASSWORD=bluesky.app_password)
+            )
             wait_for(lambda: set(statuses(db)) <= FINAL, 90, step=0.25)
             assert wait_for(partial(worker_of, db, daemons[2].pid), 20)
             daemons[2].send_signal(signal.SIGTERM)

@@ -19,7 +19,6 @@ import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -36,6 +35,7 @@ import requests
 from posts.checks import AddRequest
 from scheduler.app import App
 from tests.conftest import MASTODON_TOKEN, mastodon_statuses, plain, run
+from tests.factories import start_daemon
 
 pytestmark = pytest.mark.slow
 
@@ -132,22 +132,6 @@ def pending_faults(url: str) -> int:
     return sum(r["remaining"] or 0 for r in rules if r["match"]["path"] == STATUSES)
 
 
-def start_daemon(project: Path, number: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "POSTSCHED_MASTODON_TOKEN": MASTODON_TOKEN,
-        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
-    }
-    with (project / f"daemon-{number}.log").open("wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "scheduler", "daemon"],
-            cwd=project,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-
 def query(db: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
     with closing(sqlite3.connect(db, timeout=30)) as connection:
         return connection.execute(sql, args).fetchall()
@@ -237,7 +221,7 @@ def test_hundreds_of_posts_through_faults_and_kills_arrive_exactly_once(
     injector.start()
     try:
         for _ in range(KILLS + 1):
-            daemon = start_daemon(project, len(daemons))
+            daemon = start_daemon(project, len(daemons), POSTSCHED_MASTODON_TOKEN=MASTODON_TOKEN)
             daemons.append(daemon)
             ticked = wait_for(partial(worker_of, db, daemon.pid), 30)
             assert ticked, "the daemon never ticked"
