@@ -158,7 +158,7 @@ def free_port() -> int:
 def campaign(
     prefix: str,
     *,
-    poll: str = "15s",
+    poll: str = "30s",
     min_gap: str | None = "0s",
     mastodon_url: str | None = None,
     database_url: str | None = None,

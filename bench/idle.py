@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=60)
     parser.add_argument("--settle", type=int, default=5)
     parser.add_argument("--postgres", default=None, help="also on this PostgreSQL server")
-    parser.add_argument("--poll", default="15s", help="[daemon] poll, the heartbeat")
+    parser.add_argument("--poll", default="30s", help="[daemon] poll, the heartbeat")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     watch_machine()

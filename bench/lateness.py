@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=20, help="distinct due seconds")
     parser.add_argument("--lead", type=int, default=8, help="first post due this many s ahead")
-    parser.add_argument("--poll", default="15s", help="the daemon's [daemon] poll")
+    parser.add_argument("--poll", default="30s", help="the daemon's [daemon] poll")
     parser.add_argument(
         "--trickle", type=float, default=0.0, help="queue each post this many s before its time"
     )

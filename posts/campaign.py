@@ -177,7 +177,7 @@ class ChannelConfig:
 
 @dataclass(frozen=True)
 class DaemonSettings:
-    poll: timedelta = timedelta(seconds=15)
+    poll: timedelta = timedelta(seconds=30)
     grace: timedelta = timedelta(hours=2)
     claim_timeout: timedelta = timedelta(minutes=10)
     max_attempts: int = 5

@@ -86,7 +86,7 @@ def _ui_language(table: Table) -> str | None:
 def _daemon(daemon_table: Table) -> DaemonSettings:
     daemon_table.mark("env_file")  # read below only when present
     daemon = DaemonSettings(
-        poll=daemon_table.duration("poll", "15s"),
+        poll=daemon_table.duration("poll", "30s"),
         grace=daemon_table.duration("grace", "2h"),
         claim_timeout=daemon_table.duration("claim_timeout", "10m"),
         max_attempts=daemon_table.integer("max_attempts", 5),

@@ -489,7 +489,7 @@ def test_a_deadline_key_is_refused_with_the_key_that_says_it(project: Path) -> N
 
 
 def test_a_campaign_file_cannot_change_the_installation_s_daemon(planned: Path) -> None:
-    same = SPRING_FILE + '\n[daemon]\npoll = "15s"\ngrace = "2h"\n'
+    same = SPRING_FILE + '\n[daemon]\npoll = "30s"\ngrace = "2h"\n'
     spring(planned.parent, same)
     assert run("plan", "--campaign", SPRING, "--as-of", AS_OF, "--dry-run").code == 0
     spring(planned.parent, SPRING_FILE + '\n[daemon]\npoll = "5s"\n')

@@ -285,7 +285,7 @@ def test_a_daemon_killed_mid_publish_leaves_its_post_to_another_which_publishes_
             'mode = "dry-run"                # "live" publishes for real': (
                 'mode = "dry-run"\nlatency = "1s"'
             ),
-            'poll = "15s"': 'poll = "1s"',
+            'poll = "30s"': 'poll = "1s"',
         },
     )
     assert run("--db", postgres_url, "init").code == 0

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def far_heartbeat(project: Path) -> None:
     path = project / "config.toml"
     text = path.read_text().replace('min_gap = "2h"', 'min_gap = "0s"')
-    path.write_text(text.replace('poll = "15s"', 'poll = "1h"'))
+    path.write_text(text.replace('poll = "30s"', 'poll = "1h"'))
 
 
 def show(url: str, post_id: int) -> dict[str, str]:
@@ -114,7 +114,7 @@ def test_a_lost_wake_up_costs_a_heartbeat_never_a_post(project: Path) -> None:
 
     path = project / "config.toml"
     text = path.read_text().replace('min_gap = "2h"', 'min_gap = "0s"')
-    path.write_text(text.replace('poll = "15s"', 'poll = "2s"'))
+    path.write_text(text.replace('poll = "30s"', 'poll = "2s"'))
     assert run("init").code == 0
     log = project / "daemon.log"
     with log.open("w") as err:
