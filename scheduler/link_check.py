@@ -17,9 +17,8 @@ import ipaddress
 import socket
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
-
-import requests
 
 from posts.campaign import Config, LinkSettings
 from posts.link_gate import LinkGate
@@ -37,6 +36,9 @@ from posts.link_health import (
 from posts.links import tagged
 from scheduler.channels.http import USER_AGENT
 from scheduler.http_failure import failure_kind
+
+if TYPE_CHECKING:
+    import requests
 
 MAX_BODY = 256 * 1024
 # HEAD answers after which GET is asked: a refusal of HEAD, or a death confirmed by GET (some
@@ -76,6 +78,8 @@ class LinkAsker:
         self.redirects = redirects
         self.loopback = loopback
         self.resolver = resolver
+        import requests  # only where links are asked: a dry-run daemon never loads it
+
         self.session = requests.Session()
         # No credentials from ~/.netrc for a link's host (a proxy from the environment is kept).
         self.session.auth = _no_credentials
@@ -96,6 +100,8 @@ class LinkAsker:
             return Answer(url, problem=UNREACHABLE, detail=failure_kind(exc))
 
     def _follow(self, url: str, phrase: str | None) -> Answer:
+        import requests
+
         seen: set[str] = set()
         current = url
         # However many hops, a link costs the tick a few timeouts at most.
