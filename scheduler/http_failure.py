@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from posts.unreachable import CUT, NETWORK, REFUSED, TLS, UNRESOLVED
 
+# What the operating system and urllib3 write, matched, never shown.
+UNRESOLVED_WORDS = ("NameResolution", "not known", "Failed to resolve")  # untranslated: OS words
+REFUSED_WORDS = ("Connection refused", "ConnectionRefusedError")  # untranslated: OS words
+CUT_WORDS = ("RemoteDisconnected", "Connection reset", "aborted")  # untranslated: OS words
+
 
 def failure_kind(exc: BaseException) -> str:
     """`refused`, `tls`, `cut`, `unresolved` or `network`, read from the exception and the
@@ -13,15 +18,13 @@ def failure_kind(exc: BaseException) -> str:
     if isinstance(exc, requests.exceptions.SSLError):
         return TLS
     text = _causes(exc)
-    if "NameResolutionError" in text or "Name or service not known" in text:
+    if any(word in text for word in UNRESOLVED_WORDS):
         return UNRESOLVED
-    if "Failed to resolve" in text or "nodename nor servname" in text:
-        return UNRESOLVED
-    if "Connection refused" in text or "ConnectionRefusedError" in text:
+    if any(word in text for word in REFUSED_WORDS):
         return REFUSED
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return CUT
-    if "RemoteDisconnected" in text or "Connection reset" in text or "aborted" in text:
+    if any(word in text for word in CUT_WORDS):
         return CUT
     return NETWORK
 
