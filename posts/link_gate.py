@@ -25,12 +25,12 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from posts.claim_rows import add_event, finish
 from posts.language import gettext as _
 from posts.link_health import DEAD, UNSURE, Answer, describe, links_of, verdict
-from posts.models import LinkCheck, Status
+from posts.models import LinkCheck
 from posts.outcomes import Outcome, PostView
 from posts.policy import TickRules, shown_at
+from posts.recording import Recorder
 from posts.store import Store
 
 LINK_DEAD, LINK_UNSURE = "link_dead", "link_unsure"
@@ -115,16 +115,18 @@ class LinkGate:
         return checked
 
     def hold(
-        self, store: Store, post: PostView, worker: str, now: datetime, rules: TickRules
+        self, recorder: Recorder, post: PostView, worker: str, now: datetime, rules: TickRules
     ) -> Outcome | None:
         """Judge a claimed post's links: None when it may go out, else its recorded Outcome."""
         if post.channel not in self.channels:
             return None
+        store = recorder.store
         checks = [self.check(store, u, now, post.due) for u in links_of(post.link, post.body)]
         dead = [c for c in checks if c.verdict == DEAD]
         if dead:
             said = "; ".join(_said(c) for c in dead)
-            return _held(store, post, worker, now, _("not published: {links}").format(links=said))
+            detail = _("not published: {links}").format(links=said)
+            return recorder.hold(post, worker, now, detail, LINK_DEAD)
         unsure = [c for c in checks if c.verdict == UNSURE]
         if not unsure:
             return None
@@ -136,32 +138,15 @@ class LinkGate:
                 "not published: {links}, and no answer came before the post would be missed "
                 "({time})"
             ).format(links=said, time=shown_at(missed_at, rules))
-            return _held(store, post, worker, now, detail)
+            return recorder.hold(post, worker, now, detail, LINK_DEAD)
         detail = _("{links}: not proof the link is dead, asked again at {time}").format(
             links=said, time=shown_at(when, rules)
         )
-        with store.session() as session:
-            finish(
-                session,
-                post,
-                worker,
-                Status.SCHEDULED,
-                now,
-                next_attempt_at=when,
-                last_error=detail,
-            )
-            add_event(session, post.id, now, LINK_UNSURE, detail)
-        return Outcome(post.id, post.channel, Status.SCHEDULED, LINK_UNSURE, detail)
+        return recorder.reschedule(
+            post, worker, now, when, detail, event=LINK_UNSURE, channel_error=False
+        )
 
 
 def _said(checked: Checked) -> str:
     answer = checked.answer
     return _("{link} {answer}").format(link=answer.url, answer=describe(answer))
-
-
-def _held(store: Store, post: PostView, worker: str, now: datetime, detail: str) -> Outcome:
-    """`failed` without an attempt and without a channel error: the network was never asked."""
-    with store.session() as session:
-        finish(session, post, worker, Status.FAILED, now, last_error=detail)
-        add_event(session, post.id, now, LINK_DEAD, detail)
-    return Outcome(post.id, post.channel, Status.FAILED, LINK_DEAD, detail)

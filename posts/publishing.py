@@ -137,7 +137,7 @@ def publish_due(
             note(step)
             continue
         try:
-            held = links.hold(claims.store, step, worker, clock(), rules) if links else None
+            held = links.hold(claims, step, worker, clock(), rules) if links else None
             result = held or _publish_one(
                 claims, channels[step.channel], step, rules, worker, clock, rng
             )

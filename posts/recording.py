@@ -85,9 +85,12 @@ class Recorder:
         detail: str,
         *,
         event: str = "retrying",
+        channel_error: bool = True,
     ) -> Outcome:
         """Back to `scheduled`; a `retrying` attempt counts towards max_attempts, a post that
-        waits for its channel (`rate-limited`, `paused`) does not."""
+        waits for its channel (`rate-limited`, `paused`) or for its link (`link_unsure`) does
+        not. `channel_error`: the detail is also the channel's latest error (not when the
+        network was never asked)."""
         attempts = post.attempts + 1 if event == "retrying" else post.attempts
         with self.store.session() as session:
             finish(
@@ -101,8 +104,9 @@ class Recorder:
                 last_error=detail,
             )
             add_event(session, post.id, now, event, detail)
-            state = channel_row(session, post.channel, now)
-            state.last_error, state.last_error_at = detail, now
+            if channel_error:
+                state = channel_row(session, post.channel, now)
+                state.last_error, state.last_error_at = detail, now
         return Outcome(post.id, post.channel, Status.SCHEDULED, event, detail)
 
     def fail(self, post: PostView, worker: str, now: datetime, detail: str) -> Outcome:
@@ -111,6 +115,20 @@ class Recorder:
     def unknown(self, post: PostView, worker: str, now: datetime, detail: str) -> Outcome:
         """A claimed post that may or may not be out, which could not be settled."""
         return self._end(post, worker, now, Status.UNKNOWN, detail, channel_error=False)
+
+    def hold(self, post: PostView, worker: str, now: datetime, detail: str, event: str) -> Outcome:
+        """`failed` before any attempt (a dead link): no attempt counted, no channel error,
+        since the network was never asked."""
+        return self._end(
+            post,
+            worker,
+            now,
+            Status.FAILED,
+            detail,
+            channel_error=False,
+            event=event,
+            attempt=False,
+        )
 
     def _end(
         self,
@@ -121,9 +139,13 @@ class Recorder:
         detail: str,
         *,
         channel_error: bool,
+        event: str | None = None,
+        attempt: bool = True,
     ) -> Outcome:
-        """A claimed post's last attempt: its final status and event; a failure is also the
-        channel's latest error."""
+        """A claimed post's end: its final status and event (the status's name unless
+        `event`), one more attempt unless none was made; a failure is also the channel's
+        latest error."""
+        event = event or status.value
         with self.store.session() as session:
             finish(
                 session,
@@ -131,11 +153,11 @@ class Recorder:
                 worker,
                 status,
                 now,
-                attempts=post.attempts + 1,
+                attempts=post.attempts + 1 if attempt else post.attempts,
                 last_error=detail,
             )
-            add_event(session, post.id, now, status.value, detail)
+            add_event(session, post.id, now, event, detail)
             if channel_error:
                 state = channel_row(session, post.channel, now)
                 state.last_error, state.last_error_at = detail, now
-        return Outcome(post.id, post.channel, status, status.value, detail)
+        return Outcome(post.id, post.channel, status, event, detail)
