@@ -1,6 +1,7 @@
-"""Test factories: campaign configs built in code, so planner tests never read a file; posts
-(a one-off to queue, a claimed post as a channel sees it) and a scripted channel, so the tests
-of the store, the tick and the channels build them one way."""
+"""Test factories: campaign configs built in code, so planner tests never read a file; a
+migrated store, posts (a one-off to queue, a claimed post as a channel sees it), a scripted
+channel and a web page whose answer a test changes, so the tests of the store, the tick and
+the channels build them one way."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from werkzeug import Request, Response
 
 from posts.campaign import (
     Article,
@@ -30,6 +33,7 @@ from posts.models import Post
 from posts.outcomes import PostView
 from posts.publishing import Receipt
 from posts.store import NewPost, Store
+from scheduler.database import open_engine, upgrade
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -127,6 +131,26 @@ def png(seed: int = 0, size: int = 2) -> bytes:
         + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
+
+
+def migrated_store(url: str) -> Store:
+    """A store on `url` (a database URL or an SQLite file path), created and migrated."""
+    if "://" not in url:
+        url = f"sqlite:///{url}"
+    engine = open_engine(url, create=True)
+    upgrade(engine)
+    return Store(engine)
+
+
+@dataclass
+class ChangingPage:
+    """A pytest-httpserver handler answering `status`, which the test changes between ticks
+    (a page that comes back, or dies)."""
+
+    status: int
+
+    def __call__(self, request: Request) -> Response:
+        return Response("", status=self.status)
 
 
 def new_post(due_at: datetime, **changes: Any) -> NewPost:

@@ -22,16 +22,15 @@ from posts.networks import network_for
 from posts.outcomes import PostView
 from posts.publishing import TickRules, publish_due
 from posts.richtext import detect_facets
-from posts.store import NewPost, Store
+from posts.store import NewPost
 from posts.tid import new_key, record_key
 from scheduler.channels import build_channel
 from scheduler.channels.bluesky import BlueskyChannel
 from scheduler.credentials import Token
-from scheduler.database import open_engine, upgrade
 from tests.bluesky_server import Account, Pds, Proxy, create_account, expired, records
 from tests.conftest import run
 from tests.factories import config as make_config
-from tests.factories import png
+from tests.factories import migrated_store, png
 
 TEXT = (
     "« IA et recherche en intervention sociale », éthique numérique 🤖👩🏽‍💻 : "
@@ -411,9 +410,7 @@ def lossy(bluesky_pds: Pds) -> Iterator[Proxy]:
 def test_a_lost_answer_leaves_one_record_through_the_tick(
     bluesky_pds: Pds, bluesky: Account, lossy: Proxy, tmp_path: Path
 ) -> None:
-    engine = open_engine(f"sqlite:///{tmp_path / 'p.db'}", create=True)
-    upgrade(engine)
-    store = Store(engine)
+    store = migrated_store(str(tmp_path / "p.db"))
     now = datetime.now(UTC)
     post = store.add_post(NewPost("t", "bluesky", "article", "announce", TEXT, now), now=now)
     channels = {"bluesky": channel_for(lossy.url, bluesky)}
@@ -549,9 +546,7 @@ def test_past_the_login_limit_the_post_waits_for_the_reset_without_using_an_atte
     assert abs(caught.value.retry_after - reset) <= timedelta(seconds=1)
     assert account.app_password not in str(caught.value)
 
-    engine = open_engine(f"sqlite:///{tmp_path / 'p.db'}", create=True)
-    upgrade(engine)
-    store = Store(engine)
+    store = migrated_store(str(tmp_path / "p.db"))
     now = datetime.now(UTC)
     post = store.add_post(NewPost("t", "bluesky", "article", "announce", TEXT, now), now=now)
     claims = Claims(store)

@@ -25,10 +25,10 @@ from posts.policy import TickRules
 from posts.publishing import Channel, publish_due
 from posts.store import Store
 from scheduler.daemon import Daemon
-from scheduler.database import open_engine, upgrade
+from scheduler.database import open_engine
 from scheduler.notify import Notifier
 from tests.conftest import MASTODON_TOKEN, mastodon_statuses
-from tests.factories import queue
+from tests.factories import migrated_store, queue
 from tests.test_linkedin import FakeLinkedIn
 from tests.test_linkedin import channel_for as linkedin_channel
 from tests.test_mastodon import SEED_TEXT, channel_for, fault, live_config
@@ -39,9 +39,7 @@ H = {"Authorization": f"Bearer {MASTODON_TOKEN}"}
 
 
 def make_store(tmp_path: Path) -> Store:
-    engine = open_engine(f"sqlite:///{tmp_path / 'p.db'}", create=True)
-    upgrade(engine)
-    return Store(engine)
+    return migrated_store(str(tmp_path / "p.db"))
 
 
 def queue_one(store: Store, at: datetime, channel: str = "mastodon", text: str = SEED_TEXT) -> int:

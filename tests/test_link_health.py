@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 from posts.campaign import DaemonSettings, NotifySettings
 from posts.claims import Claims
@@ -28,11 +27,10 @@ from posts.policy import TickRules
 from posts.publishing import publish_due
 from posts.store import Store
 from scheduler.daemon import Daemon
-from scheduler.database import open_engine, upgrade
 from scheduler.link_check import LinkAsker, link_gate
 from scheduler.notify import Notifier
 from tests.conftest import free_port, run
-from tests.factories import ScriptedChannel, queue
+from tests.factories import ChangingPage, ScriptedChannel, migrated_store, queue
 from tests.factories import config as make_config
 
 T0 = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
@@ -48,9 +46,7 @@ def _links_asked(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def store(database_url: str) -> Store:
-    engine = open_engine(database_url, create=True)
-    upgrade(engine)
-    return Store(engine)
+    return migrated_store(database_url)
 
 
 @pytest.fixture
@@ -174,12 +170,8 @@ def test_a_page_carrying_the_dead_if_phrase_holds_the_post_and_one_without_it_go
 def test_a_503_that_recovers_is_asked_again_and_published(
     store: Store, claims: Claims, httpserver: HTTPServer
 ) -> None:
-    answers = [503]
-
-    def handler(request: Request) -> Response:
-        return Response("", status=answers[0])
-
-    httpserver.expect_request("/course").respond_with_handler(handler)
+    page = ChangingPage(503)
+    httpserver.expect_request("/course").respond_with_handler(page)
     post = add(store, httpserver.url_for("/course"))
     channel = ScriptedChannel("mastodon")
     links = gate()
@@ -189,7 +181,7 @@ def test_a_503_that_recovers_is_asked_again_and_published(
     assert waiting.attempts == 0 and channel.calls == []
     assert "answered 503" in waiting.events[-1].detail
     assert waiting.last_error == waiting.events[-1].detail  # `queue` says why it waits
-    answers[0] = 200
+    page.status = 200
     assert tick(claims, channel, T0 + timedelta(minutes=1), links) == []  # not due yet
     assert tick(claims, channel, T0 + RETRY, links) == [(post, "published")]
     assert [c.id for c in channel.calls] == [post]
@@ -524,17 +516,13 @@ def test_the_environment_overrides_links_check(
 def test_a_held_post_retried_once_its_link_works_again_is_asked_again_and_published(
     store: Store, claims: Claims, httpserver: HTTPServer
 ) -> None:
-    answers = [404]
-
-    def handler(request: Request) -> Response:
-        return Response("", status=answers[0])
-
-    httpserver.expect_request("/course").respond_with_handler(handler)
+    page = ChangingPage(404)
+    httpserver.expect_request("/course").respond_with_handler(page)
     post = add(store, httpserver.url_for("/course"))
     channel = ScriptedChannel("mastodon")
     links = gate()
     assert tick(claims, channel, T0, links) == [(post, "link_dead")]
-    answers[0] = 200  # the page is back; the officer retries a minute later, within `fresh`
+    page.status = 200  # the page is back; the officer retries a minute later, within `fresh`
     store.retry(post, due_at=T0 + timedelta(minutes=1), now=T0 + timedelta(minutes=1))
     assert tick(claims, channel, T0 + timedelta(minutes=1), links) == [(post, "published")]
     assert [c.id for c in channel.calls] == [post]

@@ -16,13 +16,11 @@ from posts.models import Status
 from posts.outcomes import PostView
 from posts.policy import TickRules
 from posts.publishing import publish_due
-from posts.store import Store
 from scheduler.channels import build_channel
 from scheduler.channels.mastodon import MastodonChannel
-from scheduler.database import open_engine, upgrade
 from tests.conftest import MASTODON_TOKEN, mastodon_statuses, plain
 from tests.factories import config as make_config
-from tests.factories import post_view, queue
+from tests.factories import migrated_store, post_view, queue
 
 SEED_TEXT = (
     "« IA et recherche en intervention sociale » (Cairn.info – 2025/4 n° 52 – Editions érès – "
@@ -179,9 +177,7 @@ def test_whoami_names_the_account(mastodon: str) -> None:
 def test_through_the_tick_the_seed_text_reaches_mastodon_once_despite_a_500(
     mastodon: str, tmp_path: Path
 ) -> None:
-    engine = open_engine(f"sqlite:///{tmp_path / 'p.db'}", create=True)
-    upgrade(engine)
-    store = Store(engine)
+    store = migrated_store(str(tmp_path / "p.db"))
     now = datetime.now(UTC)
     post = queue(store, now, subject="article", phase="announce", body=SEED_TEXT)
     fault(mastodon, {"type": "status", "status": 500})

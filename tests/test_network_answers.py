@@ -12,10 +12,8 @@ import requests
 from posts.claims import Claims
 from posts.policy import TickRules
 from posts.publishing import publish_due
-from posts.store import Store
-from scheduler.database import open_engine, upgrade
 from scheduler.exchange import posts_ics
-from tests.factories import queue
+from tests.factories import migrated_store, queue
 from tests.test_mastodon import channel_for
 
 NOW = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
@@ -31,9 +29,7 @@ NOW = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 def test_a_url_that_is_not_a_web_address_is_kept_as_text_not_as_a_link(
     mastodon: str, tmp_path: Path, url: str
 ) -> None:
-    engine = open_engine(f"sqlite:///{tmp_path / 'p.db'}", create=True)
-    upgrade(engine)
-    store = Store(engine)
+    store = migrated_store(str(tmp_path / "p.db"))
     now = datetime.now(UTC)
     post = queue(store, now, subject="article", phase="announce", body="Bonjour")
     rule = {

@@ -21,8 +21,7 @@ from posts.store import Store
 from scheduler.channels.dryrun import DryRunChannel
 from scheduler.channels.linkedin_request import build_request as linkedin_request
 from scheduler.channels.mastodon import build_request as mastodon_request
-from scheduler.database import open_engine, upgrade
-from tests.factories import ScriptedChannel, queue
+from tests.factories import ScriptedChannel, migrated_store, queue
 from tests.factories import config as make_config
 
 T0 = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)  # Monday 2 March 2026, 09:30 in Paris
@@ -31,9 +30,7 @@ RULES = TickRules(grace=timedelta(hours=2), max_attempts=3, min_gap=timedelta(0)
 
 @pytest.fixture
 def store(database_url: str) -> Store:
-    engine = open_engine(database_url, create=True)
-    upgrade(engine)
-    return Store(engine)
+    return migrated_store(database_url)
 
 
 @pytest.fixture
