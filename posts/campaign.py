@@ -268,6 +268,15 @@ class Config:
     def course(self, key: str) -> Course | None:
         return next((c for c in self.courses if c.key == key), None)
 
+    def owner(self, subject: str) -> Article | Course | None:
+        """The article or course a post's subject names; None for a one-off post."""
+        parsed = Subject.parse(subject)
+        if parsed.kind == "article":
+            return self.article
+        if parsed.kind == "course":
+            return self.course(parsed.key or "")
+        return None
+
     def subjects(self) -> list[SubjectDates]:
         """The article (when there is one) and every course, in config order."""
         start = self.campaign.start

@@ -1,5 +1,6 @@
 """What stops planned posts from being saved: a text too long for its network, an empty text,
-styled letters (posts/styled_letters.py), or the same text twice on one channel. Every problem
+styled letters (posts/styled_letters.py), the same text twice on one channel, or a link card
+whose picture the network would refuse (Bluesky takes 1,000,000 bytes at most). Every problem
 is kept, each with its post, channel, length and limit, so `check`, `plan` and the web's check
 page can list them all."""
 
@@ -11,8 +12,8 @@ from dataclasses import dataclass
 from posts.campaign import Config
 from posts.errors import InputError
 from posts.language import gettext as _
-from posts.language import ngettext
-from posts.networks import network_for
+from posts.language import ngettext, show_number
+from posts.networks import Network, network_for
 from posts.planning import PlannedPost
 from posts.styled_letters import fancy_problem
 
@@ -75,11 +76,36 @@ def find_problems(config: Config, posts: Sequence[PlannedPost]) -> list[Problem]
                 ).format(earlier=earlier, network=network.name)
             )
         seen[(post.channel, post.body)] = post.plan_key
+        too_big = _card_too_big(config, post, network)
+        if too_big:
+            messages.append(too_big)
         problems += [
             Problem(post.plan_key, post.channel, length, network.limit, message)
             for message in messages
         ]
     return problems
+
+
+def _card_too_big(config: Config, post: PlannedPost, network: Network) -> str | None:
+    """The sentence for a link card picture (the subject's `image`) over the network's limit."""
+    owner = config.owner(post.subject) if post.link else None
+    if network.image_bytes is None or owner is None or owner.image is None:
+        return None
+    try:
+        size = owner.image.stat().st_size
+    except OSError:
+        return None  # a missing picture is refused when config.toml is read
+    if size <= network.image_bytes:
+        return None
+    return _(
+        "its link card's picture {path} is {size} bytes, over {network}'s limit of {limit} "
+        "bytes an image: make it smaller."
+    ).format(
+        path=owner.image.name,
+        size=show_number(size),
+        network=network.name,
+        limit=show_number(network.image_bytes),
+    )
 
 
 def refuse_problems(what: str, problems: Sequence[Problem]) -> None:

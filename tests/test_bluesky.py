@@ -333,6 +333,34 @@ def test_add_refuses_an_image_over_blueskys_limit_in_one_sentence(planned: Path)
     assert run("add", "bluesky", *args).code == 0
 
 
+def test_check_and_plan_refuse_a_card_picture_over_blueskys_limit(project: Path) -> None:
+    """A subject's card picture goes with every Bluesky post carrying its link: one byte over
+    the limit is refused by `check` and `plan`, naming the file, before any post is queued."""
+    (project / "images").mkdir()
+    cover = project / "images" / "couverture.png"
+    cover.write_bytes(padded_png(1_000_001))
+    config = project / "config.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        .replace("# image = ", "image = ", 1)
+        .replace("# image_alt = ", "image_alt = ", 1),
+        encoding="utf-8",
+    )
+    assert run("init").code == 0
+    for args in [("check",), ("plan", "--as-of", "2026-01-05T08:00")]:
+        refused = run(*args)
+        assert refused.code == 1, args
+        assert (
+            "its link card's picture couverture.png is 1,000,001 bytes, over Bluesky's limit "
+            "of 1,000,000 bytes an image: make it smaller." in refused.err
+        ), refused.err
+        assert "article/announce/bluesky (bluesky, " in refused.err
+        assert "(mastodon," not in refused.err and "(linkedin," not in refused.err
+    assert run("queue", "--json").out.strip() == "[]"
+    cover.write_bytes(padded_png(1_000_000))
+    assert run("check").code == 0
+
+
 def test_utm_parameters_are_inside_the_link_facet_query_and_fragment_included(
     bluesky_pds: Pds, bluesky: Account
 ) -> None:

@@ -34,14 +34,7 @@ def card_image(post: PostView, config: Config) -> Image | None:
     course) in config.toml, when it has one."""
     if not post.link:
         return None
-    subject = Subject.parse(post.subject)
-    owner = (
-        config.article
-        if subject.kind == "article"
-        else config.course(subject.key or "")
-        if subject.kind == "course"
-        else None
-    )
+    owner = config.owner(post.subject)
     if owner is None or owner.image is None:
         return None
     return load_image(owner.image, owner.image_alt)
