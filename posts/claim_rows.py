@@ -9,14 +9,29 @@ import os
 import socket
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from posts.models import ChannelState, Event, Post, Status
 from posts.outcomes import ClaimLostError, PostView
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+    from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
+
+
+def upsert(session: Session, table: Any) -> PostgresInsert | SQLiteInsert:
+    """An INSERT that takes ON CONFLICT, in the session's database's own words. The dialect is
+    imported here, when needed: PostgreSQL's costs every command 40 ms on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgres_insert
+
+        return postgres_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
 
 
 def channel_row(session: Session, channel: str, now: datetime) -> ChannelState:
@@ -25,10 +40,7 @@ def channel_row(session: Session, channel: str, now: datetime) -> ChannelState:
     state = session.get(ChannelState, channel)
     if state is None:
         values = {"name": channel, "updated_at": now}
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(pg_insert(ChannelState).values(values).on_conflict_do_nothing())
-        else:
-            session.execute(sqlite_insert(ChannelState).values(values).on_conflict_do_nothing())
+        session.execute(upsert(session, ChannelState).values(values).on_conflict_do_nothing())
         state = session.get(ChannelState, channel, populate_existing=True)
         assert state is not None
     state.updated_at = now

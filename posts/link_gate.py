@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from posts.claim_rows import upsert
 from posts.language import gettext as _
 from posts.link_health import DEAD, UNSURE, Answer, describe, links_of, verdict
 from posts.models import LinkCheck
@@ -76,9 +75,7 @@ def save_check(store: Store, checked: Checked) -> None:
         "detail": a.detail,
     }
     with store.session() as session:
-        dialect = session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert(LinkCheck).values(key=url_key(a.url), **values)
+        statement = upsert(session, LinkCheck).values(key=url_key(a.url), **values)
         session.execute(
             statement.on_conflict_do_update(index_elements=[LinkCheck.key], set_=values)
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
@@ -19,6 +19,7 @@ from posts.language import show_time
 from posts.models import PENDING, ChannelState, Event, Post, Status
 from posts.rules import Neighbour
 
+Selected = TypeVar("Selected", bound=Select[*tuple[Any, ...]])
 MAX_ID = 2**63 - 1  # the largest id a database column holds; larger ones are no post
 
 
@@ -77,13 +78,32 @@ class Queries:
         with self.session() as session:
             return session.scalar(query) or 0
 
+    def pending_by_channel(
+        self, statuses: Iterable[str], campaign: str | None = None
+    ) -> dict[str, tuple[int, datetime]]:
+        """Each channel's count of posts in `statuses` and the latest due time among them, in
+        one grouped query (`status` on 10,000 posts builds no Post)."""
+        query = self._listing(
+            select(Post.channel, func.count(), func.max(Post.due_at)), statuses, None, campaign
+        ).group_by(Post.channel)
+        with self.session() as session:
+            return {channel: (n, last) for channel, n, last in session.execute(query)}
+
+    def texts(
+        self, statuses: Iterable[str], campaign: str | None = None
+    ) -> list[tuple[str | None, str]]:
+        """The distinct (link, text) pairs of the posts in `statuses`: where their links are."""
+        query = self._listing(select(Post.link, Post.body), statuses, None, campaign).distinct()
+        with self.session() as session:
+            return [(link, body) for link, body in session.execute(query)]
+
     @staticmethod
     def _listing(
-        query: Select[Any],
+        query: Selected,
         statuses: Iterable[str] | None,
         channel: str | None,
         campaign: str | None = None,
-    ) -> Select[Any]:
+    ) -> Selected:
         wanted = list(statuses) if statuses else [s.value for s in PENDING]
         query = query.select_from(Post).where(Post.status.in_(wanted))
         if channel is not None:

@@ -48,8 +48,8 @@ def status_links(a: App, campaign: str | None) -> list[dict[str, Any]]:
     links that were asked once (by `check --online`) are listed."""
     config = a.campaigns.get(campaign, a.config) if campaign else a.config
     urls = [url for url, _phrase in subject_links(config)]
-    for post in a.store.list_posts(["draft", "scheduled", "publishing"], None, campaign=campaign):
-        urls += links_of(post.link, post.body)
+    for link, body in a.store.texts(["draft", "scheduled", "publishing"], campaign):
+        urls += links_of(link, body)
     rows = link_rows(a.store, urls, a.config.campaign.timezone)
     if not checked_channels(a.config):
         rows = [r for r in rows if r["checked_at"] is not None]

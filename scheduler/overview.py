@@ -32,9 +32,10 @@ def status_data(a: App, campaign: str | None = None) -> dict[str, Any]:
     beat = claims.latest_heartbeat()
     states = claims.channel_states()
     channels: dict[str, dict[str, Any]] = {}
+    waiting = a.store.pending_by_channel(["draft", "scheduled"], campaign)
     for name, channel in config.channels.items():
         state = states.get(name)
-        pending = a.store.list_posts(["draft", "scheduled"], name, campaign=campaign)
+        pending, last = waiting.get(name, (0, None))
         paused = bool(
             state
             and state.paused_reason
@@ -50,7 +51,7 @@ def status_data(a: App, campaign: str | None = None) -> dict[str, Any]:
             "last_ok_at": format_instant(state.last_ok_at, tz) if state else None,
             "last_error": state.last_error if state else None,
             "last_error_at": format_instant(state.last_error_at, tz) if state else None,
-            "pending": len(pending),
+            "pending": pending,
             **token_fields(channel),
             "token_warning": None,
         }
@@ -58,18 +59,21 @@ def status_data(a: App, campaign: str | None = None) -> dict[str, Any]:
             # It published before (dry-run, or with a token since removed): not now.
             channels[name]["health"] = "unknown"
         expires = channels[name]["token_expires"]
-        if channel.mode == "live" and expires:
-            last = max((p.due_at for p in pending), default=None)
-            if last is not None and last.astimezone(tz).date().isoformat() > expires:
-                channels[name]["token_warning"] = _(
-                    "the token ({source}) expires on {date}, before the channel's last "
-                    "scheduled post ({time}): renew it with postsched connect {name}"
-                ).format(
-                    source=channels[name]["token_source"],
-                    date=show_date(date.fromisoformat(expires)),
-                    time=show_time(last, tz),
-                    name=name,
-                )
+        if (
+            channel.mode == "live"
+            and expires
+            and last is not None
+            and last.astimezone(tz).date().isoformat() > expires
+        ):
+            channels[name]["token_warning"] = _(
+                "the token ({source}) expires on {date}, before the channel's last "
+                "scheduled post ({time}): renew it with postsched connect {name}"
+            ).format(
+                source=channels[name]["token_source"],
+                date=show_date(date.fromisoformat(expires)),
+                time=show_time(last, tz),
+                name=name,
+            )
     heartbeat = None
     if beat is not None:
         age = (now - beat.last_tick_at).total_seconds()
