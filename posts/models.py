@@ -118,8 +118,10 @@ class Post(Base):
         Index("ix_posts_channel_due", "channel", "due_at"),
         # The posts being sent now on a channel (min_gap), found without reading its history.
         Index("ix_posts_status_channel_claimed", "status", "channel", "claimed_at"),
-        # The published posts whose read-back is due (posts/confirming.py).
-        Index("ix_posts_confirm_at", "confirm_at"),
+        # The published posts whose read-back is due (posts/confirming.py): status first, so
+        # that SQLite prefers it to ix_posts_status_channel_claimed, which would read every
+        # published post of the channels (migration 0008).
+        Index("ix_posts_status_confirm", "status", "confirm_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
