@@ -7,7 +7,9 @@ the daemon has a due time to sleep towards. After --settle seconds of start-up, 
 (utime + stime in /proc/<pid>/stat) is read at both ends of that window, and every SQL
 statement it sends is logged with its time (bench/_counting.py, a launcher that counts them
 through a SQLAlchemy event) and grouped by the second it was sent in. On SQLite, then on
-PostgreSQL with --postgres URL (a database the script creates and drops).
+PostgreSQL with --postgres URL (a database the script creates and drops). Beside it, the
+floor: the memory of processes that import SQLAlchemy's ORM and the database driver, nothing
+more.
 
     python bench/idle.py [--idle 60] [--settle 5] [--poll 15s]
                          [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
@@ -71,7 +73,36 @@ def main() -> None:
         ],
         rows,
     )
+    print("\nThe floor beside it: the resident memory of a process that only imports")
+    table(["process", "RSS"], [[name, f"{floor(code):.1f} MB"] for name, code in FLOORS])
     print(f"\n{seen()}")
+
+
+# What any process holding the store must import, before a line of postsched runs.
+FLOORS = (
+    ("python -c pass", ""),
+    ("import sqlalchemy.orm", "import sqlalchemy.orm"),
+    (
+        "import sqlalchemy.orm + SQLite dialect",
+        "import sqlalchemy.orm, sqlalchemy.dialects.sqlite.pysqlite",
+    ),
+    (
+        "import sqlalchemy.orm + psycopg dialect",
+        "import sqlalchemy.orm, sqlalchemy.dialects.postgresql.psycopg, psycopg",
+    ),
+)
+
+
+def floor(code: str) -> float:
+    """VmRSS in MB of a Python process that runs `code` and nothing else."""
+    read = (
+        "print(next(int(l.split()[1]) for l in open('/proc/self/status') "
+        "if l.startswith('VmRSS')) / 1024)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", f"{code}\n{read}"], check=True, capture_output=True, text=True
+    )
+    return float(done.stdout)
 
 
 def measure(name: str, url: str | None, args: argparse.Namespace) -> list[object]:

@@ -105,7 +105,10 @@ def main() -> None:
                 f" | {percentile(late, 0.99):.3f} s | {max(late):.3f} s | {min(late):.3f} s |"
             )
     for name, _, queued in results:
-        print(f"{name}: queueing took {queued:.2f} s of the {args.lead} s lead")
+        if args.trickle:
+            print(f"{name}: each post queued {args.trickle} s before its time, over {queued:.2f} s")
+        else:
+            print(f"{name}: queueing took {queued:.2f} s of the {args.lead} s lead")
     if args.compare == "real":
         every_phase(rows60)
     print(f"\n{seen()}")
