@@ -248,7 +248,7 @@ def test_statuses_events_and_times_read_as_a_french_officer_reads_them(
     queue = text_of(client.get("/queue"))
     assert f'<span class="badge s-draft">{draft}</span>' in queue
     assert f'name="status" value="draft" checked> {draft}</label>' in queue
-    assert re.search(r">\w+\. \d{1,2} \w+\.? 2026, \d\d:\d\d<", queue), "no French date"
+    assert re.search(r">\w+\. \d{1,2}(?:er)? \w+\.? 2026, \d\d:\d\d<", queue), "no French date"
     post = text_of(client.get("/posts/1"))
     assert f"<td>{planned}</td>" in post
     field = re.search(
