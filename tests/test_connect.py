@@ -194,7 +194,7 @@ def test_the_application_is_registered_once_per_instance(
 
 
 def test_disconnect_revokes_the_token_and_forgets_it(
-    project: Path, mastodon: str, on_mastodon: Path
+    project: Path, mastodon: str, on_mastodon: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     connect = Connect(project, "mastodon", "--no-browser")
     approve_on_mastodon(connect.url())
@@ -210,6 +210,12 @@ def test_disconnect_revokes_the_token_and_forgets_it(
     )
     assert me.status_code == 401
     assert "mastodon" not in stored()["channels"]  # type: ignore[operator]
+    monkeypatch.delenv("POSTSCHED_MASTODON_TOKEN", raising=False)
+    again = run("disconnect", "mastodon")
+    assert again.code == 1
+    assert again.err.strip() == "Error: postsched keeps no token for mastodon."
+    # A token the officer set in the environment is named: postsched cannot unset it.
+    monkeypatch.setenv("POSTSCHED_MASTODON_TOKEN", "a-token-of-the-officers")
     again = run("disconnect", "mastodon")
     assert again.code == 1
     assert again.err.strip() == (

@@ -186,7 +186,7 @@ def disconnect_channel(config: Config, name: str) -> str:
     entry = credentials.entry(name)
     if entry is None:
         env = connector.channel.token_env
-        if env:
+        if env and os.environ.get(env):  # only a variable that is set is worth naming
             refusal = _("postsched keeps no token for {name}; a token in ${env} is yours to unset.")
         else:
             refusal = _("postsched keeps no token for {name}.")
