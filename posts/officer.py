@@ -119,11 +119,8 @@ class Officer(Checks):
         new = self.prepare(request, now)
         breaks = self.rule_breaks(new.channel, new.due_at)
         findings = self.accessibility(new.body, new.channel, new.media_path, new.media_alt)
-        who = _("The new post on {channel}").format(channel=new.channel)
-        if strict and breaks:
-            raise InputError(refusal(who, breaks))
-        if strict and findings:
-            raise InputError(strict_refusal(who, findings))
+        if strict:
+            _refuse(_("The new post on {channel}").format(channel=new.channel), breaks, findings)
         post = self.store.add_post(new, now=now)
         _tell(warn, _("post {id}").format(id=post.id), [*breaks, *findings])
         return post
@@ -151,11 +148,9 @@ class Officer(Checks):
                 breaks = self.rule_breaks(
                     new.channel, new.due_at, also=above, stored=stored.get(new.channel)
                 )
-                if strict and breaks:
-                    raise InputError(refusal(_("the post"), breaks))
                 findings = self.accessibility(new.body, new.channel, new.media_path, new.media_alt)
-                if strict and findings:
-                    raise InputError(strict_refusal(_("the post"), findings))
+                if strict:
+                    _refuse(_("the post"), breaks, findings)
             except InputError as exc:
                 raise InputError(_("{label}: {refusal}").format(label=label, refusal=exc)) from None
             taken.add((new.channel, new.body))
@@ -238,10 +233,8 @@ class Officer(Checks):
         has_link = post.link is not None or link is not None
         self.require_link_alive(at or post.due_at, min(ends) if ends else None, has_link=has_link)
         breaks = self.rule_breaks(post.channel, at, exclude=post.id) if at is not None else []
-        if strict and breaks:
-            raise InputError(refusal(_("Post {id}").format(id=post_id), breaks))
-        if strict and findings:
-            raise InputError(strict_refusal(_("Post {id}").format(id=post_id), findings))
+        if strict:
+            _refuse(_("Post {id}").format(id=post_id), breaks, findings)
         edited = self.store.edit(
             post_id, now=now, body=text, due_at=at, link=link, lengths=lengths, media_alt=alt
         )
@@ -269,6 +262,16 @@ class Officer(Checks):
         retried = self.store.retry(post_id, due_at=due, now=now)
         _tell(warn, _("post {id}").format(id=post_id), breaks)
         return retried
+
+
+def _refuse(who: str, breaks: Sequence[RuleBreak], findings: Sequence[Finding]) -> None:
+    """--strict: one refusal naming every time rule and every accessibility rule the post
+    breaks, so that the officer mends them all in one go."""
+    said = [refusal(who, breaks)] if breaks else []
+    if findings:
+        said.append(strict_refusal(who, findings))
+    if said:
+        raise InputError(" ".join(said))
 
 
 def _tell(warn: Warn | None, who: str, breaks: Sequence[RuleBreak | Finding]) -> None:

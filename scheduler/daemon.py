@@ -74,14 +74,16 @@ class LocalTimeFormatter(logging.Formatter):
 def describe(outcome: Outcome) -> str:
     """The daemon's log line for one post: id, channel, outcome, remote URL or error."""
     tail = outcome.url or outcome.detail
-    return one_line(
-        _("post {id} {channel} {event}: {detail}").format(
-            id=outcome.post_id,
-            channel=outcome.channel,
-            event=event_label(outcome.event),
-            detail=tail,
+    event = event_label(outcome.event)
+    if tail.startswith(event):  # "held until 10:30 …" says the event itself
+        line = _("post {id} {channel}: {detail}").format(
+            id=outcome.post_id, channel=outcome.channel, detail=tail
         )
-    )
+    else:
+        line = _("post {id} {channel} {event}: {detail}").format(
+            id=outcome.post_id, channel=outcome.channel, event=event, detail=tail
+        )
+    return one_line(line)
 
 
 class Daemon:

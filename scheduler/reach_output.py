@@ -8,6 +8,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from posts.campaign import Config
 from posts.language import N_, ngettext, show_time
 from posts.language import gettext as _
 from posts.reach_report import PostReach, Total, best_and_worst, figures, totals
@@ -47,7 +48,34 @@ def reach_csv(posts: Sequence[PostReach], tz: ZoneInfo) -> str:
     return buffer.getvalue()
 
 
-def _told_once(post: PostReach, once: Collection[str]) -> bool:
+def said_once(config: Config) -> set[str]:
+    """The channels whose refusals are said once, below the table, not in every row: live
+    Bluesky ones, since a server without an app view refuses every post's counts the same way."""
+    return {
+        name
+        for name, channel in config.channels.items()
+        if channel.type == "bluesky" and channel.mode == "live"
+    }
+
+
+def once_notes(posts: Sequence[PostReach], once: Collection[str]) -> list[str]:
+    """One sentence per channel in `once` and reason: how many posts it concerns, and why."""
+    grouped: dict[tuple[str, str], int] = {}
+    for post in posts:
+        if told_once(post, once):
+            key = (post.channel, str(post.reason))
+            grouped[key] = grouped.get(key, 0) + 1
+    return [
+        ngettext(
+            "{channel} ({count} post without counts): {reason}.",
+            "{channel} ({count} posts without counts): {reason}.",
+            count,
+        ).format(channel=channel, count=count, reason=reason.rstrip("."))
+        for (channel, reason), count in grouped.items()
+    ]
+
+
+def told_once(post: PostReach, once: Collection[str]) -> bool:
     """A post whose reach its channel cannot give, said once below the table for all of them
     (a Bluesky server without an app view refuses every post the same way)."""
     return post.channel in once and not post.counts and bool(post.reason)
@@ -55,7 +83,7 @@ def _told_once(post: PostReach, once: Collection[str]) -> bool:
 
 def _reach_cell(post: PostReach, once: Collection[str] = ()) -> str:
     """The latest figures, and why the latest read gave none when it did (as --json says)."""
-    if _told_once(post, once):
+    if told_once(post, once):
         return _("no counts (see below)")
     shown = figures(post.counts)
     if shown and post.reason:
@@ -118,17 +146,7 @@ def print_report(
             )
     for note in notes:
         out.print(escape(note), highlight=False)
-    grouped: dict[tuple[str, str], int] = {}
-    for post in posts:
-        if _told_once(post, once):
-            key = (post.channel, str(post.reason))
-            grouped[key] = grouped.get(key, 0) + 1
-    for (channel, reason), count in grouped.items():
-        said = ngettext(
-            "{channel} ({count} post without counts): {reason}.",
-            "{channel} ({count} posts without counts): {reason}.",
-            count,
-        ).format(channel=channel, count=count, reason=reason.rstrip("."))
+    for said in once_notes(posts, once):
         out.print(escape(said), highlight=False)
 
 

@@ -227,6 +227,18 @@ def test_add_strict_refuses_and_stores_nothing(db: Path, text: str, said: str) -
     assert plain.code == 0 and said in "".join(a11y_warnings(plain.err))
 
 
+def test_strict_names_a_time_rule_and_an_accessibility_rule_in_one_refusal(db: Path) -> None:
+    """A post at a time the campaign advises against and with a lower-case hashtag is refused
+    once for both, not for the time first and the hashtag after the officer moved it."""
+    sunday = "2031-03-09T09:30"
+    result = run("add", "mastodon", "--at", sunday, "--text", "Lire #travailsocial", "--strict")
+    assert result.code == 1
+    assert "--strict refuses a time the campaign's rules advise against" in result.err
+    assert "write #TravailSocial" in result.err
+    assert "--strict refuses a post an accessibility rule advises against" in result.err
+    assert result.err.count("\n") == 1 and stored() == []
+
+
 def test_add_refuses_fancy_letters_even_without_strict(db: Path) -> None:
     result = run("add", "mastodon", "--at", AT, "--text", "𝐁𝐨𝐧𝐣𝐨𝐮𝐫 à tous !")
     assert result.code == 1
@@ -561,3 +573,21 @@ def test_the_import_page_warns_per_row(officer: FlaskClient, officer_app: App) -
         f"Warning: post {post.id} (posts.csv line 2): the hashtag #recherchesociale joins "
         "several words in lower case" in text_of(response)
     )
+
+
+def test_the_import_pages_strict_box_refuses_every_row(
+    officer: FlaskClient, officer_app: App
+) -> None:
+    before = len(officer_app.store.list_posts())
+    rows = "channel,time,text\nlinkedin,2026-01-07T12:30,Lire #recherchesociale\n"
+    response = post_form(
+        officer,
+        "/import",
+        {"csv": (io.BytesIO(rows.encode()), "posts.csv"), "strict": "yes"},
+        follow_redirects=True,
+    )
+    page = text_of(response)
+    assert "posts.csv line 2: the post: the hashtag #recherchesociale" in page
+    assert "--strict refuses a post an accessibility rule advises against" in page
+    assert len(officer_app.store.list_posts()) == before
+    assert 'name="strict" value="yes"' in text_of(officer.get("/exchange"))

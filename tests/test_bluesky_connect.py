@@ -364,3 +364,8 @@ def test_report_says_once_that_a_pds_without_an_app_view_cannot_count(
     rows = json.loads(run("report", "--json").out)
     assert [r["reach"] for r in rows] == [{}, {}]
     assert all("has no app view" in r["reason"] for r in rows)
+    # The web page's Reach says it once too, below the table.
+    page = " ".join(text_of(officer(live).get("/reach")).split())
+    assert page.count("no counts (see below)") == 2
+    assert page.count("has no app view") == 1
+    assert f"bluesky (2 posts without counts): {bluesky_pds.url} has no app view" in page

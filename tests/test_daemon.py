@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.daemon import LocalTimeFormatter
+from posts.language import speaking
+from posts.outcomes import Outcome
+from scheduler.daemon import LocalTimeFormatter, describe
 from tests.conftest import run
 
 pytestmark = pytest.mark.slow
@@ -187,3 +189,14 @@ def test_the_log_formatter_writes_the_campaign_time() -> None:
     assert formatter.format(record) == "2026-07-01T09:30:00+02:00 post 7 done"
     record.created = datetime(2026, 1, 12, 8, 30, tzinfo=UTC).timestamp()
     assert formatter.format(record) == "2026-01-12T09:30:00+01:00 post 7 done"
+
+
+def test_a_log_line_whose_detail_names_its_event_says_it_once() -> None:
+    """A held post once read "held: held until …", in English and in French."""
+    held = Outcome(3, "mastodon", "scheduled", "held", "held until 10:30 to keep 10 min")
+    assert describe(held) == "post 3 mastodon: held until 10:30 to keep 10 min"
+    out = Outcome(4, "bluesky", "published", "published", "", "https://bsky.app/x")
+    assert describe(out) == "post 4 bluesky published: https://bsky.app/x"
+    with speaking("fr"):
+        french = Outcome(3, "mastodon", "scheduled", "held", "retenue jusqu’au 10:30")
+        assert describe(french) == "publication 3 mastodon\u00a0: retenue jusqu’au 10:30"

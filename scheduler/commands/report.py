@@ -84,7 +84,7 @@ def report(campaign: str | None, since: str | None, as_json: bool, as_csv: bool)
     from posts.errors import InputError
     from posts.language import show_time
     from posts.reach_report import read_reach
-    from scheduler.reach_output import print_report, reach_csv, reach_json
+    from scheduler.reach_output import print_report, reach_csv, reach_json, said_once
 
     if as_json and as_csv:
         raise click.UsageError(_("Choose --json or --csv, not both."))
@@ -103,15 +103,8 @@ def report(campaign: str | None, since: str | None, as_json: bool, as_csv: bool)
     elif as_csv:
         click.echo(reach_csv(posts, tz), nl=False)
     else:
-        # A live Bluesky channel's refusals are said once, not in every row: a server without
-        # an app view refuses every post's counts the same way.
-        once = {
-            name
-            for name, channel in a.config.channels.items()
-            if channel.type == "bluesky" and channel.mode == "live"
-        }
         since_shown = show_time(start, tz) if start else None
-        print_report(posts, tz, member_notes(a.config), since_shown, once)
+        print_report(posts, tz, member_notes(a.config), since_shown, said_once(a.config))
 
 
 def member_notes(config: Config) -> list[str]:

@@ -12,7 +12,7 @@ from posts.language import ngettext
 from posts.models import Post
 from scheduler.app import App
 from scheduler.overview import STATUSES
-from scheduler.web.pages import act, download, iso, warn
+from scheduler.web.pages import act, download, iso, strict_asked, warn
 
 
 def ids_of(posts: list[Post]) -> str:
@@ -71,7 +71,7 @@ def exchange_pages(a: App) -> Blueprint:
                             "file with `postsched import --csv` on the server."
                         ).format(row=label)
                     )
-            posts = a.officer.add_many(rows, a.now(), warn=warn)
+            posts = a.officer.add_many(rows, a.now(), strict=strict_asked(), warn=warn)
             queued = ngettext(
                 "{count} post queued from {file} (id {ids}).",
                 "{count} posts queued from {file} (ids {ids}).",

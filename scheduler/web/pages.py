@@ -146,3 +146,13 @@ def download(content: bytes, name: str, mimetype: str) -> Response:
     )
     response.headers["Cache-Control"] = "no-store"  # as the pages: never in a shared cache
     return response
+
+
+# The value of the forms' "strict" box: refuse what would only be warned of, as --strict does.
+STRICT = "yes"  # untranslated: a form's value
+
+
+def strict_asked() -> bool:
+    """Whether the form's box asks to refuse instead of warning (the time rules and the
+    accessibility rules), as --strict does on the command line."""
+    return request.form.get("strict") == STRICT

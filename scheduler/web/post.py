@@ -18,7 +18,7 @@ from posts.models import Post
 from posts.officer import AddRequest
 from scheduler.app import App
 from scheduler.link_report import link_rows
-from scheduler.web.pages import act, late_note, show, typed_form, warn
+from scheduler.web.pages import STRICT, act, late_note, show, strict_asked, typed_form, warn
 
 
 def saved_upload(folder: Path, kept: list[Path]) -> Path | None:
@@ -47,16 +47,6 @@ def saved_upload(folder: Path, kept: list[Path]) -> Path | None:
             )
         ) from None
     return target
-
-
-# The value of the forms' "strict" box: refuse what would only be warned of, as --strict does.
-STRICT = "yes"  # untranslated: a form's value
-
-
-def strict_asked() -> bool:
-    """Whether the form's box asks to refuse instead of warning (the time rules and the
-    accessibility rules), as --strict does on the command line."""
-    return request.form.get("strict") == STRICT
 
 
 def post_pages(a: App) -> Blueprint:

@@ -9,6 +9,7 @@ from markupsafe import Markup
 from posts.reach_report import best_and_worst, figures, read_reach, totals
 from scheduler.app import App
 from scheduler.commands.report import member_notes
+from scheduler.reach_output import once_notes, said_once, told_once
 from scheduler.web.chart import channel_colours, reach_svg
 from scheduler.web.pages import chosen_campaign
 
@@ -27,6 +28,7 @@ def reach_pages(a: App) -> Blueprint:
         channels += sorted({p.channel for p in posts} - set(channels))
         colours = channel_colours(channels)
         chart = reach_svg(posts, by_phase, colours, a.config.campaign.timezone)
+        once = said_once(a.config)  # said below the table, as `postsched report` does
         return render_template(
             "reach.html",
             posts=posts,
@@ -36,7 +38,8 @@ def reach_pages(a: App) -> Blueprint:
             chart=Markup(chart),  # built from escaped text only
             colours=colours,
             figures=figures,
-            notes=member_notes(a.config),
+            notes=member_notes(a.config) + once_notes(posts, once),
+            below={p.id for p in posts if told_once(p, once)},
             campaigns=campaigns,
             chosen_campaign=campaign,
         )
