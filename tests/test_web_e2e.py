@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from posts.language import speaking
+from posts.link_gate import Checked, save_check
+from posts.link_health import Answer
 from scheduler.app import App
 from scheduler.web import create_app, hash_password, make_server
 from tests.conftest import run, skip_or_fail
@@ -93,6 +95,9 @@ def _serve(project: Path) -> Iterator[str]:
     assert run("init").code == 0
     a = App(config_path=project / "config.toml", clock=lambda: NOW)
     a.officer.save_plan(a.planner.compute_plan(NOW - timedelta(hours=1)), NOW - timedelta(hours=1))
+    # The article's link as `check --online` left it three minutes ago (docs/links.md).
+    assert a.config.article is not None
+    save_check(a.store, Checked(Answer(a.config.article.url, 200), NOW - timedelta(minutes=3)))
     web = create_app(a, password_hash=hash_password(PASSWORD))
     server = make_server(web, "127.0.0.1", 0)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -157,6 +162,8 @@ def test_log_in_approve_see_the_colour_change_and_download_the_log(
     page.click("#post-1")
     assert page.url == f"{site}/posts/1"
     assert "approved" in page.inner_text("table.events")
+    checked = page.inner_text("table.links tr.link-alive")
+    assert "Mon 5 Jan 2026, 08:57" in checked and "alive" in checked and "200" in checked
     page.screenshot(path=str(shots / "post.png"), full_page=True)
 
     # The log, then its CSV download.
