@@ -1,10 +1,11 @@
 """How late the daemon publishes: published_at - due_at, with the daemon running.
 
-A throwaway copy of the shipped campaign (min_gap 0): the linkedin channel dry-run, the
-mastodon channel live on a mastodon-mock server this script starts (its own process, empty
-temporary folder, free loopback port, --in-memory, token mock_token), a daemon started as its
-own process, then posts queued while it runs, due a few seconds ahead at distinct seconds,
-alternating between the two channels, exactly as `postsched add CHANNEL --at TIME` queues them.
+A throwaway copy of the shipped campaign (min_gap 0): the linkedin and bluesky channels
+dry-run, the mastodon channel live on a mastodon-mock server this script starts (its own
+process, empty temporary folder, free loopback port, --in-memory, token mock_token), a daemon
+started as its own process, then posts queued while it runs, due a few seconds ahead at
+distinct seconds, taking the channels in turn, exactly as `postsched add CHANNEL --at TIME`
+queues them.
 
 Then, for comparison, the same posts with the wake-up disabled and a 60 s poll, as a one-minute
 tick such as Mixpost's gives: the daemon has no switch for that, so this script drives
@@ -19,7 +20,7 @@ can make it punctual.
 
     python bench/lateness.py [--posts 200] [--seconds 20] [--lead 8] [--compare real|none]
     python bench/lateness.py --posts 100 --seconds 100 --trickle 2 --poll 1h --compare none
-    python bench/lateness.py --dry-run-only    # both channels dry-run, no mastodon-mock
+    python bench/lateness.py --dry-run-only    # every channel dry-run, no mastodon-mock
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def main() -> None:
         help="real: also run the 60 s poll (about 90 s more); none: skip it",
     )
     parser.add_argument(
-        "--dry-run-only", action="store_true", help="both channels dry-run (no mastodon-mock)"
+        "--dry-run-only", action="store_true", help="every channel dry-run (no mastodon-mock)"
     )
     args = parser.parse_args()
     print(f"machine: {machine()}")
@@ -88,8 +89,10 @@ def main() -> None:
             live = sum(1 for _, rows_, _ in results for r in rows_ if r[0] == "mastodon" and r[2])
             print(f"mastodon-mock holds {statuses_count(url)} statuses for {live} live posts")
 
-    kind = "dry-run" if args.dry_run_only else "dry-run linkedin + live mastodon-mock"
-    print(f"\n{args.posts} posts on two channels ({kind}), due at {args.seconds} distinct seconds")
+    kind = "dry-run" if args.dry_run_only else "dry-run linkedin and bluesky, live mastodon-mock"
+    print(
+        f"\n{args.posts} posts on three channels ({kind}), due at {args.seconds} distinct seconds"
+    )
     print("| run | channel | posts | unpublished | p50 | p99 | max | min |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, rows_, _ in results:
