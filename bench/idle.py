@@ -1,7 +1,7 @@
 """The idle daemon: its memory, CPU and database statements over a quiet minute.
 
-`postsched daemon` on a throwaway copy of the shipped campaign as shipped (both channels
-dry-run, default 15 s poll, the heartbeat), initialised, with one post queued a day ahead, so
+`postsched daemon` on a throwaway copy of the shipped campaign as shipped (every channel
+dry-run, the default 30 s poll, the heartbeat), initialised, with one post queued a day ahead, so
 the daemon has a due time to sleep towards. After --settle seconds of start-up, the daemon's
 /proc/<pid>/status (VmRSS, VmHWM) is sampled every second for --idle seconds, its CPU time
 (utime + stime in /proc/<pid>/stat) is read at both ends of that window, and every SQL
@@ -11,7 +11,7 @@ PostgreSQL with --postgres URL (a database the script creates and drops). Beside
 floor: the memory of processes that import SQLAlchemy's ORM and the database driver, nothing
 more.
 
-    python bench/idle.py [--idle 60] [--settle 5] [--poll 15s]
+    python bench/idle.py [--idle 60] [--settle 5] [--poll 30s]
                          [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
 """
 
