@@ -3,7 +3,8 @@ or iCalendar.
 
 CSV in: a header row naming some of `channel, time, text, link, link_expires, image, alt,
 subject` (channel, time and text required), then one post per row, separated by `,` or `;`
-(what the header line uses), channel names in any case. A file `export --csv` wrote reads back:
+(what the header line uses), channel names in any case; an `image` path is read from the CSV
+file's folder when it is relative. A file `export --csv` wrote reads back:
 its `due_at`, `body` and `link_expires_at` are read as time, text and link_expires, its other
 columns are ignored, its drafts stay drafts (waiting for approval as before), its posts that are
 no longer draft or scheduled are skipped, and its `campaign` column says which campaign's
@@ -33,6 +34,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -96,7 +98,13 @@ def read_posts_csv(
         raise InputError(
             _("{path} cannot be read: {reason}.").format(path=path, reason=exc.strerror)
         ) from None
-    return parse_posts_csv(text, str(path), parse_time, channels=channels)
+    rows = parse_posts_csv(text, str(path), parse_time, channels=channels)
+    # An image named by a relative path sits beside the file, as config.toml's images sit
+    # beside config.toml, wherever the command is run from.
+    for n, (label, request) in enumerate(rows):
+        if request.image is not None and not request.image.is_absolute():
+            rows[n] = (label, replace(request, image=path.parent / request.image))
+    return rows
 
 
 def parse_posts_csv(

@@ -251,3 +251,21 @@ def test_an_import_reads_each_channels_texts_once(planned: Path) -> None:
     assert len(bodies_read) == 2, bodies_read
     assert len(neighbours_read) == 2, neighbours_read
     engine.dispose()
+
+
+def test_a_relative_image_path_is_read_beside_the_csv_file(planned: Path) -> None:
+    """The officer keeps the spreadsheet and its pictures in one folder and runs the command
+    from the project: the image is found beside the file, not in the working directory."""
+    from scheduler.app import App
+    from tests.factories import png
+
+    folder = planned.parent / "semaine-12"
+    folder.mkdir()
+    (folder / "affiche.png").write_bytes(png())
+    rows = "channel,time,text,image,alt\nmastodon,+1d,L’affiche,affiche.png,L’affiche du stage\n"
+    result = run("import", "--csv", write(folder, rows), "--json")
+    assert result.code == 0, result.err
+    (post,) = json.loads(result.out)
+    stored = App(config_path=planned.parent / "config.toml").store.get(post["id"])
+    assert stored.media_path == str(folder / "affiche.png")
+    assert not (planned.parent / "affiche.png").exists()
