@@ -18,6 +18,7 @@ SENTENCES = (
     N_("DeprecationWarning: The {param_type} {name!r} is deprecated.{extra_message}"),
     N_("env var: {var}"),
     N_("default: {default}"),
+    N_("required"),
     N_("Error: {message}"),
     N_("Try '{command} {option}' for help."),
     N_("Invalid value: {message}"),

@@ -40,6 +40,15 @@ def test_the_group_help_speaks_french_with_clicks_own_words(
     assert "Show this message and exit." not in result.out and "Usage:" not in result.out
 
 
+def test_a_required_option_is_marked_in_french(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POSTSCHED_LANG", "fr")
+    result = run("add", "--help")
+    assert result.code == 0, result.err
+    assert "[obligatoire]" in " ".join(result.out.split()) and "[required]" not in result.out
+
+
 def test_plan_help_speaks_french(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POSTSCHED_LANG", "fr")
     result = run("plan", "--help")
