@@ -43,12 +43,13 @@ def row(url: str, checked: Checked | None, tz: ZoneInfo) -> dict[str, Any]:
 
 
 def status_links(a: App, campaign: str | None) -> list[dict[str, Any]]:
-    """`status`: the subjects' links, then those of the posts not yet out, each last check.
-    While no link is asked (every channel dry-run, or `[links] check = "never"`), only the
-    links that were asked once (by `check --online`) are listed."""
+    """`status`: the subjects' links, then those of the posts not yet out (a `failed` post
+    among them: the one a dead link held), each last check. While no link is asked (every
+    channel dry-run, or `[links] check = "never"`), only the links that were asked once (by
+    `check --online`) are listed."""
     config = a.campaigns.get(campaign, a.config) if campaign else a.config
     urls = [url for url, _phrase in subject_links(config)]
-    for link, body in a.store.texts(["draft", "scheduled", "publishing"], campaign):
+    for link, body in a.store.texts(["draft", "scheduled", "publishing", "failed"], campaign):
         urls += links_of(link, body)
     rows = link_rows(a.store, urls, a.config.campaign.timezone)
     if not checked_channels(a.config):

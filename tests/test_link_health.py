@@ -445,6 +445,10 @@ def test_the_daemon_holds_a_post_whose_link_died_and_the_web_page_shows_the_chec
     # The status page shows the subjects' links; the offprint's was never asked.
     offprint = httpserver.url_for("/tap-tdgcu5qbq9556")
     assert f'<tr class="link-unchecked"><td>{offprint}</td>' in status
+    # And the link that held the post, on the page and in `status`.
+    assert f'<tr class="link-dead"><td>{url}</td>' in status
+    links = json.loads(run("status", "--json").out)["links"]
+    assert [(x["verdict"], x["code"]) for x in links if x["url"] == url] == [("dead", 410)]
 
 
 def test_a_dry_run_daemon_asks_no_link_by_default(project: Path, httpserver: HTTPServer) -> None:
