@@ -369,3 +369,30 @@ def test_report_says_once_that_a_pds_without_an_app_view_cannot_count(
     assert page.count("no counts (see below)") == 2
     assert page.count("has no app view") == 1
     assert f"bluesky (2 posts without counts): {bluesky_pds.url} has no app view" in page
+
+
+def test_connect_waits_as_long_as_the_channels_timeout_says(
+    project: Path, httpserver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that answers after 2 s, with `timeout = "1s"` in [channels.bluesky]: connect
+    gives up at the channel's timeout (it waited its own 30 s before), in one sentence."""
+    import time
+    from types import SimpleNamespace
+
+    from werkzeug import Response
+
+    def slow(_request: Any) -> Response:
+        time.sleep(2)
+        return Response('{"error": "AuthenticationRequired"}', status=401)
+
+    httpserver.expect_request("/xrpc/com.atproto.server.createSession").respond_with_handler(slow)
+    server = SimpleNamespace(url=httpserver.url_for("/").rstrip("/"))
+    make_live(project, server, SimpleNamespace(handle="ecole.test"))  # type: ignore[arg-type]
+    config = project / "config.toml"
+    text = config.read_text()
+    config.write_text(text.replace("[channels.bluesky]\n", '[channels.bluesky]\ntimeout = "1s"\n'))
+    monkeypatch.delenv(ENV, raising=False)
+    result = connect("abcd-efgh-ijkl-mnop", monkeypatch)
+    assert result.code == 1
+    assert "did not answer in time while logging in" in result.err, result.err
+    assert stored() == {}

@@ -1,7 +1,7 @@
 """Connecting a Bluesky account: an app password, checked with the account's server.
 
 Bluesky has no OAuth flow for postsched to follow: an account signs in with its handle and an
-app password (Settings, Privacy and security, App passwords), which can post but cannot change
+app password (Settings > Privacy and security > App passwords), which can post but cannot change
 the account, and which its owner revokes alone. Connect logs in once with
 com.atproto.server.createSession to check the pair and learn the account's DID, refuses the
 account's own password when the session says it is one, ends that session at once
@@ -48,7 +48,7 @@ class BlueskyConnector:
         self.channel = channel
         self.service = bluesky_service(channel)
         self.handle = str(channel.options.get("handle", "")).strip().lstrip("@")
-        self.http = OAuthHttp(self.service)
+        self.http = OAuthHttp(self.service, channel)
 
     def login(self, handle: str, app_password: str) -> Connected:
         """Check the handle and app password with the account's server; the entry to keep.

@@ -55,7 +55,7 @@ class LinkedInConnector:
         self.version = str(options.get("api_version", ""))
         self.as_member = str(options.get("author", "")).startswith("urn:li:person:")
         self.scopes = MEMBER_SCOPES if self.as_member else PAGE_SCOPES
-        self.http = OAuthHttp("LinkedIn")
+        self.http = OAuthHttp("LinkedIn", channel)
 
     @property
     def redirect_uri(self) -> str:

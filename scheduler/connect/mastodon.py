@@ -53,7 +53,7 @@ class MastodonConnector:
                 )
             raise ConnectError(refusal.format(channel=channel.name, instance=self.instance))
         self.credentials = credentials or Credentials.locate()
-        self.http = OAuthHttp(self.instance)
+        self.http = OAuthHttp(self.instance, channel)
 
     # the application ------------------------------------------------------------------
 

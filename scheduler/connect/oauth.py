@@ -135,12 +135,16 @@ def same_redirect(registered: str, wanted: str) -> bool:
 
 
 class OAuthHttp:
-    """Calls to a network's OAuth endpoints, with timeouts, each failure one sentence."""
+    """Calls to a network's OAuth endpoints, with timeouts, each failure one sentence.
+    `channel`: its `timeout` is how long to wait for an answer, as the channel's own calls do."""
 
-    def __init__(self, network: str):
+    def __init__(self, network: str, channel: ChannelConfig | None = None):
         import requests
 
+        from scheduler.channels.http import read_timeout
+
         self.network = network
+        self.timeout = (TIMEOUT[0], read_timeout(channel) if channel else TIMEOUT[1])
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
 
@@ -148,7 +152,7 @@ class OAuthHttp:
         import requests
 
         try:
-            response = self.session.request(method, url, timeout=TIMEOUT, **kwargs)
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.Timeout:
             raise ConnectError(
                 _("{url} did not answer in time while {doing}; nothing was stored.").format(
