@@ -25,6 +25,7 @@ EVENTS = {
     "replanned": N_("replanned"),
     "approved": N_("approved"),
     "retry": N_("retry"),
+    "retried": N_("retried"),
     "retrying": N_("retrying"),
     "reclaimed": N_("reclaimed"),
     "rate-limited": N_("rate-limited"),

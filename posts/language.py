@@ -14,7 +14,7 @@ from __future__ import annotations
 import gettext as stdlib_gettext
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, tzinfo
@@ -109,6 +109,12 @@ def N_(message: str) -> str:
     """Mark `message` for the catalog without translating it yet: for a sentence defined once
     (a table, a default) and translated with `gettext` where it is shown."""
     return message
+
+
+def clauses(parts: Iterable[str]) -> str:
+    """Clauses of one sentence joined by semicolons as the current language writes them
+    (French puts a no-break space before each)."""
+    return gettext(N_("; ")).join(parts)
 
 
 def babel_locale() -> str:

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from posts.claim_rows import upsert
+from posts.language import clauses
 from posts.language import gettext as _
 from posts.link_health import DEAD, UNSURE, Answer, describe, links_of, verdict
 from posts.models import LinkCheck
@@ -121,13 +122,13 @@ class LinkGate:
         checks = [self.check(store, u, now, post.due) for u in links_of(post.link, post.body)]
         dead = [c for c in checks if c.verdict == DEAD]
         if dead:
-            said = "; ".join(_said(c) for c in dead)
+            said = clauses(_said(c) for c in dead)
             detail = _("not published: {links}").format(links=said)
             return recorder.hold(post, worker, now, detail, LINK_DEAD)
         unsure = [c for c in checks if c.verdict == UNSURE]
         if not unsure:
             return None
-        said = "; ".join(_said(c) for c in unsure)
+        said = clauses(_said(c) for c in unsure)
         when = now + max(self.retry, self.fresh)
         missed_at = post.due + rules.grace
         if when >= missed_at:

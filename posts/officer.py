@@ -17,6 +17,7 @@ from posts.checks import AddRequest as AddRequest  # where the web page imports 
 from posts.checks import Checks
 from posts.checks import require_channel as require_channel  # where the app imports it
 from posts.errors import InputError
+from posts.language import clauses
 from posts.language import gettext as _
 from posts.models import RETRYABLE, Post
 from posts.planning import SEARCH_HORIZON, Plan, PlannedPost, plan_campaign
@@ -267,11 +268,28 @@ class Officer(Checks):
 def _refuse(who: str, breaks: Sequence[RuleBreak], findings: Sequence[Finding]) -> None:
     """--strict: one refusal naming every time rule and every accessibility rule the post
     breaks, so that the officer mends them all in one go."""
-    said = [refusal(who, breaks)] if breaks else []
+    if breaks and findings:
+        sentences = " ".join(_sentence(f.warning(who)) for f in findings)
+        raise InputError(
+            _(
+                "{who} would be due {when}, {reasons}. {findings} --strict refuses both "
+                "(choose another time and change the text, or drop --strict to be warned only)."
+            ).format(
+                who=who,
+                when=breaks[0].when,
+                reasons=clauses(b.reason for b in breaks),
+                findings=sentences,
+            )
+        )
+    if breaks:
+        raise InputError(refusal(who, breaks))
     if findings:
-        said.append(strict_refusal(who, findings))
-    if said:
-        raise InputError(" ".join(said))
+        raise InputError(strict_refusal(who, findings))
+
+
+def _sentence(text: str) -> str:
+    """`text` as the start of a sentence ("the post: …" follows a full stop there)."""
+    return text[:1].upper() + text[1:]
 
 
 def _tell(warn: Warn | None, who: str, breaks: Sequence[RuleBreak | Finding]) -> None:

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 
 from posts.campaign import Campaign
-from posts.language import N_, babel_locale, current, show_time
+from posts.language import N_, babel_locale, clauses, current, show_time
 from posts.language import gettext as _
 from posts.timing import format_duration
 
@@ -50,7 +50,7 @@ class RuleBreak:
 
 def refusal(who: str, breaks: Sequence[RuleBreak]) -> str:
     """The one sentence --strict refuses with, naming every rule the time breaks."""
-    reasons = "; ".join(b.reason for b in breaks)
+    reasons = clauses(b.reason for b in breaks)
     return _(
         "{who} would be due {when}, {reasons}: --strict refuses a time the campaign's rules "
         "advise against (choose another, or drop --strict to be warned only)."

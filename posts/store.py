@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from posts.errors import StateError
 from posts.labels import status_label
-from posts.language import N_, ngettext
+from posts.language import N_, clauses, ngettext
 from posts.language import gettext as _
 from posts.models import RETRYABLE, Event, Post, Status, new_post
 from posts.planning import PlannedPost
@@ -272,7 +272,7 @@ class Store(Queries):
             if changes:
                 post.edited = True
                 post.updated_at = now
-                _record(session, post, now, "edited", "; ".join(changes))
+                _record(session, post, now, "edited", clauses(changes))
             return post
 
     def retry(self, post_id: int, *, due_at: datetime, now: datetime) -> Post:
@@ -316,7 +316,7 @@ def _describe_changes(post: Post, item: PlannedPost, show: Callable[[datetime], 
         )
     if post.body != item.body:
         parts.append(_("text re-rendered from its template"))
-    return "; ".join(parts)
+    return clauses(parts)
 
 
 def require_status(

@@ -8,8 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from posts.labels import status_label
+from posts.language import clauses, ngettext, show_date, show_time
 from posts.language import gettext as _
-from posts.language import ngettext, show_date, show_time
 from scheduler.output import console
 
 
@@ -101,19 +101,19 @@ def channel_line(name: str, info: dict[str, Any], tz: ZoneInfo) -> str:
         head = _("Channel {name}: {type}, {mode}, ok, {pending} pending")
     else:
         head = _("Channel {name}: {type}, {mode}, unknown, {pending} pending")
-    clauses = [head.format(**fields)]
+    parts = [head.format(**fields)]
     if info["health"] == "paused":
         reason = info["paused_reason"]
         if info["paused_until"]:
-            clauses.append(
+            parts.append(
                 _("paused until {time}: {reason}").format(
                     time=_instant(info["paused_until"], tz), reason=reason
                 )
             )
         else:
-            clauses.append(_("paused: {reason}").format(reason=reason))
+            parts.append(_("paused: {reason}").format(reason=reason))
         if info["paused_until"] is None and "renew" not in (reason or ""):
-            clauses.append(
+            parts.append(
                 _("renew the token (postsched connect {name}) and restart the daemon").format(
                     name=name
                 )
@@ -124,9 +124,9 @@ def channel_line(name: str, info: dict[str, Any], tz: ZoneInfo) -> str:
             token.append(_("posts as {account}").format(account=info["token_account"]))
         if info.get("token_expires"):
             token.append(_("expires {date}").format(date=_day(info["token_expires"])))
-        clauses.append(", ".join(token))
+        parts.append(", ".join(token))
     elif info.get("token_problem"):
-        clauses.append(info["token_problem"].rstrip("."))
+        parts.append(info["token_problem"].rstrip("."))
     if info.get("token_warning"):
-        clauses.append(_("warning: {warning}").format(warning=info["token_warning"]))
-    return "; ".join(clauses) + "."
+        parts.append(_("warning: {warning}").format(warning=info["token_warning"]))
+    return clauses(parts) + "."

@@ -233,10 +233,12 @@ def test_strict_names_a_time_rule_and_an_accessibility_rule_in_one_refusal(db: P
     sunday = "2031-03-09T09:30"
     result = run("add", "mastodon", "--at", sunday, "--text", "Lire #travailsocial", "--strict")
     assert result.code == 1
-    assert "--strict refuses a time the campaign's rules advise against" in result.err
-    assert "write #TravailSocial" in result.err
-    assert "--strict refuses a post an accessibility rule advises against" in result.err
-    assert result.err.count("\n") == 1 and stored() == []
+    assert result.err.startswith(
+        "Error: The new post on mastodon would be due Sun 9 Mar 2031, 09:30, "
+    )
+    assert "write #TravailSocial. --strict refuses both (choose another time" in result.err
+    assert result.err.count("--strict") == 2 and result.err.count("\n") == 1  # said once
+    assert stored() == []
 
 
 def test_add_refuses_fancy_letters_even_without_strict(db: Path) -> None:

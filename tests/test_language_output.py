@@ -190,3 +190,23 @@ def test_report_and_export_speak_french(planned: Path, monkeypatch: pytest.Monke
     assert exported.out == "24 publications écrites dans posts.csv.\n"
     calendar = in_french(monkeypatch, "export", "--ics", "posts.ics")
     assert calendar.out == "24 événements écrits dans posts.ics.\n"
+
+
+def test_every_event_the_code_records_has_a_label() -> None:
+    """A post-log event without an entry in posts/labels.py shows in English to the French
+    officer ("retried" did): every event name the store, the claims and the gate write, read
+    from their sources, has one."""
+    from posts.labels import EVENTS
+
+    root = Path(__file__).resolve().parent.parent
+    written: set[str] = set()
+    for path in [*(root / "posts").glob("*.py"), *(root / "scheduler").rglob("*.py")]:
+        source = path.read_text(encoding="utf-8")
+        written |= set(re.findall(r'_record\(\s*session,\s*\w+,\s*\w+,\s*"([\w-]+)"', source))
+        moved = r'_move\(\s*session,\s*\w+,\s*[\w.]+,\s*\w+,\s*"([\w-]+)"'
+        written |= set(re.findall(moved, source))
+        written |= set(re.findall(r'add_event\(\s*session,\s*[\w.]+,\s*\w+,\s*"([\w-]+)"', source))
+        written |= set(re.findall(r'event="([\w-]+)"', source))
+        written |= set(re.findall(r'^[A-Z_, ]+= "(link_[a-z]+)"', source, re.MULTILINE))
+    assert {"retried", "edited", "added", "link_dead"} <= written  # the patterns still find them
+    assert sorted(written - set(EVENTS)) == []

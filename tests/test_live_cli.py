@@ -129,7 +129,7 @@ def test_check_online_refuses_a_bad_token(
     assert result.code == 1
     assert "mastodon: Mastodon 401 while checking the token" in result.out
     assert result.err.strip() == (
-        "Error: mastodon failed the online check (the reason is above each name)."
+        "Error: mastodon failed the online check (each one's line above says why)."
     )
     assert "wrong-token-f00" not in result.out + result.err
 

@@ -116,8 +116,10 @@ def test_the_chart_has_one_dot_per_published_post_with_figures(client: FlaskClie
     assert colours[str(ids[1])] != colours[str(ids[0])]
     assert ">mastodon</text>" in svg and ">linkedin</text>" in svg
     # per-phase bars
-    bars = dict(re.findall(r'data-phase="([^"]+)"[^>]*>\s*<title>[^:]+: (\d+) interactions', svg))
+    bars = dict(re.findall(r'data-phase="([^"]+)"[^>]*>\s*<title>[^:]+: (\d+) interactions?', svg))
     assert bars == {"announce": "13", "promo": "1", "last-call": "15"}
+    assert "<title>last-call: 15 interactions, 1 post</title>" in svg  # not "1 posts"
+    assert re.search(r"<title>promo: 1 interaction, \d+ posts?</title>", svg)
 
 
 def test_the_table_lists_the_figures_totals_best_and_worst(client: FlaskClient) -> None:

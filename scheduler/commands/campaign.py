@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from posts.language import N_, ngettext
+from posts.language import N_, clauses, ngettext
 from posts.language import gettext as _
 from scheduler.app import App
 from scheduler.commands.common import app, campaign_option, echo_json, say
@@ -122,7 +122,7 @@ def check(online: bool, campaign: str | None, strict: bool) -> None:
         click.echo(every_post_renders(source, len(rendered)))
         links += [u for item in rendered for u in links_of(item.post.link, item.post.body)]
     if failed:
-        raise InputError("; ".join(failed) + ".")
+        raise InputError(clauses(failed) + ".")
     if online:
         from scheduler.link_report import campaign_urls, check_links, dead_links_sentence
 
@@ -145,7 +145,7 @@ def check_tokens(a: App) -> None:
     failures = [c["channel"] for c in checks if not c["ok"]]
     if failures:
         raise PostschedError(
-            _("{channels} failed the online check (the reason is above each name).").format(
+            _("{channels} failed the online check (each one's line above says why).").format(
                 channels=", ".join(failures)
             )
         )

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from posts.campaign import Config
 from posts.errors import InputError
+from posts.language import clauses, show_date
 from posts.language import gettext as _
-from posts.language import show_date
 from scheduler.connect.oauth import Author, Connected, ConnectError, Connector, Pending
 
 if TYPE_CHECKING:
@@ -79,9 +79,9 @@ def store_connection(
     entry = dict(connected.entry)
     bluesky = entry.get("type") == "bluesky"
     # Independent clauses, each a whole one, joined by semicolons.
-    clauses = [_("{channel}: connected as {who}").format(channel=channel.name, who=connected.who)]
+    parts = [_("{channel}: connected as {who}").format(channel=channel.name, who=connected.who)]
     if bluesky:
-        clauses.extend(_bluesky_handle(config, channel.name, str(entry["handle"])))
+        parts.extend(_bluesky_handle(config, channel.name, str(entry["handle"])))
     if author is not None:
         if config.path is None:
             raise ConnectError(_("There is no config.toml to record the channel's author in."))
@@ -90,7 +90,7 @@ def store_connection(
         entry["author"] = author.urn
         entry["account"] = author.urn
         entry["name"] = author.name
-        clauses.append(
+        parts.append(
             _("it posts as {author}, now its author in {file}").format(
                 author=author.label(), file=config.path.name
             )
@@ -99,16 +99,16 @@ def store_connection(
     expires = entry.get("expires_at")
     if expires:
         day = date.fromisoformat(expires[:10])
-        clauses.append(_("the token expires on {day}").format(day=show_date(day)))
+        parts.append(_("the token expires on {day}").format(day=show_date(day)))
     if bluesky and show_path:
-        clauses.append(_("the app password is kept in {path}").format(path=credentials.path))
+        parts.append(_("the app password is kept in {path}").format(path=credentials.path))
     elif bluesky:
-        clauses.append(_("the app password is kept in postsched's credentials file"))
+        parts.append(_("the app password is kept in postsched's credentials file"))
     elif show_path:
-        clauses.append(_("the token is kept in {path}").format(path=credentials.path))
+        parts.append(_("the token is kept in {path}").format(path=credentials.path))
     else:
-        clauses.append(_("the token is kept in postsched's credentials file"))
-    said = "; ".join(clauses) + "."
+        parts.append(_("the token is kept in postsched's credentials file"))
+    said = clauses(parts) + "."
     env = channel.token_env
     if bluesky and env and os.environ.get(env, "").strip() not in ("", entry["app_password"]):
         said += " " + _(

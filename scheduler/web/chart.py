@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from html import escape
 
+from posts.language import clauses, ngettext, show_day
 from posts.language import gettext as _
-from posts.language import ngettext, show_day
 from posts.reach_report import PostReach, Total
 
 # Colour-blind-safe (Okabe-Ito), darker shades first so dots read on white.
@@ -41,7 +41,7 @@ def describe(posts: Sequence[PostReach], phases: Sequence[Total]) -> str:
     if not dots:
         return _("No published post has figures yet.")
     best = max(dots, key=lambda p: p.interactions)
-    per_phase = "; ".join(f"{t.key} {t.interactions}" for t in phases)
+    per_phase = clauses(f"{t.key} {t.interactions}" for t in phases)
     return ngettext(
         "{count} published post with figures, from 0 to {most} interactions "
         "(the most: post {id} on {channel}). Interactions per phase: {per_phase}. "
@@ -186,8 +186,12 @@ def _bars(phases: Sequence[Total], top: int) -> list[str]:
             f'<text x="{x - 8}" y="{y + BAR_HEIGHT - 6}" text-anchor="end">{escape(total.key)}'
             "</text>"
         )
-        tip = _("{phase}: {interactions} interactions, {posts} posts").format(
-            phase=total.key, interactions=total.interactions, posts=total.posts
+        tip = _("{phase}: {interactions}, {posts}").format(
+            phase=total.key,
+            interactions=ngettext(
+                "{count} interaction", "{count} interactions", total.interactions
+            ).format(count=total.interactions),
+            posts=ngettext("{count} post", "{count} posts", total.posts).format(count=total.posts),
         )
         parts.append(
             f'<rect class="bar" data-phase="{escape(total.key)}" x="{x}" y="{y}" '
