@@ -92,8 +92,13 @@ class Queries:
     def texts(
         self, statuses: Iterable[str], campaign: str | None = None
     ) -> list[tuple[str | None, str]]:
-        """The distinct (link, text) pairs of the posts in `statuses`: where their links are."""
-        query = self._listing(select(Post.link, Post.body), statuses, None, campaign).distinct()
+        """The distinct (link, text) pairs of the posts in `statuses`, the soonest due first:
+        where their links are, in the order the posts go out."""
+        query = (
+            self._listing(select(Post.link, Post.body), statuses, None, campaign)
+            .group_by(Post.link, Post.body)
+            .order_by(func.min(Post.due_at), func.min(Post.id))
+        )
         with self.session() as session:
             return [(link, body) for link, body in session.execute(query)]
 

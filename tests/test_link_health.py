@@ -112,6 +112,10 @@ def test_a_link_answering_404_or_410_holds_the_post(
     assert channel.calls == []  # nothing published
     held_for(store, post, url, f"answered {code}")
     assert asked(httpserver) == [("HEAD", "/offprint"), ("GET", "/offprint")]  # confirmed
+    # The network was never asked: no attempt, and the channel keeps no error of it.
+    assert store.get(post).attempts == 0
+    state = claims.channel_states().get("mastodon")
+    assert state is None or state.last_error is None
 
 
 def test_a_404_to_head_that_get_serves_is_alive(
@@ -179,6 +183,8 @@ def test_a_503_that_recovers_is_asked_again_and_published(
     waiting = store.get(post)
     assert waiting.status == Status.SCHEDULED and waiting.next_attempt_at == T0 + RETRY
     assert waiting.attempts == 0 and channel.calls == []
+    state = claims.channel_states().get("mastodon")
+    assert state is None or state.last_error is None  # the link's trouble, not the channel's
     assert "answered 503" in waiting.events[-1].detail
     assert waiting.last_error == waiting.events[-1].detail  # `queue` says why it waits
     page.status = 200
@@ -569,3 +575,19 @@ def test_a_refused_connection_is_unsure_and_said_in_words_not_a_class_name() -> 
     said = describe(answer)
     assert "the connection was refused" in said
     assert "ConnectionError" not in said
+
+
+def test_status_lists_the_posts_links_in_the_order_they_go_out(store: Store) -> None:
+    """On SQLite and PostgreSQL alike, whatever order their texts or ids sort in."""
+    for text, due in [
+        ("zzz", T0),
+        ("aaa", T0 + timedelta(hours=2)),
+        ("mmm", T0 + timedelta(hours=1)),
+    ]:
+        add(store, f"https://example.org/{text}", due, body=f"{text} https://example.org/{text}")
+    texts = store.texts(["scheduled"])
+    assert [link for link, _body in texts] == [
+        "https://example.org/zzz",
+        "https://example.org/mmm",
+        "https://example.org/aaa",
+    ]
