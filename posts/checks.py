@@ -27,6 +27,7 @@ from posts.language import show_date, show_time
 from posts.links import link_in
 from posts.models import Post
 from posts.networks import Network, network_for
+from posts.problems import card_too_big
 from posts.rendering import Renderer, link_for
 from posts.store import NewPost, Store
 from posts.styled_letters import refuse_fancy
@@ -137,6 +138,11 @@ class Checks:
         media_path, media_alt = self._media(request.image, request.alt)
         if request.image is not None:
             self.network(request.channel).check_image_size(request.image)
+        else:  # the link card shows the subject's picture (Bluesky takes 1,000,000 bytes)
+            too_big = card_too_big(self.config, str(subject), link, self.network(request.channel))
+            if too_big:
+                who = _("The new post on {channel}").format(channel=channel)
+                raise InputError(_("{label}: {refusal}").format(label=who, refusal=too_big))
         self.check_text(body, request.channel, known=known)
         if also_taken and (request.channel, body) in also_taken:
             raise InputError(

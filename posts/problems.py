@@ -76,7 +76,7 @@ def find_problems(config: Config, posts: Sequence[PlannedPost]) -> list[Problem]
                 ).format(earlier=earlier, network=network.name)
             )
         seen[(post.channel, post.body)] = post.plan_key
-        too_big = _card_too_big(config, post, network)
+        too_big = card_too_big(config, post.subject, post.link, network)
         if too_big:
             messages.append(too_big)
         problems += [
@@ -86,9 +86,10 @@ def find_problems(config: Config, posts: Sequence[PlannedPost]) -> list[Problem]
     return problems
 
 
-def _card_too_big(config: Config, post: PlannedPost, network: Network) -> str | None:
-    """The sentence for a link card picture (the subject's `image`) over the network's limit."""
-    owner = config.owner(post.subject) if post.link else None
+def card_too_big(config: Config, subject: str, link: str | None, network: Network) -> str | None:
+    """The sentence for the link card picture of a post carrying `link` (its subject's
+    `image`), when it is over the network's limit; None when it is within it or has none."""
+    owner = config.owner(subject) if link else None
     if network.image_bytes is None or owner is None or owner.image is None:
         return None
     try:

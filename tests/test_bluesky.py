@@ -361,6 +361,36 @@ def test_check_and_plan_refuse_a_card_picture_over_blueskys_limit(project: Path)
     assert run("check").code == 0
 
 
+def test_add_refuses_a_one_off_post_whose_card_picture_is_over_blueskys_limit(
+    project: Path,
+) -> None:
+    """A one-off post about a course, with a link, carries the course's card picture: refused
+    at `add` rather than failing at its due time; Mastodon builds its own card and takes it."""
+    (project / "images").mkdir()
+    poster = project / "images" / "ethique.png"
+    poster.write_bytes(padded_png(1_000_001))
+    config = project / "config.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            'key = "ethique"\n',
+            'key = "ethique"\nimage = "images/ethique.png"\nimage_alt = "L’affiche du stage"\n',
+        ),
+        encoding="utf-8",
+    )
+    assert run("init").code == 0
+    args = ["--at", "+1d", "--text", "Le stage", "--subject", "course:ethique"]
+    args += ["--link", "https://www.hetis.fr/formations/ethique"]
+    refused = run("add", "bluesky", *args)
+    assert refused.code == 1 and refused.out == ""
+    assert refused.err == (
+        "Error: The new post on bluesky: its link card's picture ethique.png is 1,000,001 bytes, "
+        "over Bluesky's limit of 1,000,000 bytes an image: make it smaller.\n"
+    )
+    assert run("add", "mastodon", *args).code == 0
+    poster.write_bytes(padded_png(1_000_000))
+    assert run("add", "bluesky", *args).code == 0
+
+
 def test_utm_parameters_are_inside_the_link_facet_query_and_fragment_included(
     bluesky_pds: Pds, bluesky: Account
 ) -> None:
