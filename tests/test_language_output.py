@@ -194,19 +194,32 @@ def test_report_and_export_speak_french(planned: Path, monkeypatch: pytest.Monke
 
 def test_every_event_the_code_records_has_a_label() -> None:
     """A post-log event without an entry in posts/labels.py shows in English to the French
-    officer ("retried" did): every event name the store, the claims and the gate write, read
-    from their sources, has one."""
+    officer ("retried" did): every event name the store, the claims, the read-backs and the
+    link gate write, read from their sources, has one."""
     from posts.labels import EVENTS
 
     root = Path(__file__).resolve().parent.parent
+    patterns = [
+        r'_record\(\s*session,\s*\w+,\s*\w+,\s*"([\w-]+)"',  # the store's verbs
+        r'_move\(\s*session,\s*\w+,\s*[\w.]+,\s*\w+,\s*"([\w-]+)"',
+        r'add_event\(\s*session,\s*[\w.]+,\s*\w+,\s*"([\w-]+)"',
+        r'event="([\w-]+)"',  # a keyword argument
+        r'event: str = "([\w-]+)"',  # a default
+        r'event(?:, status)? = "([\w-]+)"',  # the claims' decisions
+        r'status, event = [\w.]+, "([\w-]+)"',
+        r'Outcome\([^()]*?, Status\.\w+, "([\w-]+)"',
+    ]
     written: set[str] = set()
     for path in [*(root / "posts").glob("*.py"), *(root / "scheduler").rglob("*.py")]:
         source = path.read_text(encoding="utf-8")
-        written |= set(re.findall(r'_record\(\s*session,\s*\w+,\s*\w+,\s*"([\w-]+)"', source))
-        moved = r'_move\(\s*session,\s*\w+,\s*[\w.]+,\s*\w+,\s*"([\w-]+)"'
-        written |= set(re.findall(moved, source))
-        written |= set(re.findall(r'add_event\(\s*session,\s*[\w.]+,\s*\w+,\s*"([\w-]+)"', source))
-        written |= set(re.findall(r'event="([\w-]+)"', source))
-        written |= set(re.findall(r'^[A-Z_, ]+= "(link_[a-z]+)"', source, re.MULTILINE))
-    assert {"retried", "edited", "added", "link_dead"} <= written  # the patterns still find them
+        for pattern in patterns:
+            written |= set(re.findall(pattern, source))
+    # Events named as constants, several on one line.
+    for name in ("confirming.py", "link_gate.py"):
+        source = (root / "posts" / name).read_text(encoding="utf-8")
+        for line in re.findall(r"^[A-Z_]+(?:, [A-Z_]+)* = .*$", source, re.MULTILINE):
+            written |= set(re.findall(r'"([a-z_]+)"', line))
+    found = {"retried", "edited", "added", "held", "reclaimed", "retrying", "link_unsure"}
+    found |= {"confirmed", "vanished", "paused"}
+    assert found <= written  # the patterns still find them
     assert sorted(written - set(EVENTS)) == []

@@ -7,7 +7,7 @@ Create Date: 2026-12-01
 The daemon looks for the published posts whose read-back is due at every tick
 (posts/confirming.py): `confirm_at <= now AND status = 'published' AND channel IN (...)`.
 SQLite, which keeps no statistics here, chose the index on (status, channel, claimed_at) for
-its two equalities and read every published post of the channels: 33 ms a tick at 100,000
+its two equalities and read every published post of the channels: 34 ms a tick at 100,000
 posts, 330 ms at 1,000,000 (docs/benchmarks.md). An index on (status, confirm_at) answers
 it from the few posts with a read due, on SQLite and PostgreSQL alike; it replaces the one on
 confirm_at alone.
