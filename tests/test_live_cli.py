@@ -165,6 +165,9 @@ def test_the_web_status_page_verifies_the_tokens_as_check_online_does(
     )
     assert "wrong-token-f00" not in page
     assert client.post("/status", data={}).status_code == 400  # no CSRF token, no network call
+    monkeypatch.setenv("POSTSCHED_LANG", "fr")  # French puts a no-break space before the colon
+    page = html.unescape(client.post("/status", data={"csrf_token": csrf("/status")}).text)
+    assert "mastodon\u00a0: Mastodon 401" in page
 
 
 def test_a_missing_token_stops_the_daemon_before_it_starts(
