@@ -18,12 +18,8 @@ from __future__ import annotations
 
 import re
 import signal
-import sqlite3
 import subprocess
-import time
 from collections import Counter
-from collections.abc import Callable
-from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -37,6 +33,7 @@ from posts.tid import record_key
 from tests.bluesky_server import Account, Pds, Proxy, records
 from tests.conftest import run
 from tests.factories import png, start_daemon
+from tests.test_chaos import held_by, query, statuses, wait_for, worker_of
 
 pytestmark = pytest.mark.slow
 
@@ -120,34 +117,6 @@ def next_weekday(day: date) -> date:
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return day
-
-
-def query(db: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(db, timeout=30)) as connection:
-        return connection.execute(sql, args).fetchall()
-
-
-def wait_for(predicate: Callable[[], object], timeout: float, step: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
-
-
-def worker_of(db: Path, pid: int) -> str | None:
-    rows = query(db, "select worker from heartbeats where pid = ?", pid)
-    return str(rows[0][0]) if rows else None
-
-
-def held_by(db: Path, worker: str | None) -> list[int]:
-    sql = "select id from posts where status = 'publishing' and claimed_by = ?"
-    return [i for (i,) in query(db, sql, worker)]
-
-
-def statuses(db: Path) -> Counter[str]:
-    return Counter(s for (s,) in query(db, "select status from posts"))
 
 
 def kill(process: subprocess.Popen[bytes]) -> None:
