@@ -192,15 +192,21 @@ def test_where_postsched_differs_from_the_client_on_purpose() -> None:
     assert detect_facets(texts[2]) == []
 
 
+def with_cover(config: Config, picture: Path) -> Config:
+    """The config with `picture` as the article's card picture."""
+    assert config.article is not None
+    cover = replace(config.article, image=picture, image_alt="La couverture du numéro 52")
+    return replace(config, article=cover)
+
+
 def test_the_link_card_carries_the_subjects_picture_served_back_as_uploaded(
     bluesky_pds: Pds, bluesky: Account, tmp_path: Path
 ) -> None:
     picture = tmp_path / "couverture.png"
     picture.write_bytes(png(7, size=40))
-    config = live_config(bluesky_pds.url, bluesky)
-    assert config.article is not None
-    article = replace(config.article, image=picture, image_alt="La couverture du numéro 52")
-    config = replace(config, article=article)
+    config = with_cover(live_config(bluesky_pds.url, bluesky), picture)
+    article = config.article
+    assert article is not None
     post = view(link=article.url, body=f"Le tiré à part : {article.url}")
     channel_for(bluesky_pds.url, bluesky, config=config).publish(post)
     record = get_record(bluesky_pds, bluesky, record_key(post.idempotency_key))["value"]
@@ -248,10 +254,9 @@ def test_a_card_picture_is_uploaded_again_after_the_post_that_held_it_was_delete
     nothing (400 BlobNotFound, failed for good) once the officer deleted that first post."""
     picture = tmp_path / "couverture.png"
     picture.write_bytes(png(9, size=20))
-    config = live_config(bluesky_pds.url, bluesky)
-    assert config.article is not None
-    article = replace(config.article, image=picture, image_alt="La couverture du numéro 52")
-    config = replace(config, article=article)
+    config = with_cover(live_config(bluesky_pds.url, bluesky), picture)
+    article = config.article
+    assert article is not None
     channel = channel_for(bluesky_pds.url, bluesky, config=config)
     first = view(link=article.url, body=f"Le tiré à part : {article.url}")
     channel.publish(first)
