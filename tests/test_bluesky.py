@@ -192,6 +192,16 @@ def test_where_postsched_differs_from_the_client_on_purpose() -> None:
     assert detect_facets(texts[2]) == []
 
 
+def delete_record(pds: Pds, account: Account, rkey: str) -> None:
+    """The officer deletes a post on Bluesky."""
+    requests.post(
+        pds.xrpc("com.atproto.repo.deleteRecord"),
+        headers={"Authorization": f"Bearer {account.access_jwt}"},
+        json={"repo": account.did, "collection": "app.bsky.feed.post", "rkey": rkey},
+        timeout=30,
+    ).raise_for_status()
+
+
 def with_cover(config: Config, picture: Path) -> Config:
     """The config with `picture` as the article's card picture."""
     assert config.article is not None
@@ -260,16 +270,7 @@ def test_a_card_picture_is_uploaded_again_after_the_post_that_held_it_was_delete
     channel = channel_for(bluesky_pds.url, bluesky, config=config)
     first = view(link=article.url, body=f"Le tiré à part : {article.url}")
     channel.publish(first)
-    requests.post(
-        bluesky_pds.xrpc("com.atproto.repo.deleteRecord"),
-        headers={"Authorization": f"Bearer {bluesky.access_jwt}"},
-        json={
-            "repo": bluesky.did,
-            "collection": "app.bsky.feed.post",
-            "rkey": record_key(first.idempotency_key),
-        },
-        timeout=30,
-    ).raise_for_status()
+    delete_record(bluesky_pds, bluesky, record_key(first.idempotency_key))
     second = view(link=article.url, body=f"Rappel, le tiré à part : {article.url}")
     channel.publish(second)
     record = get_record(bluesky_pds, bluesky, record_key(second.idempotency_key))["value"]
@@ -531,16 +532,7 @@ def test_confirm_sees_the_record_then_its_deletion(bluesky_pds: Pds, bluesky: Ac
     receipt = channel.publish(view())
     sent = Sent(1, "bluesky", TEXT, receipt.remote_id, receipt.url, datetime.now(UTC))
     assert channel.confirm(sent).present
-    requests.post(
-        bluesky_pds.xrpc("com.atproto.repo.deleteRecord"),
-        headers={"Authorization": f"Bearer {bluesky.access_jwt}"},
-        json={
-            "repo": bluesky.did,
-            "collection": "app.bsky.feed.post",
-            "rkey": receipt.remote_id.rsplit("/", 1)[-1],
-        },
-        timeout=30,
-    ).raise_for_status()
+    delete_record(bluesky_pds, bluesky, receipt.remote_id.rsplit("/", 1)[-1])
     assert not channel.confirm(sent).present
 
 
